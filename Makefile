@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vmxlab top-level Makefile.  The module itself is built by Kbuild (see the
+# Kbuild file); this file picks the kernel tree, checks that it exports what
+# vmxlab needs, and holds the project's entry points:
+#
+#   make            build vmxlab.ko
+#   make demo       set up, boot the test VM, show the capability report
+#   make check      the whole test suite (unit tests + selftests in a VM)
+#   make lint       W=1, sparse (C=1) and checkpatch --strict
+#
+# KDIR: the running kernel's build tree when it exists, otherwise the
+# headers of Debian's linux-headers-amd64 (the kernel the test VM boots).
+
+VMXLAB_CACHE ?= $(HOME)/.cache/vmxlab
+export VMXLAB_CACHE
+
+RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
+DEBIAN_KVER := $(shell dpkg-query -W -f='$${Depends}' linux-headers-amd64 2>/dev/null | \
+		 sed -n 's/^linux-headers-\([^ ,]*\).*/\1/p')
+
+ifeq ($(origin KDIR),undefined)
+  ifneq ($(wildcard $(RUNNING_KDIR)/Makefile),)
+    KDIR := $(RUNNING_KDIR)
+    KDIR_WHY := running kernel's build tree
+  else
+    KDIR := /usr/src/linux-headers-$(DEBIAN_KVER)
+    KDIR_WHY := Debian linux-headers-amd64 ($(DEBIAN_KVER))
+  endif
+else
+  KDIR_WHY := set by KDIR
+endif
+
+# Symbols vmxlab.ko links against that Debian's 6.1 ABI has not always
+# exported; checked up front so a missing one is named, not a modpost error.
+REQUIRED_SYMBOLS := cr4_update_irqsoff __cpuhp_setup_state __cpuhp_remove_state \
+	register_reboot_notifier register_module_notifier kset_find_obj \
+	cpu_emergency_register_virt_callback cpu_emergency_unregister_virt_callback
+
+.PHONY: all module symcheck clean demo check unit selftests lint setup
+
+all: module
+
+module: symcheck
+	@echo "vmxlab: building against $(KDIR) ($(KDIR_WHY))"
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+symcheck:
+	@test -f $(KDIR)/Makefile || { echo "vmxlab: no kernel build tree at $(KDIR); run scripts/setup.sh or set KDIR" >&2; exit 1; }
+	@for s in $(REQUIRED_SYMBOLS); do \
+		grep -q "[[:space:]]$$s[[:space:]]" $(KDIR)/Module.symvers || { \
+		echo "vmxlab: kernel at $(KDIR) does not export $$s, which vmxlab needs" >&2; exit 1; }; \
+	done
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(MAKE) -C selftests clean
+
+setup:
+	scripts/setup.sh
+
+demo: setup
+	scripts/demo.sh
+
+check:
+	scripts/check.sh
+
+unit:
+	$(MAKE) -C selftests unit
+
+selftests:
+	$(MAKE) -C selftests
+
+lint:
+	scripts/lint.sh

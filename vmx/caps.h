@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Capability decoding: pure functions over the values of the VMX
+ * capability MSRs.  The module feeds them live MSRs; the unit tests feed
+ * them recorded ones (see selftests/unit/).
+ */
+#ifndef VMXLAB_CAPS_H
+#define VMXLAB_CAPS_H
+
+#include <linux/types.h>
+
+struct vmxlab_caps;
+
+void vmx_caps_decode(struct vmxlab_caps *caps);
+int vmx_adjust_controls(u64 cap_msr, u32 required, u32 optional, u32 *ctl);
+bool vmx_cr_fixed_ok(u64 value, u64 fixed0, u64 fixed1);
+
+#endif /* VMXLAB_CAPS_H */
