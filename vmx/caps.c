@@ -124,10 +124,10 @@ void vmx_caps_decode(struct vmxlab_caps *caps)
 {
 	u64 f = 0;
 
-	caps->vmcs_revision = caps->msr_basic & VMX_BASIC_REVISION_MASK;
-	caps->vmcs_size = (caps->msr_basic >> VMX_BASIC_VMCS_SIZE_SHIFT) &
-			  VMX_BASIC_VMCS_SIZE_MASK;
-	if (caps->msr_basic & VMX_BASIC_TRUE_CTLS)
+	caps->vmcs_revision = caps->msr_basic & IA32_VMX_BASIC_REVISION_MASK;
+	caps->vmcs_size = (caps->msr_basic >> IA32_VMX_BASIC_VMCS_SIZE_SHIFT) &
+			  IA32_VMX_BASIC_VMCS_SIZE_MASK;
+	if (caps->msr_basic & IA32_VMX_BASIC_TRUE_CTLS)
 		f |= VMXLAB_CAP_TRUE_CTLS;
 	f |= decode_exec_controls(caps);
 	f |= decode_secondary_controls(caps);

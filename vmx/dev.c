@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/vmxlab, the system fd: the userspace door into vmxlab, like
+ * /dev/kvm.  This layer only copies arguments in and out; it never touches
+ * VMX state itself.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/uaccess.h>
+
+#include "vmxlab.h"
+
+static long vmxlab_dev_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case VMXLAB_GET_API_VERSION:
+		return VMXLAB_API_VERSION;
+	case VMXLAB_GET_CAPS:
+		if (copy_to_user(argp, &vmx_caps, sizeof(vmx_caps)))
+			return -EFAULT;
+		return 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+/*
+ * .owner pins the module while the device is open: delete_module() then
+ * fails with -EWOULDBLOCK instead of pulling the code out from under us.
+ */
+static const struct file_operations vmxlab_dev_fops = {
+	.owner		= THIS_MODULE,
+	.unlocked_ioctl	= vmxlab_dev_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice vmxlab_dev = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "vmxlab",
+	.fops	= &vmxlab_dev_fops,
+	.mode	= 0600,
+};
+
+int vmxlab_dev_register(void)
+{
+	return misc_register(&vmxlab_dev);
+}
+
+void vmxlab_dev_unregister(void)
+{
+	misc_deregister(&vmxlab_dev);
+}

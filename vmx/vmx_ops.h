@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Thin wrappers around the VMX instructions.  Each one turns the
+ * instruction's three outcomes (SDM Vol. 3C, 31.2) into a return value:
+ * success, VMfail (CF or ZF set), or a fault (#UD/#GP, caught through the
+ * exception table) -- so no caller ever oopses on a failed VMX instruction.
+ */
+#ifndef VMXLAB_VMX_OPS_H
+#define VMXLAB_VMX_OPS_H
+
+#include <linux/types.h>
+#include <linux/errno.h>
+#include <asm/asm.h>
+#include <asm/io.h>
+
+/*
+ * The exception-table entry for the VMX instruction at local label 1: a
+ * fault resumes at local label 2, which jumps to the C label "fault".  The
+ * detour keeps the %l operand inside the asm string.
+ */
+#define VMX_INSN_FAULT_FIXUP		\
+	"jmp 3f\n\t"			\
+	"2: jmp %l[fault]\n\t"		\
+	"3:\n\t"			\
+	_ASM_EXTABLE(1b, 2b)
+
+/* VMXON with the physical address of this CPU's VMXON region. */
+static __always_inline int vmx_vmxon(u64 region_pa)
+{
+	asm goto("1: vmxon %[pa]\n\t"
+		  "jna %l[vmfail]\n\t"
+		  VMX_INSN_FAULT_FIXUP
+		  : : [pa] "m" (region_pa)
+		  : "cc", "memory" : vmfail, fault);
+	return 0;
+vmfail:
+	return -EIO;
+fault:
+	return -EFAULT;
+}
+
+/*
+ * VMXOFF faults (#UD) when the CPU is not in VMX operation; callers that
+ * cannot know (the emergency path runs in NMI context) just eat the fault.
+ */
+static __always_inline int vmx_vmxoff(void)
+{
+	asm goto("1: vmxoff\n\t"
+		  VMX_INSN_FAULT_FIXUP
+		  : : : "cc", "memory" : fault);
+	return 0;
+fault:
+	return -EFAULT;
+}
+
+/* VMCLEAR: write a VMCS back to memory and make it inactive on this CPU. */
+static __always_inline int vmx_vmclear(u64 vmcs_pa)
+{
+	asm goto("1: vmclear %[pa]\n\t"
+		  "jna %l[vmfail]\n\t"
+		  VMX_INSN_FAULT_FIXUP
+		  : : [pa] "m" (vmcs_pa)
+		  : "cc", "memory" : vmfail, fault);
+	return 0;
+vmfail:
+	return -EIO;
+fault:
+	return -EFAULT;
+}
+
+#endif /* VMXLAB_VMX_OPS_H */

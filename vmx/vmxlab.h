@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Module-internal interfaces between the files of vmx/: what main.c calls
+ * to bring VMX up and down, and the per-CPU bookkeeping of loaded VMCSs.
+ */
+#ifndef VMXLAB_VMXLAB_H
+#define VMXLAB_VMXLAB_H
+
+#include <linux/list.h>
+#include <linux/types.h>
+#include <uapi/linux/vmxlab.h>
+
+/* Capabilities of the boot CPU, read once at load (vmxon.c). */
+extern struct vmxlab_caps vmx_caps;
+
+/*
+ * A VMCS that may be active on some CPU.  Whoever VMPTRLDs it records the
+ * CPU here and puts it on that CPU's list with vmx_track_loaded_vmcs(), so
+ * that a CPU going offline (or an emergency shutdown) can VMCLEAR every
+ * VMCS still active on it before VMXOFF (SDM Vol. 3C, 25.11.1).
+ */
+struct loaded_vmcs {
+	void *vmcs;			/* the VMCS region, one page */
+	int cpu;			/* CPU it is active on, or -1 */
+	struct list_head cpu_link;	/* on that CPU's loaded list */
+};
+
+/* vmxon.c: VMX operation on every CPU. */
+int vmx_check_support(void);
+int vmx_read_caps(struct vmxlab_caps *caps);
+int vmx_enable_all_cpus(void);
+void vmx_disable_all_cpus(void);
+void vmx_track_loaded_vmcs(struct loaded_vmcs *lv);
+void vmx_emergency_disable(void);
+void vmx_reboot_disable(void);
+
+/* shutdown.c: reboot, kexec and crash must never leave VMX on. */
+int vmx_shutdown_hooks_init(void);
+void vmx_shutdown_hooks_exit(void);
+
+/* dev.c: /dev/vmxlab. */
+int vmxlab_dev_register(void);
+void vmxlab_dev_unregister(void);
+
+#endif /* VMXLAB_VMXLAB_H */
