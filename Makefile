@@ -33,9 +33,14 @@ endif
 
 # Symbols vmxlab.ko links against that Debian's 6.1 ABI has not always
 # exported; checked up front so a missing one is named, not a modpost error.
-REQUIRED_SYMBOLS := cr4_update_irqsoff __cpuhp_setup_state __cpuhp_remove_state \
-	register_reboot_notifier register_module_notifier kset_find_obj \
-	cpu_emergency_register_virt_callback cpu_emergency_unregister_virt_callback
+REQUIRED_SYMBOLS := cr4_update_irqsoff cr4_read_shadow __cpuhp_setup_state \
+	__cpuhp_remove_state register_reboot_notifier register_module_notifier \
+	kset_find_obj cpu_emergency_register_virt_callback \
+	cpu_emergency_unregister_virt_callback asm_exc_nmi_noist \
+	preempt_notifier_inc preempt_notifier_register fpu_swap_kvm_fpstate \
+	fpu_alloc_guest_fpstate fpu_free_guest_fpstate current_save_fsgs \
+	load_fixmap_gdt get_cpu_entry_area gdt_page __tss_limit_invalid \
+	fixed_percpu_data pin_user_pages_fast unpin_user_pages_dirty_lock
 
 .PHONY: all module symcheck clean demo check unit selftests lint setup
 

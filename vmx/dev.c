@@ -25,6 +25,10 @@ static long vmxlab_dev_ioctl(struct file *file, unsigned int cmd,
 		if (copy_to_user(argp, &vmx_caps, sizeof(vmx_caps)))
 			return -EFAULT;
 		return 0;
+	case VMXLAB_CREATE_VM:
+		return vmxlab_create_vm(arg);
+	case VMXLAB_GET_VCPU_MMAP_SIZE:
+		return PAGE_SIZE;
 	default:
 		return -ENOTTY;
 	}

@@ -8,6 +8,7 @@
 
 #include <linux/cpumask.h>
 #include <linux/module.h>
+#include <linux/preempt.h>
 
 #include "vmxlab.h"
 
@@ -27,15 +28,18 @@ static int __init vmxlab_init(void)
 	r = vmx_enable_all_cpus();
 	if (r)
 		goto remove_shutdown_hooks;
+	/* Preempt notifiers (vCPU load/put) never fire without this. */
+	preempt_notifier_inc();
 	r = vmxlab_dev_register();
 	if (r)
-		goto disable_vmx;
+		goto dec_notifiers;
 
 	pr_info("VMX on, %u CPUs, VMCS revision %#x, features %#llx\n",
 		num_online_cpus(), vmx_caps.vmcs_revision, vmx_caps.features);
 	return 0;
 
-disable_vmx:
+dec_notifiers:
+	preempt_notifier_dec();
 	vmx_disable_all_cpus();
 remove_shutdown_hooks:
 	vmx_shutdown_hooks_exit();
@@ -45,6 +49,7 @@ remove_shutdown_hooks:
 static void __exit vmxlab_exit(void)
 {
 	vmxlab_dev_unregister();
+	preempt_notifier_dec();
 	vmx_disable_all_cpus();
 	vmx_shutdown_hooks_exit();
 	pr_info("VMX off\n");

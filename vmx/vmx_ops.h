@@ -68,4 +68,52 @@ fault:
 	return -EFAULT;
 }
 
+/* VMPTRLD: make a VMCS current (and active) on this CPU. */
+static __always_inline int vmx_vmptrld(u64 vmcs_pa)
+{
+	asm goto("1: vmptrld %[pa]\n\t"
+		 "jna %l[vmfail]\n\t"
+		 VMX_INSN_FAULT_FIXUP
+		 : : [pa] "m" (vmcs_pa)
+		 : "cc", "memory" : vmfail, fault);
+	return 0;
+vmfail:
+	return -EIO;
+fault:
+	return -EFAULT;
+}
+
+/* INVEPT and INVVPID take a 128-bit descriptor in memory. */
+static __always_inline int vmx_invept(unsigned long type, u64 eptp)
+{
+	struct { u64 eptp, reserved; } desc = { eptp, 0 };
+
+	asm goto("1: invept %[desc], %[type]\n\t"
+		 "jna %l[vmfail]\n\t"
+		 VMX_INSN_FAULT_FIXUP
+		 : : [desc] "m" (desc), [type] "r" (type)
+		 : "cc", "memory" : vmfail, fault);
+	return 0;
+vmfail:
+	return -EIO;
+fault:
+	return -EFAULT;
+}
+
+static __always_inline int vmx_invvpid(unsigned long type, u16 vpid)
+{
+	struct { u64 vpid, gva; } desc = { vpid, 0 };
+
+	asm goto("1: invvpid %[desc], %[type]\n\t"
+		 "jna %l[vmfail]\n\t"
+		 VMX_INSN_FAULT_FIXUP
+		 : : [desc] "m" (desc), [type] "r" (type)
+		 : "cc", "memory" : vmfail, fault);
+	return 0;
+vmfail:
+	return -EIO;
+fault:
+	return -EFAULT;
+}
+
 #endif /* VMXLAB_VMX_OPS_H */

@@ -12,6 +12,8 @@
 
 /* Capabilities of the boot CPU, read once at load (vmxon.c). */
 extern struct vmxlab_caps vmx_caps;
+/* XCR0 of the host, restored after each exit of a guest with its own. */
+extern u64 vmx_host_xcr0;
 
 /*
  * A VMCS that may be active on some CPU.  Whoever VMPTRLDs it records the
@@ -22,6 +24,7 @@ extern struct vmxlab_caps vmx_caps;
 struct loaded_vmcs {
 	void *vmcs;			/* the VMCS region, one page */
 	int cpu;			/* CPU it is active on, or -1 */
+	bool launched;			/* VMLAUNCH done since the last VMCLEAR */
 	struct list_head cpu_link;	/* on that CPU's loaded list */
 };
 
@@ -30,13 +33,17 @@ int vmx_check_support(void);
 int vmx_read_caps(struct vmxlab_caps *caps);
 int vmx_enable_all_cpus(void);
 void vmx_disable_all_cpus(void);
-void vmx_track_loaded_vmcs(struct loaded_vmcs *lv);
+int vmx_load_vmcs(struct loaded_vmcs *lv);
+void vmx_clear_loaded_vmcs(struct loaded_vmcs *lv);
 void vmx_emergency_disable(void);
 void vmx_reboot_disable(void);
 
 /* shutdown.c: reboot, kexec and crash must never leave VMX on. */
 int vmx_shutdown_hooks_init(void);
 void vmx_shutdown_hooks_exit(void);
+
+/* vm.c: VMXLAB_CREATE_VM. */
+int vmxlab_create_vm(unsigned long type);
 
 /* dev.c: /dev/vmxlab. */
 int vmxlab_dev_register(void);

@@ -14,6 +14,7 @@
 #include <linux/mm.h>
 #include <linux/percpu.h>
 #include <asm/cpufeature.h>
+#include <asm/fpu/xcr.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
 #include <asm/special_insns.h>
@@ -25,6 +26,7 @@
 #include "vmxlab.h"
 
 struct vmxlab_caps vmx_caps;
+u64 vmx_host_xcr0;
 
 struct vmx_cpu {
 	void *vmxon_region;		/* 4 KiB, revision id in its first word */
@@ -114,6 +116,8 @@ int vmx_read_caps(struct vmxlab_caps *caps)
 		return -EIO;
 	}
 	vmx_caps_decode(caps);
+	if (boot_cpu_has(X86_FEATURE_OSXSAVE))
+		vmx_host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
 
 	if (((caps->msr_basic >> IA32_VMX_BASIC_MEM_TYPE_SHIFT) &
 	     IA32_VMX_BASIC_MEM_TYPE_MASK) != IA32_VMX_BASIC_MEM_TYPE_WB ||
@@ -125,26 +129,58 @@ int vmx_read_caps(struct vmxlab_caps *caps)
 	return 0;
 }
 
-/*
- * Called with interrupts off on the CPU after it VMPTRLDs @lv, so that
+/* The VMCS that is current on each CPU, so VMPTRLD is done only when needed. */
+static DEFINE_PER_CPU(struct loaded_vmcs *, current_vmcs);
+
+/**
+ * vmx_load_vmcs() - make @lv the current VMCS on this CPU
+ * @lv: a VMCS that is active on this CPU or on none (cpu == -1)
+ *
+ * Interrupts are off.  The VMCS goes on this CPU's list, so that
  * vmx_cpu_off() and the emergency path find it.
+ *
+ * Return: 0, or -EIO when VMPTRLD failed.
  */
-void vmx_track_loaded_vmcs(struct loaded_vmcs *lv)
+int vmx_load_vmcs(struct loaded_vmcs *lv)
 {
+	int r;
+
 	lockdep_assert_irqs_disabled();
-	lv->cpu = smp_processor_id();
-	list_add(&lv->cpu_link, this_cpu_ptr(&vmx_cpu.loaded_vmcss));
+	if (this_cpu_read(current_vmcs) == lv)
+		return 0;
+	r = vmx_vmptrld(virt_to_phys(lv->vmcs));
+	if (r)
+		return r;
+	if (lv->cpu != smp_processor_id()) {
+		lv->cpu = smp_processor_id();
+		list_add(&lv->cpu_link, this_cpu_ptr(&vmx_cpu.loaded_vmcss));
+	}
+	this_cpu_write(current_vmcs, lv);
+	return 0;
+}
+
+/**
+ * vmx_clear_loaded_vmcs() - VMCLEAR @lv on the CPU it is active on
+ * @lv: active on this CPU; interrupts are off
+ *
+ * Afterwards it may be loaded on any CPU, and must be VMLAUNCHed again.
+ */
+void vmx_clear_loaded_vmcs(struct loaded_vmcs *lv)
+{
+	vmx_vmclear(virt_to_phys(lv->vmcs));
+	list_del(&lv->cpu_link);
+	if (this_cpu_read(current_vmcs) == lv)
+		this_cpu_write(current_vmcs, NULL);
+	lv->cpu = -1;
+	lv->launched = false;
 }
 
 static void vmx_clear_all_loaded_vmcss(struct vmx_cpu *vc)
 {
 	struct loaded_vmcs *lv, *tmp;
 
-	list_for_each_entry_safe(lv, tmp, &vc->loaded_vmcss, cpu_link) {
-		vmx_vmclear(virt_to_phys(lv->vmcs));
-		list_del(&lv->cpu_link);
-		lv->cpu = -1;
-	}
+	list_for_each_entry_safe(lv, tmp, &vc->loaded_vmcss, cpu_link)
+		vmx_clear_loaded_vmcs(lv);
 }
 
 /* Enter VMX root operation on this CPU; interrupts are off. */

@@ -70,5 +70,57 @@
 #define EPT_CAP_INVEPT			BIT_ULL(20)
 #define EPT_CAP_AD_BITS			BIT_ULL(21)
 #define VPID_CAP_INVVPID		BIT_ULL(32)
+#define VPID_CAP_INVVPID_SINGLE		BIT_ULL(41)
+#define VPID_CAP_INVVPID_ALL		BIT_ULL(42)
+
+/* EPT pointer and EPT paging-structure entries (SDM Vol. 3C, 25.6.11, 29.3.2) */
+#define EPTP_MEMTYPE_WB			6ULL
+#define EPTP_WALK_LENGTH_4		(3ULL << 3)
+#define EPT_READ			BIT_ULL(0)
+#define EPT_WRITE			BIT_ULL(1)
+#define EPT_EXEC			BIT_ULL(2)
+#define EPT_RWX				(EPT_READ | EPT_WRITE | EPT_EXEC)
+#define EPT_MEMTYPE_WB			(6ULL << 3)
+#define EPT_IGNORE_PAT			BIT_ULL(6)
+
+/* INVEPT and INVVPID types (SDM Vol. 3C, 31.3) */
+#define VMX_INVEPT_SINGLE_CONTEXT	1
+#define VMX_INVEPT_GLOBAL		2
+#define VMX_INVVPID_SINGLE_CONTEXT	1
+#define VMX_INVVPID_ALL_CONTEXT		2
+
+/* Exit qualification of EPT violations (SDM Vol. 3C, Table 28-7) */
+#define EPT_VIOLATION_READ		BIT(0)
+#define EPT_VIOLATION_WRITE		BIT(1)
+#define EPT_VIOLATION_FETCH		BIT(2)
+#define EPT_VIOLATION_NMI_UNBLOCKING	BIT(12)
+
+/* Exit qualification of I/O instructions (SDM Vol. 3C, Table 28-5) */
+#define IO_QUAL_SIZE_MASK		0x7	/* size - 1 */
+#define IO_QUAL_IN			BIT(3)
+#define IO_QUAL_STRING			BIT(4)
+#define IO_QUAL_REP			BIT(5)
+#define IO_QUAL_PORT_SHIFT		16
+
+/* Interruption-information fields (SDM Vol. 3C, 25.8.3 and 25.9.2) */
+#define INTR_INFO_VECTOR_MASK		0xff
+#define INTR_INFO_TYPE_SHIFT		8
+#define INTR_TYPE_EXT_INTR		(0U << 8)
+#define INTR_TYPE_NMI			(2U << 8)
+#define INTR_TYPE_HARD_EXCEPTION	(3U << 8)
+#define INTR_TYPE_SOFT_INTR		(4U << 8)
+#define INTR_TYPE_SOFT_EXCEPTION	(6U << 8)
+#define INTR_TYPE_MASK			(7U << 8)
+#define INTR_INFO_DELIVER_ERROR_CODE	BIT(11)
+#define INTR_INFO_NMI_UNBLOCK_IRET	BIT(12)
+#define INTR_INFO_VALID			BIT(31)
+
+/* Guest interruptibility state (SDM Vol. 3C, 25.4.2) */
+#define GUEST_INTR_STI_BLOCKING		BIT(0)
+#define GUEST_INTR_MOV_SS_BLOCKING	BIT(1)
+#define GUEST_INTR_NMI_BLOCKING		BIT(3)
+
+/* Segment access rights in the VMCS (SDM Vol. 3C, 25.4.1) */
+#define VMX_AR_UNUSABLE			BIT(16)
 
 #endif /* VMXLAB_VMX_ARCH_H */

@@ -24,6 +24,206 @@
 #define VMXLAB_GET_API_VERSION	_IO(VMXLAB_IO, 0x00)
 /* Fills struct vmxlab_caps with what this CPU's VMX offers. */
 #define VMXLAB_GET_CAPS		_IOR(VMXLAB_IO, 0x01, struct vmxlab_caps)
+/* Creates a VM; the argument is VMXLAB_VM_*; returns a VM fd. */
+#define VMXLAB_CREATE_VM	_IO(VMXLAB_IO, 0x02)
+/* Size to mmap() on a vCPU fd for its struct vmxlab_run. */
+#define VMXLAB_GET_VCPU_MMAP_SIZE _IO(VMXLAB_IO, 0x03)
+
+/* VMXLAB_CREATE_VM argument: how guest-physical memory is translated. */
+#define VMXLAB_VM_EPT		0	/* extended page tables */
+#define VMXLAB_VM_SHADOW	1	/* shadow paging: not yet (-EOPNOTSUPP) */
+
+/* VM ioctls (on a VM fd). */
+
+/* Adds, moves (same slot and size, new address) or deletes (size 0). */
+#define VMXLAB_SET_MEMORY_REGION _IOW(VMXLAB_IO, 0x10, struct vmxlab_memory_region)
+/* Creates vCPU number arg (0 .. VMXLAB_MAX_VCPUS - 1); returns a vCPU fd. */
+#define VMXLAB_CREATE_VCPU	_IO(VMXLAB_IO, 0x11)
+
+/* vCPU ioctls (on a vCPU fd). */
+#define VMXLAB_RUN		_IO(VMXLAB_IO, 0x20)
+#define VMXLAB_GET_REGS		_IOR(VMXLAB_IO, 0x21, struct vmxlab_regs)
+#define VMXLAB_SET_REGS		_IOW(VMXLAB_IO, 0x22, struct vmxlab_regs)
+#define VMXLAB_GET_SREGS	_IOR(VMXLAB_IO, 0x23, struct vmxlab_sregs)
+#define VMXLAB_SET_SREGS	_IOW(VMXLAB_IO, 0x24, struct vmxlab_sregs)
+#define VMXLAB_SET_CPUID	_IOW(VMXLAB_IO, 0x25, struct vmxlab_cpuid)
+#define VMXLAB_GET_MSRS		_IOWR(VMXLAB_IO, 0x26, struct vmxlab_msrs)
+#define VMXLAB_SET_MSRS		_IOW(VMXLAB_IO, 0x27, struct vmxlab_msrs)
+#define VMXLAB_GET_STATS	_IOR(VMXLAB_IO, 0x28, struct vmxlab_vcpu_stats)
+
+#define VMXLAB_MAX_VCPUS	64
+#define VMXLAB_MAX_MEM_SLOTS	32
+
+/* vmxlab_memory_region.flags */
+#define VMXLAB_MEM_READONLY	(1U << 0)	/* guest writes exit as MMIO */
+
+struct vmxlab_memory_region {
+	__u32 slot;			/* 0 .. VMXLAB_MAX_MEM_SLOTS - 1 */
+	__u32 flags;			/* VMXLAB_MEM_* */
+	__u64 guest_phys_addr;		/* page aligned */
+	__u64 memory_size;		/* page aligned; 0 deletes the slot */
+	__u64 userspace_addr;		/* page aligned, the caller's memory */
+};
+
+/* General-purpose registers, RIP and RFLAGS (same order as KVM's). */
+struct vmxlab_regs {
+	__u64 rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
+	__u64 r8, r9, r10, r11, r12, r13, r14, r15;
+	__u64 rip, rflags;
+};
+
+struct vmxlab_segment {
+	__u64 base;
+	__u32 limit;			/* in bytes when g=0, else in 4 KiB units - 1 */
+	__u16 selector;
+	__u8 type, present, dpl, db, s, l, g, avl;
+	__u8 unusable;
+	__u8 padding;
+};
+
+struct vmxlab_dtable {
+	__u64 base;
+	__u16 limit;
+	__u16 padding[3];
+};
+
+/* Segments, descriptor tables and control registers. */
+struct vmxlab_sregs {
+	struct vmxlab_segment cs, ds, es, fs, gs, ss;
+	struct vmxlab_segment tr, ldt;
+	struct vmxlab_dtable gdt, idt;
+	__u64 cr0, cr2, cr3, cr4, efer;
+	__u64 reserved[4];		/* zero */
+};
+
+/*
+ * The CPUID table the guest sees.  Without VMXLAB_SET_CPUID the guest sees
+ * the host's leaves with VMX hidden and the hypervisor bit set.  A leaf
+ * not in the table reads as zeros.
+ */
+#define VMXLAB_MAX_CPUID_ENTRIES	256
+#define VMXLAB_CPUID_FLAG_INDEXED	(1U << 0)	/* index (ECX) matters */
+
+struct vmxlab_cpuid_entry {
+	__u32 function;			/* EAX on input */
+	__u32 index;			/* ECX on input, if INDEXED */
+	__u32 flags;			/* VMXLAB_CPUID_FLAG_* */
+	__u32 eax, ebx, ecx, edx;
+	__u32 padding;
+};
+
+struct vmxlab_cpuid {
+	__u32 nent;
+	__u32 padding;
+	struct vmxlab_cpuid_entry entries[];
+};
+
+/*
+ * MSRs for VMXLAB_GET_MSRS / VMXLAB_SET_MSRS.  Both return the number of
+ * entries processed; they stop at the first MSR outside the supported set
+ * (see Documentation/api.rst).
+ */
+#define VMXLAB_MAX_MSR_ENTRIES		64
+
+struct vmxlab_msr_entry {
+	__u32 index;
+	__u32 reserved;
+	__u64 data;
+};
+
+struct vmxlab_msrs {
+	__u32 nmsrs;
+	__u32 padding;
+	struct vmxlab_msr_entry entries[];
+};
+
+/*
+ * Exit reasons reported in vmxlab_run.exit_reason.  The numbers are the
+ * same as KVM's KVM_EXIT_* for the reasons both have.
+ */
+#define VMXLAB_EXIT_UNKNOWN		0
+#define VMXLAB_EXIT_IO			2
+#define VMXLAB_EXIT_HLT			5
+#define VMXLAB_EXIT_MMIO		6
+#define VMXLAB_EXIT_SHUTDOWN		8
+#define VMXLAB_EXIT_FAIL_ENTRY		9
+#define VMXLAB_EXIT_INTR		10
+#define VMXLAB_EXIT_INTERNAL_ERROR	17
+
+/* Where VMXLAB_EXIT_IO data sits in the run page (io.data_offset). */
+#define VMXLAB_RUN_IO_DATA_OFFSET	2048
+#define VMXLAB_RUN_IO_DATA_SIZE		2048
+
+#define VMXLAB_EXIT_IO_IN		0
+#define VMXLAB_EXIT_IO_OUT		1
+
+/* vmxlab_run.internal.suberror */
+#define VMXLAB_INTERNAL_UNKNOWN_EXIT	1	/* data[0]: VMX exit reason */
+#define VMXLAB_INTERNAL_EPT_MISCONFIG	2	/* data[0]: guest-physical addr */
+#define VMXLAB_INTERNAL_EMULATION	3	/* data[0..1]: insn bytes */
+
+/*
+ * The page shared with userspace through mmap() on the vCPU fd.  Fields
+ * marked "in" are read by VMXLAB_RUN (once, into a private copy), fields
+ * marked "out" are written when it returns.
+ */
+struct vmxlab_run {
+	__u8 request_interrupt_window;	/* in: reserved for now */
+	__u8 immediate_exit;		/* in: return -EINTR before entering */
+	__u8 padding1[6];
+
+	__u32 exit_reason;		/* out: VMXLAB_EXIT_* */
+	__u8 ready_for_interrupt_injection; /* out: reserved for now */
+	__u8 if_flag;			/* out: guest RFLAGS.IF */
+	__u16 padding2;
+
+	union {
+		/* VMXLAB_EXIT_UNKNOWN */
+		struct {
+			__u64 hardware_exit_reason;
+		} hw;
+		/* VMXLAB_EXIT_FAIL_ENTRY */
+		struct {
+			__u64 hardware_entry_failure_reason;
+			__u32 cpu;
+			__u32 padding;
+		} fail_entry;
+		/* VMXLAB_EXIT_IO: data at (char *)run + data_offset */
+		struct {
+			__u8 direction;		/* VMXLAB_EXIT_IO_IN/OUT */
+			__u8 size;		/* 1, 2 or 4 */
+			__u16 port;
+			__u32 count;		/* > 1 for REP string forms */
+			__u64 data_offset;
+		} io;
+		/* VMXLAB_EXIT_MMIO */
+		struct {
+			__u64 phys_addr;
+			__u8 data[8];
+			__u32 len;
+			__u8 is_write;
+			__u8 padding[3];
+		} mmio;
+		/* VMXLAB_EXIT_INTERNAL_ERROR */
+		struct {
+			__u32 suberror;
+			__u32 ndata;
+			__u64 data[16];
+		} internal;
+		char padding[256];
+	};
+};
+
+/* VMX basic exit reasons are below 80 (SDM Vol. 3D, Appendix C). */
+#define VMXLAB_NR_VMX_EXIT_REASONS	80
+
+/* Per-vCPU exit counters, indexed by VMX basic exit reason. */
+struct vmxlab_vcpu_stats {
+	__u64 exits[VMXLAB_NR_VMX_EXIT_REASONS];
+	__u64 exits_to_userspace;
+	__u64 failed_entries;
+	__u64 reserved[6];
+};
 
 /*
  * Feature bits of vmxlab_caps.features, decoded from the VMX capability

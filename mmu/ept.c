@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Extended page tables: guest-physical to host-physical, 4 levels, 4 KiB
+ * leaves (SDM Vol. 3C, 29.3).  A leaf is created on the guest's first
+ * touch of a page (EPT violation -> mmu_handle_ept_violation -> here) and
+ * points at a page pinned from the VMM's memory, so that the host can
+ * never free or move it under the guest.
+ */
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/smp.h>
+
+#include <vmxlab/vmx_arch.h>
+#include "../vmx/vmx_ops.h"
+#include "ept.h"
+
+#define EPT_LEVELS		4
+#define EPT_ENTRIES		512
+#define EPT_ADDR_MASK		GENMASK_ULL(51, 12)
+
+/* Index of @gpa in the table at @level (4 = PML4 ... 1 = page table). */
+static unsigned int ept_index(u64 gpa, int level)
+{
+	return (gpa >> (12 + 9 * (level - 1))) & (EPT_ENTRIES - 1);
+}
+
+static u64 *ept_table(u64 entry)
+{
+	return phys_to_virt(entry & EPT_ADDR_MASK);
+}
+
+int ept_init(struct vmxlab_mmu *mmu)
+{
+	mmu->ept_root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!mmu->ept_root)
+		return -ENOMEM;
+	/* WB paging-structure accesses, 4-level walk (SDM 25.6.11). */
+	mmu->eptp = virt_to_phys(mmu->ept_root) | EPTP_MEMTYPE_WB |
+		    EPTP_WALK_LENGTH_4;
+	return 0;
+}
+
+/*
+ * Walk to the page table that holds @gpa's leaf, creating tables on the
+ * way when @create.  Returns the leaf's address, or NULL.
+ */
+static u64 *ept_walk(struct vmxlab_mmu *mmu, u64 gpa, bool create)
+{
+	u64 *table = mmu->ept_root;
+	int level;
+
+	for (level = EPT_LEVELS; level > 1; level--) {
+		u64 *entry = &table[ept_index(gpa, level)];
+
+		if (!(*entry & EPT_RWX)) {
+			u64 *next;
+
+			if (!create)
+				return NULL;
+			next = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+			if (!next)
+				return NULL;
+			/* Non-leaf entries grant everything; leaves decide. */
+			*entry = virt_to_phys(next) | EPT_RWX;
+		}
+		table = ept_table(*entry);
+	}
+	return &table[ept_index(gpa, 1)];
+}
+
+/**
+ * ept_map_page() - pin the page at @hva and map it at @gpa
+ * @mmu:      the VM's memory
+ * @gpa:      page-aligned guest-physical address
+ * @hva:      page-aligned userspace address backing it
+ * @writable: map it writable (and pin it for writing)
+ *
+ * Return: 0, -ENOMEM, or -EFAULT when the page cannot be pinned.
+ */
+int ept_map_page(struct vmxlab_mmu *mmu, u64 gpa, u64 hva, bool writable)
+{
+	unsigned int gup_flags = FOLL_LONGTERM | (writable ? FOLL_WRITE : 0);
+	struct page *page;
+	u64 *leaf;
+
+	leaf = ept_walk(mmu, gpa, true);
+	if (!leaf)
+		return -ENOMEM;
+	if (*leaf & EPT_RWX)
+		return 0;	/* another vCPU mapped it first */
+	if (pin_user_pages_fast(hva, 1, gup_flags, &page) != 1)
+		return -EFAULT;
+	/*
+	 * Write-back memory type, ignoring the guest's PAT: guest RAM is
+	 * ordinary host RAM (SDM 29.3.7).
+	 */
+	*leaf = page_to_phys(page) | EPT_READ | EPT_EXEC |
+		(writable ? EPT_WRITE : 0) | EPT_MEMTYPE_WB | EPT_IGNORE_PAT;
+	mmu->pinned_pages++;
+	return 0;
+}
+
+/*
+ * Make the leaves of [gpa, gpa + size) not-present but keep their
+ * addresses, so ept_release_range() can unpin them after the INVEPT.
+ */
+void ept_unmap_range(struct vmxlab_mmu *mmu, u64 gpa, u64 size)
+{
+	u64 end = gpa + size;
+	u64 *leaf;
+
+	for (; gpa < end; gpa += PAGE_SIZE) {
+		leaf = ept_walk(mmu, gpa, false);
+		if (leaf)
+			*leaf &= ~EPT_RWX;
+	}
+}
+
+/* Unpin the pages ept_unmap_range() left behind and clear their leaves. */
+void ept_release_range(struct vmxlab_mmu *mmu, u64 gpa, u64 size)
+{
+	u64 end = gpa + size;
+	u64 *leaf;
+
+	for (; gpa < end; gpa += PAGE_SIZE) {
+		struct page *page;
+
+		leaf = ept_walk(mmu, gpa, false);
+		if (!leaf || !(*leaf & EPT_ADDR_MASK))
+			continue;
+		page = pfn_to_page((*leaf & EPT_ADDR_MASK) >> PAGE_SHIFT);
+		/* The guest may have written to it: tell the page cache. */
+		unpin_user_pages_dirty_lock(&page, 1, true);
+		*leaf = 0;
+		mmu->pinned_pages--;
+	}
+}
+
+static void ept_free_table(u64 *table, int level)
+{
+	int i;
+
+	if (level > 1) {
+		for (i = 0; i < EPT_ENTRIES; i++)
+			if (table[i] & EPT_RWX)
+				ept_free_table(ept_table(table[i]), level - 1);
+	}
+	free_page((unsigned long)table);
+}
+
+/* Free the tables; every slot has been released already. */
+void ept_destroy(struct vmxlab_mmu *mmu)
+{
+	WARN_ON_ONCE(mmu->pinned_pages);
+	ept_free_table(mmu->ept_root, EPT_LEVELS);
+	mmu->ept_root = NULL;
+}
+
+static void invept_this_cpu(void *info)
+{
+	struct vmxlab_mmu *mmu = info;
+
+	vmx_invept(VMX_INVEPT_SINGLE_CONTEXT, mmu->eptp);
+}
+
+/**
+ * mmu_invept_all_cpus() - forget this VM's guest-physical translations
+ * @mmu: the VM's memory
+ *
+ * INVEPT only acts on the CPU that executes it (SDM 31.3), and any CPU may
+ * have run one of this VM's vCPUs, so every CPU does it.  A CPU running a
+ * vCPU takes the IPI as an external-interrupt exit first.
+ */
+void mmu_invept_all_cpus(struct vmxlab_mmu *mmu)
+{
+	on_each_cpu(invept_this_cpu, mmu, 1);
+}

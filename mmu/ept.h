@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * EPT tables (SDM Vol. 3C, 29.3): private to mmu/, used by memslot.c.
+ * All functions run with mmu->lock held.
+ */
+#ifndef VMXLAB_EPT_H
+#define VMXLAB_EPT_H
+
+#include "mmu.h"
+
+int ept_init(struct vmxlab_mmu *mmu);
+void ept_destroy(struct vmxlab_mmu *mmu);
+int ept_map_page(struct vmxlab_mmu *mmu, u64 gpa, u64 hva, bool writable);
+void ept_unmap_range(struct vmxlab_mmu *mmu, u64 gpa, u64 size);
+void ept_release_range(struct vmxlab_mmu *mmu, u64 gpa, u64 size);
+
+#endif /* VMXLAB_EPT_H */

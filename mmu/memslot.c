@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Memory slots: VMXLAB_SET_MEMORY_REGION lands here after the ioctl layer
+ * copied it in.  Every check happens before anything changes, so a bad
+ * request leaves the VM exactly as it was.
+ */
+#include <linux/errno.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/sched.h>
+#include <linux/uaccess.h>
+
+#include "mmu.h"
+#include "ept.h"
+
+/* Guest-physical addresses vmxlab maps: 4-level EPT covers 48 bits. */
+#define GPA_LIMIT	(1ULL << 48)
+
+static bool ranges_overlap(u64 a, u64 a_size, u64 b, u64 b_size)
+{
+	return a < b + b_size && b < a + a_size;
+}
+
+/*
+ * Is [hva, hva + size) all mapped in the caller's address space, and
+ * writable unless the slot is read-only?  Checked once, up front: later
+ * changes to the mapping are caught when a page is pinned.
+ */
+static bool user_range_usable(u64 hva, u64 size, bool need_write)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	u64 addr = hva;
+	bool ok = true;
+
+	mmap_read_lock(mm);
+	while (addr < hva + size) {
+		vma = find_vma(mm, addr);
+		if (!vma || vma->vm_start > addr ||
+		    !(vma->vm_flags & VM_READ) ||
+		    (need_write && !(vma->vm_flags & VM_WRITE)) ||
+		    (vma->vm_flags & (VM_IO | VM_PFNMAP))) {
+			ok = false;
+			break;
+		}
+		addr = vma->vm_end;
+	}
+	mmap_read_unlock(mm);
+	return ok;
+}
+
+static int validate_region(const struct vmxlab_memory_region *r)
+{
+	if (r->slot >= VMXLAB_MAX_MEM_SLOTS)
+		return -EINVAL;
+	if (r->flags & ~VMXLAB_MEM_READONLY)
+		return -EINVAL;
+	if (!PAGE_ALIGNED(r->guest_phys_addr) || !PAGE_ALIGNED(r->memory_size) ||
+	    !PAGE_ALIGNED(r->userspace_addr))
+		return -EINVAL;
+	if (!r->memory_size)
+		return 0;	/* a deletion: nothing else to check */
+	if (r->guest_phys_addr + r->memory_size < r->guest_phys_addr ||
+	    r->guest_phys_addr + r->memory_size > GPA_LIMIT)
+		return -EINVAL;
+	if (r->userspace_addr + r->memory_size < r->userspace_addr ||
+	    !access_ok(u64_to_user_ptr(r->userspace_addr), r->memory_size))
+		return -EINVAL;
+	if (!user_range_usable(r->userspace_addr, r->memory_size,
+			       !(r->flags & VMXLAB_MEM_READONLY)))
+		return -EINVAL;
+	return 0;
+}
+
+static int check_overlap(struct vmxlab_mmu *mmu,
+			 const struct vmxlab_memory_region *r)
+{
+	int i;
+
+	for (i = 0; i < VMXLAB_MAX_MEM_SLOTS; i++) {
+		const struct vmxlab_memslot *s = &mmu->slots[i];
+
+		if (i == r->slot || !s->size)
+			continue;
+		if (ranges_overlap(s->gpa, s->size, r->guest_phys_addr,
+				   r->memory_size))
+			return -EEXIST;
+	}
+	return 0;
+}
+
+/*
+ * Take a slot out of the EPT: make its entries not-present, flush every
+ * CPU's cached translations, and only then unpin the pages -- a CPU still
+ * holding a stale translation must never reach a page we gave back.
+ */
+static void slot_unmap(struct vmxlab_mmu *mmu, struct vmxlab_memslot *s)
+{
+	ept_unmap_range(mmu, s->gpa, s->size);
+	mmu_invept_all_cpus(mmu);
+	ept_release_range(mmu, s->gpa, s->size);
+}
+
+/**
+ * mmu_set_memory_region() - add, move or delete a memory slot
+ * @mmu: the VM's memory
+ * @r:   the request, already copied from userspace
+ *
+ * Adding needs an unused slot; moving keeps slot, size, address and flags
+ * and changes the guest-physical address; a size of 0 deletes a used slot.
+ * Pages are not touched here: they are pinned when the guest first
+ * touches them (EPT violation) and unpinned when the slot goes.
+ *
+ * Return: 0, -EINVAL for a malformed request, -EEXIST for an overlap.
+ */
+int mmu_set_memory_region(struct vmxlab_mmu *mmu,
+			  const struct vmxlab_memory_region *r)
+{
+	struct vmxlab_memslot *s;
+	int ret;
+
+	ret = validate_region(r);
+	if (ret)
+		return ret;
+
+	mutex_lock(&mmu->lock);
+	s = &mmu->slots[r->slot];
+	ret = -EINVAL;
+	if (!r->memory_size) {
+		if (!s->size)
+			goto out;	/* nothing to delete */
+		slot_unmap(mmu, s);
+		memset(s, 0, sizeof(*s));
+		ret = 0;
+		goto out;
+	}
+	if (s->size && (s->size != r->memory_size || s->hva != r->userspace_addr ||
+			s->flags != r->flags))
+		goto out;	/* only the guest-physical address may change */
+	ret = check_overlap(mmu, r);
+	if (ret)
+		goto out;
+	if (s->size)
+		slot_unmap(mmu, s);
+	s->gpa = r->guest_phys_addr;
+	s->size = r->memory_size;
+	s->hva = r->userspace_addr;
+	s->flags = r->flags;
+	ret = 0;
+out:
+	mutex_unlock(&mmu->lock);
+	return ret;
+}
+
+static struct vmxlab_memslot *find_slot(struct vmxlab_mmu *mmu, u64 gpa)
+{
+	int i;
+
+	for (i = 0; i < VMXLAB_MAX_MEM_SLOTS; i++) {
+		struct vmxlab_memslot *s = &mmu->slots[i];
+
+		if (s->size && gpa >= s->gpa && gpa - s->gpa < s->size)
+			return s;
+	}
+	return NULL;
+}
+
+/**
+ * mmu_handle_ept_violation() - resolve a guest access to @gpa
+ * @mmu:    the VM's memory
+ * @gpa:    the faulting guest-physical address
+ * @write:  the access was a write
+ * @result: out: mapped, or MMIO for userspace
+ *
+ * Runs in the vCPU thread, which belongs to the process that owns the
+ * memory (checked by the ioctl layer), so pinning uses current->mm.
+ *
+ * Return: 0 (see @result), or -EFAULT when the backing memory is gone.
+ */
+int mmu_handle_ept_violation(struct vmxlab_mmu *mmu, u64 gpa, bool write,
+			     enum mmu_fault_result *result)
+{
+	struct vmxlab_memslot *s;
+	bool writable;
+	int ret = 0;
+
+	mutex_lock(&mmu->lock);
+	s = find_slot(mmu, gpa);
+	writable = s && !(s->flags & VMXLAB_MEM_READONLY);
+	if (!s || (write && !writable)) {
+		*result = MMU_FAULT_MMIO;
+		goto out;
+	}
+	ret = ept_map_page(mmu, gpa & PAGE_MASK,
+			   s->hva + ((gpa & PAGE_MASK) - s->gpa), writable);
+	*result = MMU_FAULT_MAPPED;
+out:
+	mutex_unlock(&mmu->lock);
+	return ret;
+}
+
+/**
+ * mmu_read_guest() - copy guest-physical memory out of its slot
+ * @mmu: the VM's memory
+ * @gpa: first byte
+ * @buf: destination (kernel memory)
+ * @len: bytes; the range must stay inside one slot
+ *
+ * Used to read guest page tables and instruction bytes.
+ *
+ * Return: 0, or -EFAULT when no slot backs the range.
+ */
+int mmu_read_guest(struct vmxlab_mmu *mmu, u64 gpa, void *buf,
+		   unsigned int len)
+{
+	struct vmxlab_memslot *s;
+	u64 hva;
+
+	mutex_lock(&mmu->lock);
+	s = find_slot(mmu, gpa);
+	if (!s || gpa + len - s->gpa > s->size) {
+		mutex_unlock(&mmu->lock);
+		return -EFAULT;
+	}
+	hva = s->hva + (gpa - s->gpa);
+	mutex_unlock(&mmu->lock);
+	return copy_from_user(buf, u64_to_user_ptr(hva), len) ? -EFAULT : 0;
+}
+
+int mmu_init(struct vmxlab_mmu *mmu)
+{
+	int r;
+
+	mutex_init(&mmu->lock);
+	r = ept_init(mmu);
+	if (r)
+		return r;
+	mmu->mm = current->mm;
+	mmgrab(mmu->mm);
+	return 0;
+}
+
+void mmu_destroy(struct vmxlab_mmu *mmu)
+{
+	int i;
+
+	for (i = 0; i < VMXLAB_MAX_MEM_SLOTS; i++)
+		if (mmu->slots[i].size)
+			slot_unmap(mmu, &mmu->slots[i]);
+	ept_destroy(mmu);
+	mmdrop(mmu->mm);
+}

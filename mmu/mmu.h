@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Guest memory: the memory slots userspace declares and the EPT tables
+ * built from them.  On the exit path, an EPT violation comes here
+ * (mmu_handle_ept_violation): either a slot backs the address and a page
+ * is faulted in, or nothing does and the exit becomes MMIO for userspace.
+ */
+#ifndef VMXLAB_MMU_H
+#define VMXLAB_MMU_H
+
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <uapi/linux/vmxlab.h>
+
+struct mm_struct;
+
+struct vmxlab_memslot {
+	u64 gpa;		/* first guest-physical byte */
+	u64 size;		/* bytes; 0 = slot unused */
+	u64 hva;		/* backing userspace address */
+	u32 flags;		/* VMXLAB_MEM_* */
+};
+
+struct vmxlab_mmu {
+	struct mutex lock;	/* slots and EPT tables */
+	struct mm_struct *mm;	/* the VM creator's; pages are pinned from it */
+	struct vmxlab_memslot slots[VMXLAB_MAX_MEM_SLOTS];
+	u64 *ept_root;		/* EPT PML4 table */
+	u64 eptp;		/* EPT pointer for the VMCS */
+	unsigned long pinned_pages;
+};
+
+/* What an EPT violation turned out to be. */
+enum mmu_fault_result {
+	MMU_FAULT_MAPPED,	/* page mapped, resume the guest */
+	MMU_FAULT_MMIO,		/* no slot, or a write to a read-only one */
+};
+
+int mmu_init(struct vmxlab_mmu *mmu);
+void mmu_destroy(struct vmxlab_mmu *mmu);
+int mmu_set_memory_region(struct vmxlab_mmu *mmu,
+			  const struct vmxlab_memory_region *r);
+int mmu_handle_ept_violation(struct vmxlab_mmu *mmu, u64 gpa, bool write,
+			     enum mmu_fault_result *result);
+int mmu_read_guest(struct vmxlab_mmu *mmu, u64 gpa, void *buf,
+		   unsigned int len);
+void mmu_invept_all_cpus(struct vmxlab_mmu *mmu);
+
+#endif /* VMXLAB_MMU_H */

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * CPUID as the guest sees it.  CPUID always exits (SDM 26.1.2); the exit
+ * handler in exits.c asks vmx_cpuid() for the answer: from the table
+ * userspace set with VMXLAB_SET_CPUID, or else from the host's CPUID with
+ * VMX hidden and the hypervisor bit set.
+ */
+#include <linux/errno.h>
+#include <linux/slab.h>
+#include <asm/processor.h>
+#include <asm/processor-flags.h>
+
+#include "vcpu.h"
+#include "vmcs.h"
+
+#define CPUID_1_ECX_VMX		BIT(5)
+#define CPUID_1_ECX_OSXSAVE	BIT(27)
+#define CPUID_1_ECX_HYPERVISOR	BIT(31)
+#define CPUID_1_ECX_MONITOR	BIT(3)
+#define VMXLAB_CPUID_SIGNATURE	0x40000000
+
+/* The default table: the host's, minus what vmxlab does not virtualise. */
+static void default_cpuid(struct vmx_vcpu *vcpu, u32 function, u32 index,
+			  u32 out[4])
+{
+	if (function == VMXLAB_CPUID_SIGNATURE) {
+		/* "vmxlabvmxlab", like KVM's "KVMKVMKVM" leaf. */
+		out[0] = VMXLAB_CPUID_SIGNATURE;
+		out[1] = 0x6c786d76;	/* "vmxl" */
+		out[2] = 0x766c6261;	/* "ablv" */
+		out[3] = 0x62616c78;	/* "xlab" */
+		return;
+	}
+	cpuid_count(function, index, &out[0], &out[1], &out[2], &out[3]);
+	if (function == 1) {
+		out[2] &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_MONITOR |
+			    CPUID_1_ECX_OSXSAVE);
+		out[2] |= CPUID_1_ECX_HYPERVISOR;
+		/* OSXSAVE mirrors the guest's own CR4.OSXSAVE. */
+		if (vmcs_readl(VMCS_CR4_READ_SHADOW) & X86_CR4_OSXSAVE)
+			out[2] |= CPUID_1_ECX_OSXSAVE;
+		/* Initial APIC id: the vCPU id. */
+		out[1] = (out[1] & 0x00ffffff) | (vcpu->id << 24);
+	}
+}
+
+void vmx_cpuid(struct vmx_vcpu *vcpu, u32 function, u32 index, u32 out[4])
+{
+	u32 i;
+
+	if (!vcpu->cpuid) {
+		default_cpuid(vcpu, function, index, out);
+		return;
+	}
+	out[0] = out[1] = out[2] = out[3] = 0;
+	for (i = 0; i < vcpu->cpuid_nent; i++) {
+		const struct vmxlab_cpuid_entry *e = &vcpu->cpuid[i];
+
+		if (e->function != function ||
+		    ((e->flags & VMXLAB_CPUID_FLAG_INDEXED) && e->index != index))
+			continue;
+		out[0] = e->eax;
+		out[1] = e->ebx;
+		out[2] = e->ecx;
+		out[3] = e->edx;
+		return;
+	}
+}
+
+/**
+ * vmx_set_cpuid() - replace the vCPU's CPUID table
+ * @vcpu:    the vCPU
+ * @entries: kmalloc'ed, validated by the caller; owned by the vCPU now
+ * @nent:    number of entries
+ *
+ * Return: 0
+ */
+int vmx_set_cpuid(struct vmx_vcpu *vcpu, struct vmxlab_cpuid_entry *entries,
+		  u32 nent)
+{
+	kfree(vcpu->cpuid);
+	vcpu->cpuid = entries;
+	vcpu->cpuid_nent = nent;
+	return 0;
+}

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Control- and debug-register exits.  Only the CR0/CR4 bits vmxlab owns
+ * (CR0.NE, CR4.VMXE), CR8 and every MOV DR exit; exits.c dispatches
+ * EXIT_REASON_CR_ACCESS and EXIT_REASON_DR_ACCESS here.  SDM Vol. 3C,
+ * 26.1.3 and Table 28-3 (the exit qualification).
+ */
+#include <linux/bitfield.h>
+#include <asm/processor-flags.h>
+#include <asm/trapnr.h>
+
+#include <vmxlab/vmx_arch.h>
+#include "vcpu.h"
+#include "vmcs.h"
+
+#define CR_QUAL_NUMBER		GENMASK(3, 0)
+#define CR_QUAL_ACCESS		GENMASK(5, 4)
+#define CR_QUAL_GPR		GENMASK(11, 8)
+#define CR_ACCESS_MOV_TO_CR	0
+#define CR_ACCESS_MOV_FROM_CR	1
+
+#define DR_QUAL_NUMBER		GENMASK(2, 0)
+#define DR_QUAL_FROM_DR		BIT(4)
+#define DR_QUAL_GPR		GENMASK(11, 8)
+
+static unsigned long read_gpr(struct vmx_vcpu *vcpu, int reg)
+{
+	return reg == VCPU_RSP ? vmcs_readl(VMCS_GUEST_RSP) : vcpu->regs[reg];
+}
+
+static void write_gpr(struct vmx_vcpu *vcpu, int reg, unsigned long value)
+{
+	if (reg == VCPU_RSP)
+		vmcs_writel(VMCS_GUEST_RSP, value);
+	else
+		vcpu->regs[reg] = value;
+}
+
+static bool in_long_mode(void)
+{
+	return vmcs_read64(VMCS_GUEST_IA32_EFER) & EFER_LMA;
+}
+
+/*
+ * MOV to CR0, as the CPU would do it (SDM Vol. 3A, 9.8.5 and 2.5):
+ * returns false for a value that must raise #GP.  Turning paging on with
+ * EFER.LME set activates long mode (EFER.LMA and the IA-32e entry control).
+ */
+static bool set_cr0(u64 cr0)
+{
+	u64 efer = vmcs_read64(VMCS_GUEST_IA32_EFER);
+	u64 cr4 = vmcs_readl(VMCS_CR4_READ_SHADOW);
+
+	if (cr0 >> 32 || ((cr0 & X86_CR0_PG) && !(cr0 & X86_CR0_PE)) ||
+	    ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD)))
+		return false;
+	if ((cr0 & X86_CR0_PG) && (efer & EFER_LME)) {
+		if (!(cr4 & X86_CR4_PAE))
+			return false;
+		efer |= EFER_LMA;
+	} else {
+		efer &= ~(u64)EFER_LMA;
+	}
+	vmx_write_guest_efer(efer);
+	vmx_write_guest_cr0(cr0);
+	return true;
+}
+
+static bool set_cr4(u64 cr4)
+{
+	if (cr4 >> 32 || (cr4 & X86_CR4_VMXE) ||
+	    (cr4 & ~vmx_caps.msr_cr4_fixed1) ||
+	    (in_long_mode() && !(cr4 & X86_CR4_PAE)))
+		return false;
+	vmx_write_guest_cr4(cr4);
+	return true;
+}
+
+int vmx_handle_cr_access(struct vmx_vcpu *vcpu)
+{
+	unsigned long qual = vmcs_readl(VMCS_EXIT_QUALIFICATION);
+	int cr = FIELD_GET(CR_QUAL_NUMBER, qual);
+	int reg = FIELD_GET(CR_QUAL_GPR, qual);
+	bool ok = true;
+
+	switch (FIELD_GET(CR_QUAL_ACCESS, qual)) {
+	case CR_ACCESS_MOV_TO_CR:
+		if (cr == 0)
+			ok = set_cr0(read_gpr(vcpu, reg));
+		else if (cr == 4)
+			ok = set_cr4(read_gpr(vcpu, reg));
+		else if (cr == 3)
+			vmcs_writel(VMCS_GUEST_CR3, read_gpr(vcpu, reg));
+		else if (cr == 8)
+			vcpu->guest_cr8 = read_gpr(vcpu, reg) & 15;
+		break;
+	case CR_ACCESS_MOV_FROM_CR:
+		if (cr == 3)
+			write_gpr(vcpu, reg, vmcs_readl(VMCS_GUEST_CR3));
+		else if (cr == 8)
+			write_gpr(vcpu, reg, vcpu->guest_cr8);
+		break;
+	default:
+		/* CLTS and LMSW touch no bit vmxlab owns: they never exit. */
+		ok = false;
+		break;
+	}
+	if (!ok) {
+		vmx_inject_exception(vcpu, X86_TRAP_GP, true, 0);
+		return 1;
+	}
+	vmx_skip_instruction(vcpu);
+	return 1;
+}
+
+/*
+ * MOV DR always exits, so the guest can never program the host's debug
+ * registers.  DR0-3 and DR6 are kept in software and DR7 in the VMCS:
+ * the guest reads back what it wrote, but its breakpoints do not fire.
+ */
+int vmx_handle_dr_access(struct vmx_vcpu *vcpu)
+{
+	unsigned long qual = vmcs_readl(VMCS_EXIT_QUALIFICATION);
+	int dr = FIELD_GET(DR_QUAL_NUMBER, qual);
+	int reg = FIELD_GET(DR_QUAL_GPR, qual);
+	unsigned long *slot = dr < 4 ? &vcpu->guest_dr[dr] :
+			      (dr == 6 || dr == 4) ? &vcpu->guest_dr6 : NULL;
+
+	if (qual & DR_QUAL_FROM_DR) {
+		if (slot)
+			write_gpr(vcpu, reg, *slot);
+		else
+			write_gpr(vcpu, reg, vmcs_readl(VMCS_GUEST_DR7));
+	} else {
+		unsigned long value = read_gpr(vcpu, reg);
+
+		if (in_long_mode() && value >> 32 && dr >= 6) {
+			vmx_inject_exception(vcpu, X86_TRAP_GP, true, 0);
+			return 1;
+		}
+		if (slot)
+			*slot = value;
+		else
+			vmcs_writel(VMCS_GUEST_DR7, value | 0x400);
+	}
+	vmx_skip_instruction(vcpu);
+	return 1;
+}

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The VM-exit dispatcher: run.c calls vmx_handle_exit() with the basic
+ * exit reason after every VM exit, and it calls one handler from the table
+ * at the bottom of this file.  To handle a new exit reason, write one
+ * handle_<reason>() function and add one line to that table.
+ *
+ * Every handler keeps the same return contract:
+ *
+ *   1        resume the guest;
+ *   0        return to userspace, with vcpu->run describing the exit;
+ *   -errno   fail VMXLAB_RUN with that error.
+ *
+ * Handlers never write RIP: instruction-like exits call
+ * vmx_skip_instruction() once the instruction has been emulated; fault-like
+ * exits (EPT violations, exceptions) leave RIP on the faulting instruction.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <asm/fpu/xcr.h>
+#include <asm/msr.h>
+#include <asm/processor.h>
+#include <asm/processor-flags.h>
+#include <asm/trapnr.h>
+
+#include <vmxlab/vmx_arch.h>
+#include "vcpu.h"
+#include "vmcs.h"
+
+/**
+ * vmx_skip_instruction() - step the guest over the instruction that exited
+ * @vcpu: the vCPU
+ *
+ * Also ends STI and MOV-SS blocking: they only last for one instruction,
+ * and that instruction has now executed (so "sti; hlt" wakes up on the
+ * next interrupt, SDM 25.4.2).
+ */
+void vmx_skip_instruction(struct vmx_vcpu *vcpu)
+{
+	u32 intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
+
+	vmcs_writel(VMCS_GUEST_RIP, vmcs_readl(VMCS_GUEST_RIP) +
+		    vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN));
+	if (intr & (GUEST_INTR_STI_BLOCKING | GUEST_INTR_MOV_SS_BLOCKING))
+		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY,
+			     intr & ~(GUEST_INTR_STI_BLOCKING |
+				      GUEST_INTR_MOV_SS_BLOCKING));
+}
+
+/**
+ * vmx_inject_exception() - deliver a hardware exception on the next entry
+ * @vcpu:       the vCPU
+ * @vector:     exception vector
+ * @has_error:  the exception pushes an error code
+ * @error_code: the error code
+ *
+ * Through the VM-entry interruption-information field (SDM 26.6).  In
+ * real mode no error code is pushed, and VM entry insists on that.
+ */
+void vmx_inject_exception(struct vmx_vcpu *vcpu, u8 vector, bool has_error,
+			  u32 error_code)
+{
+	u32 info = vector | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID;
+
+	if (has_error && (vmcs_readl(VMCS_GUEST_CR0) & X86_CR0_PE)) {
+		info |= INTR_INFO_DELIVER_ERROR_CODE;
+		vmcs_write32(VMCS_ENTRY_EXCEPTION_ERROR_CODE, error_code);
+	}
+	vmcs_write32(VMCS_ENTRY_INTR_INFO, info);
+}
+
+static void inject_gp(struct vmx_vcpu *vcpu)
+{
+	vmx_inject_exception(vcpu, X86_TRAP_GP, true, 0);
+}
+
+static void inject_ud(struct vmx_vcpu *vcpu)
+{
+	vmx_inject_exception(vcpu, X86_TRAP_UD, false, 0);
+}
+
+static int exit_internal_error(struct vmx_vcpu *vcpu, u32 suberror, u64 data)
+{
+	struct vmxlab_run *run = vcpu->run;
+
+	run->exit_reason = VMXLAB_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = suberror;
+	run->internal.ndata = 1;
+	run->internal.data[0] = data;
+	return 0;
+}
+
+/* Exceptions in the exception bitmap (#AC, #DB) go back to the guest. */
+static int handle_exception_nmi(struct vmx_vcpu *vcpu)
+{
+	u32 info = vmcs_read32(VMCS_EXIT_INTR_INFO);
+	u8 vector = info & INTR_INFO_VECTOR_MASK;
+
+	if ((info & INTR_TYPE_MASK) == INTR_TYPE_NMI)
+		return 1;	/* run.c already gave it to the host */
+	vmx_inject_exception(vcpu, vector,
+			     info & INTR_INFO_DELIVER_ERROR_CODE,
+			     vmcs_read32(VMCS_EXIT_INTR_ERROR_CODE));
+	return 1;
+}
+
+/* The host took the interrupt through its IDT when run.c enabled IRQs. */
+static int handle_external_interrupt(struct vmx_vcpu *vcpu)
+{
+	return 1;
+}
+
+static int handle_triple_fault(struct vmx_vcpu *vcpu)
+{
+	vcpu->run->exit_reason = VMXLAB_EXIT_SHUTDOWN;
+	return 0;
+}
+
+static int handle_hlt(struct vmx_vcpu *vcpu)
+{
+	vmx_skip_instruction(vcpu);
+	vcpu->run->exit_reason = VMXLAB_EXIT_HLT;
+	return 0;
+}
+
+static int handle_cpuid(struct vmx_vcpu *vcpu)
+{
+	u32 regs[4];
+
+	vmx_cpuid(vcpu, vcpu->regs[VCPU_RAX], vcpu->regs[VCPU_RCX], regs);
+	vcpu->regs[VCPU_RAX] = regs[0];
+	vcpu->regs[VCPU_RBX] = regs[1];
+	vcpu->regs[VCPU_RCX] = regs[2];
+	vcpu->regs[VCPU_RDX] = regs[3];
+	vmx_skip_instruction(vcpu);
+	return 1;
+}
+
+/* The guest has no device that could see stale cache lines: nothing to do. */
+static int handle_invd_wbinvd(struct vmx_vcpu *vcpu)
+{
+	vmx_skip_instruction(vcpu);
+	return 1;
+}
+
+/* No nested virtualisation: VMX instructions are undefined in the guest. */
+static int handle_vmx_instruction(struct vmx_vcpu *vcpu)
+{
+	inject_ud(vcpu);
+	return 1;
+}
+
+/* MONITOR/MWAIT are not offered in CPUID either. */
+static int handle_monitor_mwait(struct vmx_vcpu *vcpu)
+{
+	inject_ud(vcpu);
+	return 1;
+}
+
+/* XCR0 as the guest sets it; validated like the CPU would (SDM 13.3). */
+static int handle_xsetbv(struct vmx_vcpu *vcpu)
+{
+	u64 xcr0 = (u32)vcpu->regs[VCPU_RAX] | (vcpu->regs[VCPU_RDX] << 32);
+
+	if ((u32)vcpu->regs[VCPU_RCX] != 0 || !(xcr0 & XFEATURE_MASK_FP) ||
+	    (xcr0 & ~vmx_host_xcr0) ||
+	    ((xcr0 & XFEATURE_MASK_YMM) && !(xcr0 & XFEATURE_MASK_SSE))) {
+		inject_gp(vcpu);
+		return 1;
+	}
+	vcpu->guest_xcr0 = xcr0;
+	vmx_skip_instruction(vcpu);
+	return 1;
+}
+
+static int handle_rdmsr(struct vmx_vcpu *vcpu)
+{
+	u64 data;
+
+	if (vmx_get_msr(vcpu, vcpu->regs[VCPU_RCX], &data)) {
+		inject_gp(vcpu);
+		return 1;
+	}
+	vcpu->regs[VCPU_RAX] = (u32)data;
+	vcpu->regs[VCPU_RDX] = data >> 32;
+	vmx_skip_instruction(vcpu);
+	return 1;
+}
+
+static int handle_wrmsr(struct vmx_vcpu *vcpu)
+{
+	u64 data = (u32)vcpu->regs[VCPU_RAX] | (vcpu->regs[VCPU_RDX] << 32);
+
+	if (vmx_set_msr(vcpu, vcpu->regs[VCPU_RCX], data)) {
+		inject_gp(vcpu);
+		return 1;
+	}
+	vmx_skip_instruction(vcpu);
+	return 1;
+}
+
+/*
+ * Port I/O goes to userspace.  OUT: the data travels in the run page now.
+ * IN: userspace puts the data there and the next VMXLAB_RUN completes the
+ * instruction (vmx_complete_io_in).
+ */
+static int handle_io(struct vmx_vcpu *vcpu)
+{
+	unsigned long qual = vmcs_readl(VMCS_EXIT_QUALIFICATION);
+	struct vmxlab_run *run = vcpu->run;
+	u8 size = (qual & IO_QUAL_SIZE_MASK) + 1;
+
+	if (qual & IO_QUAL_STRING)
+		return vmx_handle_string_io(vcpu, qual);
+
+	run->exit_reason = VMXLAB_EXIT_IO;
+	run->io.size = size;
+	run->io.port = qual >> IO_QUAL_PORT_SHIFT;
+	run->io.count = 1;
+	run->io.data_offset = VMXLAB_RUN_IO_DATA_OFFSET;
+	if (qual & IO_QUAL_IN) {
+		run->io.direction = VMXLAB_EXIT_IO_IN;
+		vcpu->pending.kind = COMPLETE_IO_IN;
+		vcpu->pending.size = size;
+		return 0;
+	}
+	run->io.direction = VMXLAB_EXIT_IO_OUT;
+	memcpy((u8 *)run + VMXLAB_RUN_IO_DATA_OFFSET, &vcpu->regs[VCPU_RAX], size);
+	vmx_skip_instruction(vcpu);
+	return 0;
+}
+
+static int handle_ept_violation(struct vmx_vcpu *vcpu)
+{
+	unsigned long qual = vmcs_readl(VMCS_EXIT_QUALIFICATION);
+	u64 gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
+	enum mmu_fault_result result;
+	int r;
+
+	r = mmu_handle_ept_violation(&vcpu->vm->mmu, gpa,
+				     qual & EPT_VIOLATION_WRITE, &result);
+	if (r)
+		return r;
+	if (result == MMU_FAULT_MAPPED)
+		return 1;
+	return vmx_emulate_mmio(vcpu, gpa);
+}
+
+/* vmxlab never writes a misconfigured EPT entry: this is a vmxlab bug. */
+static int handle_ept_misconfig(struct vmx_vcpu *vcpu)
+{
+	u64 gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
+
+	pr_err_ratelimited("EPT misconfiguration at GPA %#llx\n", gpa);
+	return exit_internal_error(vcpu, VMXLAB_INTERNAL_EPT_MISCONFIG, gpa);
+}
+
+typedef int (*exit_handler_t)(struct vmx_vcpu *vcpu);
+
+static const exit_handler_t exit_handlers[VMXLAB_NR_VMX_EXIT_REASONS] = {
+	[EXIT_REASON_EXCEPTION_NMI]	 = handle_exception_nmi,
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_external_interrupt,
+	[EXIT_REASON_TRIPLE_FAULT]	 = handle_triple_fault,
+	[EXIT_REASON_CPUID]		 = handle_cpuid,
+	[EXIT_REASON_HLT]		 = handle_hlt,
+	[EXIT_REASON_INVD]		 = handle_invd_wbinvd,
+	[EXIT_REASON_WBINVD]		 = handle_invd_wbinvd,
+	[EXIT_REASON_VMCALL]		 = handle_vmx_instruction,
+	[EXIT_REASON_VMCLEAR]		 = handle_vmx_instruction,
+	[EXIT_REASON_VMLAUNCH]		 = handle_vmx_instruction,
+	[EXIT_REASON_VMPTRLD]		 = handle_vmx_instruction,
+	[EXIT_REASON_VMPTRST]		 = handle_vmx_instruction,
+	[EXIT_REASON_VMREAD]		 = handle_vmx_instruction,
+	[EXIT_REASON_VMRESUME]		 = handle_vmx_instruction,
+	[EXIT_REASON_VMWRITE]		 = handle_vmx_instruction,
+	[EXIT_REASON_VMXOFF]		 = handle_vmx_instruction,
+	[EXIT_REASON_VMXON]		 = handle_vmx_instruction,
+	[EXIT_REASON_INVEPT]		 = handle_vmx_instruction,
+	[EXIT_REASON_INVVPID]		 = handle_vmx_instruction,
+	[EXIT_REASON_VMFUNC]		 = handle_vmx_instruction,
+	[EXIT_REASON_CR_ACCESS]		 = vmx_handle_cr_access,
+	[EXIT_REASON_DR_ACCESS]		 = vmx_handle_dr_access,
+	[EXIT_REASON_IO_INSTRUCTION]	 = handle_io,
+	[EXIT_REASON_MSR_READ]		 = handle_rdmsr,
+	[EXIT_REASON_MSR_WRITE]		 = handle_wrmsr,
+	[EXIT_REASON_MWAIT]		 = handle_monitor_mwait,
+	[EXIT_REASON_MONITOR]		 = handle_monitor_mwait,
+	[EXIT_REASON_EPT_VIOLATION]	 = handle_ept_violation,
+	[EXIT_REASON_EPT_MISCONFIG]	 = handle_ept_misconfig,
+	[EXIT_REASON_XSETBV]		 = handle_xsetbv,
+};
+
+/* An exit vmxlab did not ask for: report it, never crash on it. */
+static int handle_unknown_exit(struct vmx_vcpu *vcpu, u32 exit_reason)
+{
+	if (!vcpu->unknown_exit_dumped) {
+		vcpu->unknown_exit_dumped = true;
+		pr_err("vCPU %u: unexpected exit reason %u\n", vcpu->id,
+		       exit_reason);
+		vmx_dump_vmcs(vcpu);
+	}
+	return exit_internal_error(vcpu, VMXLAB_INTERNAL_UNKNOWN_EXIT,
+				   exit_reason);
+}
+
+/**
+ * vmx_handle_exit() - dispatch one VM exit to its handler
+ * @vcpu:        the vCPU that exited
+ * @exit_reason: basic exit reason (bits 15:0 of the exit-reason field)
+ *
+ * Return: see the contract at the top of this file.
+ */
+int vmx_handle_exit(struct vmx_vcpu *vcpu, u32 exit_reason)
+{
+	exit_handler_t handler = NULL;
+	int r;
+
+	if (exit_reason < ARRAY_SIZE(exit_handlers)) {
+		vcpu->stats.exits[exit_reason]++;
+		handler = exit_handlers[exit_reason];
+	}
+	r = handler ? handler(vcpu) : handle_unknown_exit(vcpu, exit_reason);
+	if (r == 0)
+		vcpu->stats.exits_to_userspace++;
+	return r;
+}

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The MSRs a guest may use.  Every RDMSR/WRMSR exits (the MSR bitmap is
+ * all ones), and exits.c asks vmx_get_msr()/vmx_set_msr(); the
+ * VMXLAB_GET_MSRS/SET_MSRS ioctls use the same two functions.  An MSR
+ * outside this set is a #GP in the guest and an error for the ioctl.
+ */
+#include <linux/errno.h>
+#include <asm/msr.h>
+#include <asm/msr-index.h>
+#include <asm/processor-flags.h>
+
+#include "vcpu.h"
+#include "vmcs.h"
+
+/* Canonical for 48-bit linear addresses (SDM Vol. 1, 3.3.7.1). */
+static bool is_canonical(u64 addr)
+{
+	return (u64)((s64)(addr << 16) >> 16) == addr;
+}
+
+/*
+ * IA32_KERNEL_GS_BASE is not part of the VMCS: while the vCPU is loaded
+ * the guest's value sits in the real MSR (run.c switches it), so that the
+ * guest's SWAPGS works without an exit.
+ */
+static u64 *software_msr(struct vmx_vcpu *vcpu, u32 index)
+{
+	switch (index) {
+	case MSR_STAR:
+		return &vcpu->guest_msr_star;
+	case MSR_LSTAR:
+		return &vcpu->guest_msr_lstar;
+	case MSR_CSTAR:
+		return &vcpu->guest_msr_cstar;
+	case MSR_SYSCALL_MASK:
+		return &vcpu->guest_msr_sfmask;
+	case MSR_IA32_CR_PAT:
+		return &vcpu->guest_pat;
+	default:
+		return NULL;
+	}
+}
+
+/* MSRs that are natural-width address fields of the guest-state area. */
+static u32 vmcs_address_field(u32 index)
+{
+	switch (index) {
+	case MSR_IA32_SYSENTER_ESP:
+		return VMCS_GUEST_SYSENTER_ESP;
+	case MSR_IA32_SYSENTER_EIP:
+		return VMCS_GUEST_SYSENTER_EIP;
+	case MSR_FS_BASE:
+		return VMCS_GUEST_FS_BASE;
+	case MSR_GS_BASE:
+		return VMCS_GUEST_GS_BASE;
+	default:
+		return 0;
+	}
+}
+
+int vmx_get_msr(struct vmx_vcpu *vcpu, u32 index, u64 *data)
+{
+	u64 *soft = software_msr(vcpu, index);
+	u32 field = vmcs_address_field(index);
+
+	if (soft) {
+		*data = *soft;
+		return 0;
+	}
+	if (field) {
+		*data = vmcs_readl(field);
+		return 0;
+	}
+	switch (index) {
+	case MSR_IA32_SYSENTER_CS:
+		*data = vmcs_read32(VMCS_GUEST_SYSENTER_CS);
+		return 0;
+	case MSR_KERNEL_GS_BASE:
+		rdmsrl(MSR_KERNEL_GS_BASE, *data);
+		return 0;
+	case MSR_EFER:
+		*data = vmcs_read64(VMCS_GUEST_IA32_EFER);
+		return 0;
+	case MSR_IA32_TSC:
+		*data = rdtsc();
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* WRMSR to EFER: LME may not change while paging is on (SDM Vol. 3A, 9.8.5). */
+static int set_efer(u64 efer)
+{
+	u64 old = vmcs_read64(VMCS_GUEST_IA32_EFER);
+	bool paging = vmcs_readl(VMCS_CR0_READ_SHADOW) & X86_CR0_PG;
+
+	if (efer & ~(u64)(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX))
+		return -EINVAL;
+	if (paging && ((efer ^ old) & EFER_LME))
+		return -EINVAL;
+	/* LMA is read-only: the CPU sets it when paging is enabled. */
+	efer = (efer & ~(u64)EFER_LMA) | (old & EFER_LMA);
+	vmx_write_guest_efer(efer);
+	return 0;
+}
+
+int vmx_set_msr(struct vmx_vcpu *vcpu, u32 index, u64 data)
+{
+	u64 *soft = software_msr(vcpu, index);
+	u32 field = vmcs_address_field(index);
+
+	if (soft) {
+		*soft = data;
+		return 0;
+	}
+	if (field || index == MSR_KERNEL_GS_BASE) {
+		if (!is_canonical(data))
+			return -EINVAL;
+		if (field)
+			vmcs_writel(field, data);
+		else
+			wrmsrl(MSR_KERNEL_GS_BASE, data);
+		return 0;
+	}
+	switch (index) {
+	case MSR_IA32_SYSENTER_CS:
+		vmcs_write32(VMCS_GUEST_SYSENTER_CS, data);
+		return 0;
+	case MSR_EFER:
+		return set_efer(data);
+	default:
+		return -EINVAL;
+	}
+}

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The run loop: VMXLAB_RUN ends up in vmx_vcpu_run(), which enters the
+ * guest through vmenter.S, hands each exit to exits.c, and loops until an
+ * exit needs userspace, a signal arrives, or an error occurs.  Also here:
+ * moving a vCPU's VMCS between CPUs (load/put) and putting back the host
+ * state a VM exit does not restore.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/percpu.h>
+#include <linux/preempt.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/smp.h>
+#include <asm/desc.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/xcr.h>
+#include <asm/msr.h>
+#include <asm/special_insns.h>
+#include <asm/tlbflush.h>
+
+#include <vmxlab/vmx_arch.h>
+#include "vcpu.h"
+#include "vmcs.h"
+#include "vmx_ops.h"
+
+int __vmx_vcpu_run(unsigned long *regs, bool launched);
+void vmx_do_nmi_irqoff(void);
+
+/* Runs on the vCPU's old CPU: VMCLEAR there (SDM 25.11.1). */
+static void vmcs_clear_on_its_cpu(void *info)
+{
+	struct vmx_vcpu *vcpu = info;
+
+	if (vcpu->vmcs.cpu != smp_processor_id())
+		return;		/* the CPU went offline and cleared it */
+	vmx_clear_loaded_vmcs(&vcpu->vmcs);
+}
+
+/*
+ * Host state that a VM exit overwrites with fixed values or leaves as the
+ * guest had it: segment selectors, the LDT, the user GS base swapped by
+ * SWAPGS.  Saved when the vCPU gets on a CPU, put back when it gets off.
+ */
+static void save_host_state(struct vmx_vcpu *vcpu, int cpu)
+{
+	struct vmx_host_state *h = &vcpu->host;
+
+	if (h->saved)
+		return;
+	savesegment(ds, h->ds_sel);
+	savesegment(es, h->es_sel);
+	savesegment(fs, h->fs_sel);
+	savesegment(gs, h->gs_sel);
+	h->ldt_sel = 0;
+	asm volatile("sldt %0" : "=g" (h->ldt_sel));
+	current_save_fsgs();
+	h->fs_base = current->thread.fsbase;
+	rdmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
+	vmcs_writel(VMCS_HOST_FS_BASE, h->fs_base);
+	vmcs_writel(VMCS_HOST_GS_BASE, cpu_kernelmode_gs_base(cpu));
+	wrmsrl(MSR_KERNEL_GS_BASE, vcpu->guest_kernel_gs_base);
+	h->saved = true;
+}
+
+static void restore_host_state(struct vmx_vcpu *vcpu)
+{
+	struct vmx_host_state *h = &vcpu->host;
+
+	if (!h->saved)
+		return;
+	rdmsrl(MSR_KERNEL_GS_BASE, vcpu->guest_kernel_gs_base);
+	if (h->ldt_sel || (h->gs_sel & 7)) {
+		asm volatile("lldt %0" : : "rm" (h->ldt_sel));
+		load_gs_index(h->gs_sel);
+	}
+	if (h->fs_sel & 7)
+		loadsegment(fs, h->fs_sel);
+	if (h->ds_sel | h->es_sel) {
+		loadsegment(ds, h->ds_sel);
+		loadsegment(es, h->es_sel);
+	}
+	/* VM exit set the TR limit to 0x67 and the GDT limit to 0xffff. */
+	invalidate_tss_limit();
+	wrmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
+	load_fixmap_gdt(raw_smp_processor_id());
+	h->saved = false;
+}
+
+static void vcpu_load_on(struct vmx_vcpu *vcpu, int cpu)
+{
+	bool migrated = vcpu->vmcs.cpu != cpu;
+
+	if (migrated && vcpu->vmcs.cpu >= 0)
+		smp_call_function_single(vcpu->vmcs.cpu, vmcs_clear_on_its_cpu,
+					 vcpu, 1);
+	local_irq_disable();
+	if (vmx_load_vmcs(&vcpu->vmcs))
+		pr_err_ratelimited("VMPTRLD failed on CPU %d\n", cpu);
+	local_irq_enable();
+	if (migrated)
+		vmx_write_host_state_percpu(cpu);
+	save_host_state(vcpu, cpu);
+}
+
+static struct vmx_vcpu *notifier_to_vcpu(struct preempt_notifier *pn)
+{
+	return container_of(pn, struct vmx_vcpu, preempt_notifier);
+}
+
+static void vmx_sched_in(struct preempt_notifier *pn, int cpu)
+{
+	vcpu_load_on(notifier_to_vcpu(pn), cpu);
+}
+
+static void vmx_sched_out(struct preempt_notifier *pn, struct task_struct *next)
+{
+	restore_host_state(notifier_to_vcpu(pn));
+}
+
+static struct preempt_ops vmx_preempt_ops = {
+	.sched_in = vmx_sched_in,
+	.sched_out = vmx_sched_out,
+};
+
+/**
+ * vmx_vcpu_load() - make @vcpu's VMCS current on this CPU
+ * @vcpu: the vCPU; its mutex is held
+ *
+ * From here to vmx_vcpu_put() the task may be preempted and migrated: the
+ * preempt notifiers put the host state back when it is switched out and
+ * move the VMCS when it is switched in elsewhere.
+ */
+void vmx_vcpu_load(struct vmx_vcpu *vcpu)
+{
+	int cpu = get_cpu();
+
+	preempt_notifier_init(&vcpu->preempt_notifier, &vmx_preempt_ops);
+	preempt_notifier_register(&vcpu->preempt_notifier);
+	vcpu_load_on(vcpu, cpu);
+	put_cpu();
+}
+
+void vmx_vcpu_put(struct vmx_vcpu *vcpu)
+{
+	preempt_disable();
+	restore_host_state(vcpu);
+	preempt_notifier_unregister(&vcpu->preempt_notifier);
+	preempt_enable();
+}
+
+/* VMCLEAR wherever the VMCS is active, before it is freed. */
+void vmx_vcpu_unload(struct vmx_vcpu *vcpu)
+{
+	int cpu = get_cpu();
+
+	if (vcpu->vmcs.cpu == cpu) {
+		local_irq_disable();
+		vmcs_clear_on_its_cpu(vcpu);
+		local_irq_enable();
+	} else if (vcpu->vmcs.cpu >= 0)
+		smp_call_function_single(vcpu->vmcs.cpu, vmcs_clear_on_its_cpu,
+					 vcpu, 1);
+	put_cpu();
+}
+
+/*
+ * Host state that may differ between entries: CR3 and CR4 change with the
+ * task (PCID, TSD), XCR0 and CR2 are the guest's while it runs.
+ */
+static void prepare_entry(struct vmx_vcpu *vcpu)
+{
+	unsigned long cr3 = __read_cr3(), cr4 = cr4_read_shadow();
+
+	if (cr3 != vcpu->host.cr3) {
+		vmcs_writel(VMCS_HOST_CR3, cr3);
+		vcpu->host.cr3 = cr3;
+	}
+	if (cr4 != vcpu->host.cr4) {
+		vmcs_writel(VMCS_HOST_CR4, cr4);
+		vcpu->host.cr4 = cr4;
+	}
+	if (vcpu->guest_xcr0 != vmx_host_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->guest_xcr0);
+	if (native_read_cr2() != vcpu->guest_cr2)
+		native_write_cr2(vcpu->guest_cr2);
+}
+
+static void finish_exit(struct vmx_vcpu *vcpu)
+{
+	vcpu->guest_cr2 = native_read_cr2();
+	if (vcpu->guest_xcr0 != vmx_host_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, vmx_host_xcr0);
+}
+
+/*
+ * An NMI that arrived while the guest ran caused an exit (NMI exiting) and
+ * is still blocked: give it to the host's NMI handler now, with interrupts
+ * off, through the non-IST entry and an IRET frame whose IRET unblocks
+ * NMIs again.
+ */
+static void handle_nmi_irqoff(void)
+{
+	u32 info = vmcs_read32(VMCS_EXIT_INTR_INFO);
+
+	if ((info & (INTR_INFO_VALID | INTR_TYPE_MASK)) ==
+	    (INTR_INFO_VALID | INTR_TYPE_NMI))
+		vmx_do_nmi_irqoff();
+}
+
+/*
+ * One round trip into the guest, with interrupts off from the last check
+ * to the exit.  Interrupts that arrive while the guest runs cause an
+ * external-interrupt exit; the host takes them through its own IDT as soon
+ * as interrupts are enabled again below.
+ *
+ * Return: the exit reason, or -EINTR / 0 when no entry happened.
+ */
+static int enter_guest(struct vmx_vcpu *vcpu)
+{
+	u32 exit_reason;
+	int fail;
+
+	local_irq_disable();
+	if (signal_pending(current) || need_resched()) {
+		local_irq_enable();
+		return -EAGAIN;
+	}
+	prepare_entry(vcpu);
+	fail = __vmx_vcpu_run(vcpu->regs, vcpu->vmcs.launched);
+	finish_exit(vcpu);
+	if (fail) {
+		local_irq_enable();
+		return -EIO;
+	}
+	vcpu->vmcs.launched = true;
+	exit_reason = vmcs_read32(VMCS_EXIT_REASON);
+	if (exit_reason == EXIT_REASON_EXCEPTION_NMI)
+		handle_nmi_irqoff();
+	local_irq_enable();
+	return exit_reason;
+}
+
+/* Entry failed before the guest ran: VMfail, or an invalid-state exit. */
+static int report_failed_entry(struct vmx_vcpu *vcpu, u64 reason)
+{
+	struct vmxlab_run *run = vcpu->run;
+
+	vcpu->stats.failed_entries++;
+	if (!vcpu->unknown_exit_dumped) {
+		vcpu->unknown_exit_dumped = true;
+		vmx_dump_vmcs(vcpu);
+	}
+	run->exit_reason = VMXLAB_EXIT_FAIL_ENTRY;
+	run->fail_entry.hardware_entry_failure_reason = reason;
+	run->fail_entry.cpu = raw_smp_processor_id();
+	return 0;
+}
+
+/**
+ * vmx_vcpu_run() - run the guest until an exit needs userspace
+ * @vcpu: loaded, with any pending I/O or MMIO already completed
+ *
+ * Return: 0 with vcpu->run describing the exit, -EINTR when a signal
+ * is pending (run->exit_reason = VMXLAB_EXIT_INTR), or -errno.
+ */
+int vmx_vcpu_run(struct vmx_vcpu *vcpu)
+{
+	int r;
+
+	for (;;) {
+		if (signal_pending(current)) {
+			vcpu->run->exit_reason = VMXLAB_EXIT_INTR;
+			r = -EINTR;
+			break;
+		}
+		cond_resched();
+
+		r = enter_guest(vcpu);
+		if (r == -EAGAIN)
+			continue;
+		if (r == -EIO) {
+			r = report_failed_entry(vcpu,
+				vmcs_read32(VMCS_INSTRUCTION_ERROR) |
+				(u64)EXIT_REASON_FAILED_VMENTRY << 32);
+			break;
+		}
+		if (r & EXIT_REASON_FAILED_VMENTRY) {
+			r = report_failed_entry(vcpu, r & 0xffff);
+			break;
+		}
+
+		r = vmx_handle_exit(vcpu, r & 0xffff);
+		if (r <= 0)
+			break;
+	}
+	vcpu->run->if_flag = !!(vmcs_readl(VMCS_GUEST_RFLAGS) & X86_EFLAGS_IF);
+	return r;
+}
+
+static void flush_vpid_this_cpu(void *info)
+{
+	u16 vpid = (unsigned long)info;
+
+	if (vmx_caps.msr_ept_vpid_cap & VPID_CAP_INVVPID_SINGLE)
+		vmx_invvpid(VMX_INVVPID_SINGLE_CONTEXT, vpid);
+	else
+		vmx_invvpid(VMX_INVVPID_ALL_CONTEXT, 0);
+}
+
+/* A VPID is about to be reused: no CPU may keep its translations. */
+void vmx_flush_vpid_all_cpus(u16 vpid)
+{
+	on_each_cpu(flush_vpid_this_cpu, (void *)(unsigned long)vpid, 1);
+}

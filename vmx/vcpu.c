@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The vCPU fd: VMXLAB_CREATE_VCPU on a VM fd returns one.  Its ioctls copy
+ * arguments in and out, take the vCPU's mutex, load the vCPU on this CPU
+ * and call the VMX backend (vmcs.c, run.c) -- this file never touches the
+ * VMCS itself.  VMXLAB_RUN is where every trip into the guest starts.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/idr.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/uaccess.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/xstate.h>
+
+#include <vmxlab/vmx_arch.h>
+#include "vcpu.h"
+#include "vmx_ops.h"
+
+static DEFINE_IDA(vpid_ida);
+
+static int vcpu_ioctl_run(struct vmx_vcpu *vcpu)
+{
+	int r;
+
+	vmx_vcpu_load(vcpu);
+	/* Pending I/O completes first, even when no entry follows. */
+	vmx_complete_userspace_exit(vcpu);
+	/* Read once: userspace may rewrite the page while we run. */
+	if (READ_ONCE(vcpu->run->immediate_exit)) {
+		vcpu->run->exit_reason = VMXLAB_EXIT_INTR;
+		vmx_vcpu_put(vcpu);
+		return -EINTR;
+	}
+	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
+	r = vmx_vcpu_run(vcpu);
+	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
+	vmx_vcpu_put(vcpu);
+	return r;
+}
+
+static int vcpu_ioctl_get_regs(struct vmx_vcpu *vcpu, void __user *argp)
+{
+	struct vmxlab_regs regs;
+
+	vmx_vcpu_load(vcpu);
+	vmx_get_regs(vcpu, &regs);
+	vmx_vcpu_put(vcpu);
+	return copy_to_user(argp, &regs, sizeof(regs)) ? -EFAULT : 0;
+}
+
+static int vcpu_ioctl_set_regs(struct vmx_vcpu *vcpu, void __user *argp)
+{
+	struct vmxlab_regs regs;
+	int r;
+
+	if (copy_from_user(&regs, argp, sizeof(regs)))
+		return -EFAULT;
+	vmx_vcpu_load(vcpu);
+	r = vmx_set_regs(vcpu, &regs);
+	vmx_vcpu_put(vcpu);
+	return r;
+}
+
+static int vcpu_ioctl_get_sregs(struct vmx_vcpu *vcpu, void __user *argp)
+{
+	struct vmxlab_sregs sregs;
+
+	vmx_vcpu_load(vcpu);
+	vmx_get_sregs(vcpu, &sregs);
+	vmx_vcpu_put(vcpu);
+	return copy_to_user(argp, &sregs, sizeof(sregs)) ? -EFAULT : 0;
+}
+
+static int vcpu_ioctl_set_sregs(struct vmx_vcpu *vcpu, void __user *argp)
+{
+	struct vmxlab_sregs sregs;
+	int r;
+
+	if (copy_from_user(&sregs, argp, sizeof(sregs)))
+		return -EFAULT;
+	vmx_vcpu_load(vcpu);
+	r = vmx_set_sregs(vcpu, &sregs);
+	vmx_vcpu_put(vcpu);
+	return r;
+}
+
+static int vcpu_ioctl_set_cpuid(struct vmx_vcpu *vcpu, void __user *argp)
+{
+	struct vmxlab_cpuid __user *ucpuid = argp;
+	struct vmxlab_cpuid_entry *entries;
+	u32 nent, i;
+
+	if (get_user(nent, &ucpuid->nent))
+		return -EFAULT;
+	if (nent > VMXLAB_MAX_CPUID_ENTRIES)
+		return -E2BIG;
+	entries = memdup_user(ucpuid->entries, nent * sizeof(*entries));
+	if (IS_ERR(entries))
+		return PTR_ERR(entries);
+	for (i = 0; i < nent; i++) {
+		if (entries[i].flags & ~VMXLAB_CPUID_FLAG_INDEXED ||
+		    entries[i].padding) {
+			kfree(entries);
+			return -EINVAL;
+		}
+	}
+	return vmx_set_cpuid(vcpu, entries, nent);
+}
+
+/*
+ * GET/SET_MSRS: like KVM's, they process entries in order and return how
+ * many succeeded, stopping at the first MSR outside the supported set.
+ */
+static int vcpu_ioctl_msrs(struct vmx_vcpu *vcpu, void __user *argp, bool set)
+{
+	struct vmxlab_msrs __user *umsrs = argp;
+	struct vmxlab_msr_entry *entries;
+	u32 n, i;
+	int r = 0;
+
+	if (get_user(n, &umsrs->nmsrs))
+		return -EFAULT;
+	if (n > VMXLAB_MAX_MSR_ENTRIES)
+		return -E2BIG;
+	entries = memdup_user(umsrs->entries, n * sizeof(*entries));
+	if (IS_ERR(entries))
+		return PTR_ERR(entries);
+	vmx_vcpu_load(vcpu);
+	for (i = 0; i < n; i++) {
+		if (set)
+			r = vmx_set_msr(vcpu, entries[i].index, entries[i].data);
+		else
+			r = vmx_get_msr(vcpu, entries[i].index, &entries[i].data);
+		if (r)
+			break;
+	}
+	vmx_vcpu_put(vcpu);
+	if (!set && copy_to_user(umsrs->entries, entries, i * sizeof(*entries)))
+		i = -EFAULT;
+	kfree(entries);
+	return i;
+}
+
+static long vcpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct vmx_vcpu *vcpu = file->private_data;
+	void __user *argp = (void __user *)arg;
+	long r;
+
+	/* A vCPU runs only in the process that owns the VM's memory. */
+	if (current->mm != vcpu->vm->mmu.mm)
+		return -EIO;
+	if (mutex_lock_killable(&vcpu->mutex))
+		return -EINTR;
+
+	switch (cmd) {
+	case VMXLAB_RUN:
+		r = arg ? -EINVAL : vcpu_ioctl_run(vcpu);
+		break;
+	case VMXLAB_GET_REGS:
+		r = vcpu_ioctl_get_regs(vcpu, argp);
+		break;
+	case VMXLAB_SET_REGS:
+		r = vcpu_ioctl_set_regs(vcpu, argp);
+		break;
+	case VMXLAB_GET_SREGS:
+		r = vcpu_ioctl_get_sregs(vcpu, argp);
+		break;
+	case VMXLAB_SET_SREGS:
+		r = vcpu_ioctl_set_sregs(vcpu, argp);
+		break;
+	case VMXLAB_SET_CPUID:
+		r = vcpu_ioctl_set_cpuid(vcpu, argp);
+		break;
+	case VMXLAB_GET_MSRS:
+		r = vcpu_ioctl_msrs(vcpu, argp, false);
+		break;
+	case VMXLAB_SET_MSRS:
+		r = vcpu_ioctl_msrs(vcpu, argp, true);
+		break;
+	case VMXLAB_GET_STATS:
+		r = copy_to_user(argp, &vcpu->stats, sizeof(vcpu->stats)) ?
+		    -EFAULT : 0;
+		break;
+	default:
+		r = -ENOTTY;
+		break;
+	}
+	mutex_unlock(&vcpu->mutex);
+	return r;
+}
+
+/* The run page is mapped by fault, like KVM's. */
+static vm_fault_t vcpu_mmap_fault(struct vm_fault *vmf)
+{
+	struct vmx_vcpu *vcpu = vmf->vma->vm_file->private_data;
+
+	if (vmf->pgoff != 0)
+		return VM_FAULT_SIGBUS;
+	vmf->page = virt_to_page(vcpu->run);
+	get_page(vmf->page);
+	return 0;
+}
+
+static const struct vm_operations_struct vcpu_vm_ops = {
+	.fault = vcpu_mmap_fault,
+};
+
+static int vcpu_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	if (vma->vm_pgoff != 0 || vma_pages(vma) != 1)
+		return -EINVAL;
+	vma->vm_ops = &vcpu_vm_ops;
+	return 0;
+}
+
+static void vcpu_free(struct vmx_vcpu *vcpu)
+{
+	vmx_vcpu_unload(vcpu);
+	if (vcpu->vpid) {
+		vmx_flush_vpid_all_cpus(vcpu->vpid);
+		ida_free(&vpid_ida, vcpu->vpid);
+	}
+	fpu_free_guest_fpstate(&vcpu->guest_fpu);
+	kfree(vcpu->cpuid);
+	free_page((unsigned long)vcpu->msr_bitmap);
+	free_page((unsigned long)vcpu->vmcs.vmcs);
+	free_page((unsigned long)vcpu->run);
+	kfree(vcpu);
+}
+
+static int vcpu_release(struct inode *inode, struct file *file)
+{
+	struct vmx_vcpu *vcpu = file->private_data;
+	struct vmxlab_vm *vm = vcpu->vm;
+
+	struct file *vm_file = vcpu->vm_file;
+
+	mutex_lock(&vm->lock);
+	vm->vcpus[vcpu->id] = NULL;
+	mutex_unlock(&vm->lock);
+	vcpu_free(vcpu);
+	fput(vm_file);
+	return 0;
+}
+
+static const struct file_operations vcpu_fops = {
+	.owner		= THIS_MODULE,
+	.release	= vcpu_release,
+	.unlocked_ioctl	= vcpu_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= vcpu_mmap,
+	.llseek		= noop_llseek,
+};
+
+/* Pages and ids a vCPU owns; everything else is zero-initialised. */
+static struct vmx_vcpu *vcpu_alloc(void)
+{
+	struct vmx_vcpu *vcpu;
+	int vpid;
+
+	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
+	if (!vcpu)
+		return NULL;
+	vcpu->vmcs.cpu = -1;
+	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	vcpu->vmcs.vmcs = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	vcpu->msr_bitmap = (void *)__get_free_page(GFP_KERNEL_ACCOUNT);
+	if (!vcpu->run || !vcpu->vmcs.vmcs || !vcpu->msr_bitmap ||
+	    !fpu_alloc_guest_fpstate(&vcpu->guest_fpu))
+		goto free;
+	/* All ones: every RDMSR and WRMSR exits (SDM 25.6.9). */
+	memset(vcpu->msr_bitmap, 0xff, PAGE_SIZE);
+	*(u32 *)vcpu->vmcs.vmcs = vmx_caps.vmcs_revision;
+	if ((vmx_caps.features & (VMXLAB_CAP_VPID | VMXLAB_CAP_INVVPID)) ==
+	    (VMXLAB_CAP_VPID | VMXLAB_CAP_INVVPID)) {
+		vpid = ida_alloc_range(&vpid_ida, 1, 0xffff, GFP_KERNEL);
+		if (vpid > 0)
+			vcpu->vpid = vpid;
+	}
+	return vcpu;
+free:
+	free_page((unsigned long)vcpu->msr_bitmap);
+	free_page((unsigned long)vcpu->vmcs.vmcs);
+	free_page((unsigned long)vcpu->run);
+	kfree(vcpu);
+	return NULL;
+}
+
+/**
+ * vmxlab_create_vcpu() - VMXLAB_CREATE_VCPU
+ * @vm:      the VM
+ * @vm_file: its file; the vCPU holds a reference to it
+ * @id:      0 .. VMXLAB_MAX_VCPUS - 1, unique in the VM
+ *
+ * Return: a vCPU fd, -EINVAL (id out of range), -EEXIST (id taken),
+ * -ENOMEM.  Nothing is left behind on failure.
+ */
+int vmxlab_create_vcpu(struct vmxlab_vm *vm, struct file *vm_file,
+		       unsigned long id)
+{
+	struct vmx_vcpu *vcpu;
+	int r;
+
+	if (id >= VMXLAB_MAX_VCPUS)
+		return -EINVAL;
+	vcpu = vcpu_alloc();
+	if (!vcpu)
+		return -ENOMEM;
+	vcpu->vm = vm;
+	vcpu->id = id;
+	vcpu->guest_xcr0 = XFEATURE_MASK_FP;
+	vcpu->guest_pat = 0x0007040600070406ULL;	/* power-on value */
+	mutex_init(&vcpu->mutex);
+
+	/* A fresh VMCS must be VMCLEARed before its first VMPTRLD. */
+	vmx_vmclear(virt_to_phys(vcpu->vmcs.vmcs));
+	vmx_vcpu_load(vcpu);
+	vmx_vcpu_setup(vcpu);
+	vmx_vcpu_put(vcpu);
+
+	mutex_lock(&vm->lock);
+	r = -EEXIST;
+	if (vm->vcpus[id])
+		goto unlock_free;
+	vcpu->vm_file = get_file(vm_file);
+	r = anon_inode_getfd("vmxlab-vcpu", &vcpu_fops, vcpu,
+			     O_RDWR | O_CLOEXEC);
+	if (r < 0) {
+		fput(vm_file);
+		goto unlock_free;
+	}
+	vm->vcpus[id] = vcpu;
+	mutex_unlock(&vm->lock);
+	return r;
+
+unlock_free:
+	mutex_unlock(&vm->lock);
+	vcpu_free(vcpu);
+	return r;
+}

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * VMs and vCPUs as the VMX backend sees them.  The ioctl layer (vm.c,
+ * vcpu.c) creates them and calls the vmx_vcpu_*() functions below; only
+ * those touch the VMCS.  The exit path is run.c -> vmenter.S -> run.c ->
+ * exits.c.
+ */
+#ifndef VMXLAB_VCPU_H
+#define VMXLAB_VCPU_H
+
+#include <linux/mutex.h>
+#include <linux/preempt.h>
+#include <linux/types.h>
+#include <asm/fpu/api.h>
+#include <uapi/linux/vmxlab.h>
+
+#include "../mmu/mmu.h"
+#include "vmxlab.h"
+
+struct vmxlab_vm {
+	struct vmxlab_mmu mmu;
+	struct mutex lock;			/* vcpus[] */
+	struct vmx_vcpu *vcpus[VMXLAB_MAX_VCPUS];
+};
+
+/* Guest GPRs in the hardware's encoding order; RSP lives in the VMCS. */
+enum vcpu_reg {
+	VCPU_RAX, VCPU_RCX, VCPU_RDX, VCPU_RBX, VCPU_RSP, VCPU_RBP,
+	VCPU_RSI, VCPU_RDI, VCPU_R8, VCPU_R9, VCPU_R10, VCPU_R11,
+	VCPU_R12, VCPU_R13, VCPU_R14, VCPU_R15, VCPU_NR_REGS
+};
+
+/* Host state the VM exit does not restore; put back by vmx_vcpu_put(). */
+struct vmx_host_state {
+	bool saved;
+	u16 ds_sel, es_sel, fs_sel, gs_sel, ldt_sel;
+	unsigned long fs_base, kernel_gs_base;
+	unsigned long cr3, cr4;			/* last values in the VMCS */
+};
+
+/* What userspace must complete before the guest runs again. */
+struct vmx_pending_completion {
+	enum { COMPLETE_NONE, COMPLETE_IO_IN, COMPLETE_MMIO_LOAD } kind;
+	u8 size;				/* bytes */
+	u8 reg;					/* destination (MMIO loads) */
+	bool zero_extend;			/* MOVZX-style load */
+};
+
+struct vmx_vcpu {
+	unsigned long regs[VCPU_NR_REGS];	/* read and written by vmenter.S */
+	struct vmxlab_vm *vm;
+	struct file *vm_file;			/* reference held */
+	u32 id;
+	u16 vpid;				/* 0: VPID not used */
+	struct loaded_vmcs vmcs;
+	struct vmx_host_state host;
+	struct preempt_notifier preempt_notifier;
+	struct fpu_guest guest_fpu;
+	u64 guest_xcr0;
+	unsigned long guest_cr2;		/* not in the VMCS (SDM 27.3.1) */
+	u64 guest_kernel_gs_base;
+	u64 guest_msr_star, guest_msr_lstar, guest_msr_cstar, guest_msr_sfmask;
+	u64 guest_pat;
+	u8 guest_cr8;
+	unsigned long guest_dr[4];		/* DR0-3: kept, not loaded */
+	unsigned long guest_dr6;
+	void *msr_bitmap;			/* one page, all ones: every MSR exits */
+
+	struct mutex mutex;			/* one ioctl at a time */
+	struct vmxlab_run *run;			/* the page shared with userspace */
+	struct vmx_pending_completion pending;
+	struct vmxlab_vcpu_stats stats;
+	bool unknown_exit_dumped;		/* dump the VMCS only once */
+
+	struct vmxlab_cpuid_entry *cpuid;	/* NULL: the default table */
+	u32 cpuid_nent;
+};
+
+/* vmcs.c: building the VMCS and moving state in and out of it. */
+int vmx_vcpu_setup(struct vmx_vcpu *vcpu);
+void vmx_vcpu_free(struct vmx_vcpu *vcpu);
+void vmx_get_regs(struct vmx_vcpu *vcpu, struct vmxlab_regs *regs);
+int vmx_set_regs(struct vmx_vcpu *vcpu, const struct vmxlab_regs *regs);
+void vmx_get_sregs(struct vmx_vcpu *vcpu, struct vmxlab_sregs *sregs);
+int vmx_set_sregs(struct vmx_vcpu *vcpu, const struct vmxlab_sregs *sregs);
+void vmx_dump_vmcs(struct vmx_vcpu *vcpu);
+int vmx_vm_features_ok(void);
+void vmx_write_host_state_percpu(int cpu);
+void vmx_write_guest_cr0(u64 cr0);
+void vmx_write_guest_cr4(u64 cr4);
+void vmx_write_guest_efer(u64 efer);
+
+/* vm.c, vcpu.c: the ioctl layer. */
+int vmxlab_create_vcpu(struct vmxlab_vm *vm, struct file *vm_file,
+		       unsigned long id);
+
+/* run.c: getting on and off a CPU, and the run loop. */
+void vmx_vcpu_load(struct vmx_vcpu *vcpu);
+void vmx_vcpu_put(struct vmx_vcpu *vcpu);
+void vmx_vcpu_unload(struct vmx_vcpu *vcpu);
+void vmx_flush_vpid_all_cpus(u16 vpid);
+int vmx_vcpu_run(struct vmx_vcpu *vcpu);
+
+/* exits.c: the exit dispatcher and its helpers. */
+int vmx_handle_exit(struct vmx_vcpu *vcpu, u32 exit_reason);
+void vmx_skip_instruction(struct vmx_vcpu *vcpu);
+void vmx_inject_exception(struct vmx_vcpu *vcpu, u8 vector, bool has_error,
+			  u32 error_code);
+
+/* cpuid.c, msr.c, cr.c, mmio.c: what the handlers emulate. */
+void vmx_cpuid(struct vmx_vcpu *vcpu, u32 function, u32 index, u32 out[4]);
+int vmx_set_cpuid(struct vmx_vcpu *vcpu, struct vmxlab_cpuid_entry *entries,
+		  u32 nent);
+int vmx_get_msr(struct vmx_vcpu *vcpu, u32 index, u64 *data);
+int vmx_set_msr(struct vmx_vcpu *vcpu, u32 index, u64 data);
+int vmx_handle_cr_access(struct vmx_vcpu *vcpu);
+int vmx_handle_dr_access(struct vmx_vcpu *vcpu);
+int vmx_handle_string_io(struct vmx_vcpu *vcpu, unsigned long qual);
+int vmx_emulate_mmio(struct vmx_vcpu *vcpu, u64 gpa);
+void vmx_complete_userspace_exit(struct vmx_vcpu *vcpu);
+
+#endif /* VMXLAB_VCPU_H */

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The VM fd: VMXLAB_CREATE_VM on /dev/vmxlab returns one.  Like the rest
+ * of the ioctl layer it only copies arguments, checks them and takes
+ * locks; memory goes to mmu/, vCPUs to vcpu.c.
+ *
+ * Lifetimes: the VM fd pins the module (.owner); each vCPU fd holds a
+ * reference to the VM's file, so the VM outlives all its vCPUs.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "vcpu.h"
+
+static int vm_ioctl_set_memory_region(struct vmxlab_vm *vm, void __user *argp)
+{
+	struct vmxlab_memory_region region;
+
+	if (copy_from_user(&region, argp, sizeof(region)))
+		return -EFAULT;
+	return mmu_set_memory_region(&vm->mmu, &region);
+}
+
+static long vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct vmxlab_vm *vm = file->private_data;
+
+	/* Memory is pinned from the creator's address space, and only there. */
+	if (current->mm != vm->mmu.mm)
+		return -EIO;
+
+	switch (cmd) {
+	case VMXLAB_SET_MEMORY_REGION:
+		return vm_ioctl_set_memory_region(vm, (void __user *)arg);
+	case VMXLAB_CREATE_VCPU:
+		return vmxlab_create_vcpu(vm, file, arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int vm_release(struct inode *inode, struct file *file)
+{
+	struct vmxlab_vm *vm = file->private_data;
+
+	mmu_destroy(&vm->mmu);
+	kfree(vm);
+	return 0;
+}
+
+static const struct file_operations vm_fops = {
+	.owner		= THIS_MODULE,
+	.release	= vm_release,
+	.unlocked_ioctl	= vm_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+/**
+ * vmxlab_create_vm() - VMXLAB_CREATE_VM
+ * @type: VMXLAB_VM_EPT; VMXLAB_VM_SHADOW is not implemented yet
+ *
+ * Return: a new VM fd, or -EINVAL (unknown type), -EOPNOTSUPP (shadow
+ * paging, or a CPU without what EPT VMs need), -ENOMEM.
+ */
+int vmxlab_create_vm(unsigned long type)
+{
+	struct vmxlab_vm *vm;
+	int r;
+
+	if (type == VMXLAB_VM_SHADOW)
+		return -EOPNOTSUPP;
+	if (type != VMXLAB_VM_EPT)
+		return -EINVAL;
+	r = vmx_vm_features_ok();
+	if (r)
+		return r;
+
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	if (!vm)
+		return -ENOMEM;
+	mutex_init(&vm->lock);
+	r = mmu_init(&vm->mmu);
+	if (r)
+		goto free_vm;
+	r = anon_inode_getfd("vmxlab-vm", &vm_fops, vm, O_RDWR | O_CLOEXEC);
+	if (r < 0)
+		goto destroy_mmu;
+	return r;
+
+destroy_mmu:
+	mmu_destroy(&vm->mmu);
+free_vm:
+	kfree(vm);
+	return r;
+}

@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Building a vCPU's VMCS: the control fields (from the capability MSRs,
+ * adjusted by vmx_adjust_controls()), the host-state fields the CPU loads
+ * on every VM exit, and the guest-state fields userspace sets through
+ * VMXLAB_SET_REGS / VMXLAB_SET_SREGS.  SDM Vol. 3C, chapter 25.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/errno.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/printk.h>
+#include <asm/desc.h>
+#include <asm/msr.h>
+#include <asm/processor-flags.h>
+#include <asm/segment.h>
+#include <asm/special_insns.h>
+#include <asm/tlbflush.h>
+#include <asm/trapnr.h>
+
+#include <vmxlab/vmx_arch.h>
+#include "caps.h"
+#include "vcpu.h"
+#include "vmcs.h"
+#include "vmx_ops.h"
+
+/* The control words every vCPU uses, computed once at module load. */
+static struct {
+	bool usable;		/* false: a control that guards the host is missing */
+	u32 pin, proc, proc2, exit, entry;
+} vmcs_config;
+
+/*
+ * Controls that protect the host or that vmxlab's design depends on.  A
+ * CPU without one of them cannot run vmxlab guests safely; module load
+ * still succeeds (the capability report is useful), VM creation does not.
+ */
+#define PIN_REQUIRED	(PIN_CTL_EXT_INTR_EXITING | PIN_CTL_NMI_EXITING)
+#define PROC_REQUIRED	(PROC_CTL_HLT_EXITING | PROC_CTL_CR8_LOAD_EXITING | \
+			 PROC_CTL_CR8_STORE_EXITING | PROC_CTL_MOV_DR_EXITING | \
+			 PROC_CTL_UNCOND_IO_EXITING | PROC_CTL_USE_MSR_BITMAPS | \
+			 PROC_CTL_ACTIVATE_SECONDARY)
+#define PROC2_REQUIRED	(PROC2_CTL_ENABLE_EPT | PROC2_CTL_UNRESTRICTED_GUEST)
+#define PROC2_OPTIONAL	PROC2_CTL_ENABLE_VPID
+#define EXIT_REQUIRED	(EXIT_CTL_HOST_ADDR_SPACE_SIZE | EXIT_CTL_SAVE_EFER | \
+			 EXIT_CTL_LOAD_EFER)
+#define ENTRY_REQUIRED	ENTRY_CTL_LOAD_EFER
+
+/**
+ * vmx_vm_features_ok() - compute the VMCS controls; can VMs run here?
+ *
+ * Return: 0, or -EOPNOTSUPP naming the missing control in the log.
+ */
+int vmx_vm_features_ok(void)
+{
+	const u64 need = VMXLAB_CAP_EPT | VMXLAB_CAP_EPT_4LEVEL |
+			 VMXLAB_CAP_EPT_WB | VMXLAB_CAP_INVEPT;
+	int r = 0;
+
+	if (vmcs_config.usable)
+		return 0;
+	r |= vmx_adjust_controls(vmx_caps.msr_pinbased, PIN_REQUIRED, 0,
+				 &vmcs_config.pin);
+	r |= vmx_adjust_controls(vmx_caps.msr_procbased, PROC_REQUIRED, 0,
+				 &vmcs_config.proc);
+	r |= vmx_adjust_controls(vmx_caps.msr_procbased2, PROC2_REQUIRED,
+				 PROC2_OPTIONAL, &vmcs_config.proc2);
+	r |= vmx_adjust_controls(vmx_caps.msr_exit, EXIT_REQUIRED, 0,
+				 &vmcs_config.exit);
+	r |= vmx_adjust_controls(vmx_caps.msr_entry, ENTRY_REQUIRED, 0,
+				 &vmcs_config.entry);
+	if (r || (vmx_caps.features & need) != need) {
+		pr_err_once("this CPU lacks a VMX control vmxlab needs (EPT, unrestricted guest, I/O/MSR/CR8/DR exiting or EFER switching); VMs cannot be created\n");
+		return -EOPNOTSUPP;
+	}
+	vmcs_config.usable = true;
+	return 0;
+}
+
+/* Per-CPU host state: rewritten whenever the vCPU moves to another CPU. */
+void vmx_write_host_state_percpu(int cpu)
+{
+	u64 sysenter_esp = (unsigned long)(cpu_entry_stack(cpu) + 1);
+
+	vmcs_writel(VMCS_HOST_TR_BASE,
+		    (unsigned long)&get_cpu_entry_area(cpu)->tss.x86_tss);
+	vmcs_writel(VMCS_HOST_GDTR_BASE, (unsigned long)get_cpu_gdt_ro(cpu));
+	vmcs_writel(VMCS_HOST_SYSENTER_ESP, sysenter_esp);
+}
+
+extern const char vmx_vmexit[];
+
+/* Host state that is the same on every CPU (SDM 25.5). */
+static void vmx_write_host_state_constant(void)
+{
+	struct desc_ptr idt;
+	u64 msr;
+
+	vmcs_writel(VMCS_HOST_CR0, read_cr0());
+	vmcs_writel(VMCS_HOST_CR3, __read_cr3());
+	vmcs_writel(VMCS_HOST_CR4, cr4_read_shadow());
+	vmcs_write16(VMCS_HOST_CS_SELECTOR, __KERNEL_CS);
+	vmcs_write16(VMCS_HOST_SS_SELECTOR, __KERNEL_DS);
+	vmcs_write16(VMCS_HOST_DS_SELECTOR, 0);
+	vmcs_write16(VMCS_HOST_ES_SELECTOR, 0);
+	vmcs_write16(VMCS_HOST_FS_SELECTOR, 0);
+	vmcs_write16(VMCS_HOST_GS_SELECTOR, 0);
+	vmcs_write16(VMCS_HOST_TR_SELECTOR, GDT_ENTRY_TSS * 8);
+	store_idt(&idt);
+	vmcs_writel(VMCS_HOST_IDTR_BASE, idt.address);
+	vmcs_writel(VMCS_HOST_RIP, (unsigned long)vmx_vmexit);
+	rdmsrl(MSR_IA32_SYSENTER_CS, msr);
+	vmcs_write32(VMCS_HOST_IA32_SYSENTER_CS, msr);
+	rdmsrl(MSR_IA32_SYSENTER_EIP, msr);
+	vmcs_writel(VMCS_HOST_SYSENTER_EIP, msr);
+	rdmsrl(MSR_EFER, msr);
+	vmcs_write64(VMCS_HOST_IA32_EFER, msr);
+}
+
+/*
+ * Segment access rights: the VMCS packs them like the high dword of a
+ * descriptor, bits 8-15 and 20-23, plus an "unusable" bit 16 (SDM 25.4.1).
+ */
+static u32 segment_to_ar(const struct vmxlab_segment *seg)
+{
+	if (seg->unusable || !seg->present)
+		return VMX_AR_UNUSABLE;
+	return (seg->type & 15) | (seg->s & 1) << 4 | (seg->dpl & 3) << 5 |
+	       (seg->present & 1) << 7 | (seg->avl & 1) << 12 |
+	       (seg->l & 1) << 13 | (seg->db & 1) << 14 | (seg->g & 1) << 15;
+}
+
+static void ar_to_segment(u32 ar, struct vmxlab_segment *seg)
+{
+	seg->unusable = !!(ar & VMX_AR_UNUSABLE);
+	seg->type = ar & 15;
+	seg->s = (ar >> 4) & 1;
+	seg->dpl = (ar >> 5) & 3;
+	seg->present = (ar >> 7) & 1;
+	seg->avl = (ar >> 12) & 1;
+	seg->l = (ar >> 13) & 1;
+	seg->db = (ar >> 14) & 1;
+	seg->g = (ar >> 15) & 1;
+}
+
+/* The four VMCS fields of one segment register, by position in sregs. */
+struct segment_fields {
+	u32 selector, base, limit, ar;
+};
+
+#define SEGMENT_FIELDS(seg) {						\
+	VMCS_GUEST_##seg##_SELECTOR, VMCS_GUEST_##seg##_BASE,		\
+	VMCS_GUEST_##seg##_LIMIT, VMCS_GUEST_##seg##_AR }
+
+static const struct segment_fields segment_fields[] = {
+	SEGMENT_FIELDS(CS), SEGMENT_FIELDS(DS), SEGMENT_FIELDS(ES),
+	SEGMENT_FIELDS(FS), SEGMENT_FIELDS(GS), SEGMENT_FIELDS(SS),
+	SEGMENT_FIELDS(TR), SEGMENT_FIELDS(LDTR),
+};
+
+/* sregs->cs ... sregs->ldt in the order of segment_fields[]. */
+static struct vmxlab_segment *sregs_segment(struct vmxlab_sregs *sregs, int i)
+{
+	struct vmxlab_segment *segs[] = {
+		&sregs->cs, &sregs->ds, &sregs->es, &sregs->fs,
+		&sregs->gs, &sregs->ss, &sregs->tr, &sregs->ldt,
+	};
+
+	return segs[i];
+}
+
+static void write_segment(int i, const struct vmxlab_segment *seg)
+{
+	const struct segment_fields *f = &segment_fields[i];
+
+	vmcs_write16(f->selector, seg->selector);
+	vmcs_writel(f->base, seg->base);
+	vmcs_write32(f->limit, seg->limit);
+	vmcs_write32(f->ar, segment_to_ar(seg));
+}
+
+static void read_segment(int i, struct vmxlab_segment *seg)
+{
+	const struct segment_fields *f = &segment_fields[i];
+
+	memset(seg, 0, sizeof(*seg));
+	seg->selector = vmcs_read16(f->selector);
+	seg->base = vmcs_readl(f->base);
+	seg->limit = vmcs_read32(f->limit);
+	ar_to_segment(vmcs_read32(f->ar), seg);
+}
+
+/*
+ * Bits of CR0 and CR4 the guest may not own: reads of them return the
+ * read shadow, writes that would change them exit (SDM 25.6.6).  CR0.NE
+ * and CR4.VMXE must be 1 in VMX non-root operation whatever the guest
+ * believes; CR0.PE/PG may be 0 thanks to unrestricted guest.
+ */
+#define CR0_HOST_OWNED	X86_CR0_NE
+#define CR4_HOST_OWNED	X86_CR4_VMXE
+
+static u64 cr0_fixed_for_guest(u64 cr0)
+{
+	u64 fixed0 = vmx_caps.msr_cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG);
+
+	return (cr0 | fixed0) & vmx_caps.msr_cr0_fixed1;
+}
+
+static u64 cr4_fixed_for_guest(u64 cr4)
+{
+	return (cr4 | vmx_caps.msr_cr4_fixed0) & vmx_caps.msr_cr4_fixed1;
+}
+
+/* EFER bits a guest may set: SCE, LME, LMA, NXE. */
+#define EFER_GUEST_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
+
+/* Would this CR0/CR4/EFER combination be architecturally valid? */
+static int check_control_regs(u64 cr0, u64 cr4, u64 efer)
+{
+	if (cr0 >> 32 || cr4 >> 32 || (efer & ~EFER_GUEST_BITS))
+		return -EINVAL;
+	if ((cr0 & X86_CR0_PG) && !(cr0 & X86_CR0_PE))
+		return -EINVAL;
+	if ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD))
+		return -EINVAL;
+	/* Bits this CPU cannot set in VMX operation, VMXE aside. */
+	if (cr4 & ~(vmx_caps.msr_cr4_fixed1 & ~(u64)X86_CR4_VMXE))
+		return -EINVAL;
+	if (!!(efer & EFER_LMA) != ((efer & EFER_LME) && (cr0 & X86_CR0_PG)))
+		return -EINVAL;
+	if ((efer & EFER_LMA) && !(cr4 & X86_CR4_PAE))
+		return -EINVAL;
+	return 0;
+}
+
+/* Guest CR0/CR4 as the guest sees them, and as the CPU runs them. */
+void vmx_write_guest_cr0(u64 cr0)
+{
+	vmcs_writel(VMCS_CR0_READ_SHADOW, cr0);
+	vmcs_writel(VMCS_GUEST_CR0, cr0_fixed_for_guest(cr0));
+}
+
+void vmx_write_guest_cr4(u64 cr4)
+{
+	vmcs_writel(VMCS_CR4_READ_SHADOW, cr4);
+	vmcs_writel(VMCS_GUEST_CR4, cr4_fixed_for_guest(cr4));
+}
+
+/* EFER.LMA and the "IA-32e mode guest" entry control go together. */
+void vmx_write_guest_efer(u64 efer)
+{
+	u32 entry = vmcs_read32(VMCS_ENTRY_CTLS);
+
+	if (efer & EFER_LMA)
+		entry |= ENTRY_CTL_IA32E_MODE_GUEST;
+	else
+		entry &= ~ENTRY_CTL_IA32E_MODE_GUEST;
+	vmcs_write32(VMCS_ENTRY_CTLS, entry);
+	vmcs_write64(VMCS_GUEST_IA32_EFER, efer);
+}
+
+/*
+ * A PAE guest (paging on, not in long mode) in EPT mode: the CPU does not
+ * load the four PDPTEs from guest memory on VM entry, the VMM does
+ * (SDM 28.3.2.4).
+ */
+static int load_pdptes(struct vmx_vcpu *vcpu, u64 cr0, u64 cr3, u64 cr4,
+		       u64 efer)
+{
+	u64 pdpte[4];
+	int i, r;
+
+	if (!(cr0 & X86_CR0_PG) || !(cr4 & X86_CR4_PAE) || (efer & EFER_LMA))
+		return 0;
+	r = mmu_read_guest(&vcpu->vm->mmu, cr3 & GENMASK_ULL(31, 5), pdpte,
+			   sizeof(pdpte));
+	if (r)
+		return -EINVAL;
+	for (i = 0; i < 4; i++)
+		vmcs_write64(VMCS_GUEST_PDPTE0 + 2 * i, pdpte[i]);
+	return 0;
+}
+
+void vmx_get_sregs(struct vmx_vcpu *vcpu, struct vmxlab_sregs *sregs)
+{
+	int i;
+
+	memset(sregs, 0, sizeof(*sregs));
+	for (i = 0; i < ARRAY_SIZE(segment_fields); i++)
+		read_segment(i, sregs_segment(sregs, i));
+	sregs->gdt.base = vmcs_readl(VMCS_GUEST_GDTR_BASE);
+	sregs->gdt.limit = vmcs_read32(VMCS_GUEST_GDTR_LIMIT);
+	sregs->idt.base = vmcs_readl(VMCS_GUEST_IDTR_BASE);
+	sregs->idt.limit = vmcs_read32(VMCS_GUEST_IDTR_LIMIT);
+	sregs->cr0 = vmcs_readl(VMCS_CR0_READ_SHADOW);
+	sregs->cr2 = vcpu->guest_cr2;
+	sregs->cr3 = vmcs_readl(VMCS_GUEST_CR3);
+	sregs->cr4 = vmcs_readl(VMCS_CR4_READ_SHADOW);
+	sregs->efer = vmcs_read64(VMCS_GUEST_IA32_EFER);
+}
+
+/**
+ * vmx_set_sregs() - load segments, descriptor tables and control registers
+ * @vcpu:  loaded vCPU
+ * @sregs: validated here: reserved bits and impossible combinations give
+ *	   -EINVAL and change nothing
+ *
+ * Segment contents are not checked against the VM-entry rules: a state
+ * that passes here but not there makes the next run a FAIL_ENTRY exit.
+ */
+int vmx_set_sregs(struct vmx_vcpu *vcpu, const struct vmxlab_sregs *sregs)
+{
+	int i, r;
+
+	for (i = 0; i < ARRAY_SIZE(sregs->reserved); i++)
+		if (sregs->reserved[i])
+			return -EINVAL;
+	r = check_control_regs(sregs->cr0, sregs->cr4, sregs->efer);
+	if (r)
+		return r;
+	r = load_pdptes(vcpu, sregs->cr0, sregs->cr3, sregs->cr4, sregs->efer);
+	if (r)
+		return r;
+
+	for (i = 0; i < ARRAY_SIZE(segment_fields); i++)
+		write_segment(i, sregs_segment((struct vmxlab_sregs *)sregs, i));
+	vmcs_writel(VMCS_GUEST_GDTR_BASE, sregs->gdt.base);
+	vmcs_write32(VMCS_GUEST_GDTR_LIMIT, sregs->gdt.limit);
+	vmcs_writel(VMCS_GUEST_IDTR_BASE, sregs->idt.base);
+	vmcs_write32(VMCS_GUEST_IDTR_LIMIT, sregs->idt.limit);
+	vmx_write_guest_cr0(sregs->cr0);
+	vcpu->guest_cr2 = sregs->cr2;
+	vmcs_writel(VMCS_GUEST_CR3, sregs->cr3);
+	vmx_write_guest_cr4(sregs->cr4);
+	vmx_write_guest_efer(sregs->efer);
+	return 0;
+}
+
+void vmx_get_regs(struct vmx_vcpu *vcpu, struct vmxlab_regs *regs)
+{
+	unsigned long *r = vcpu->regs;
+
+	*regs = (struct vmxlab_regs) {
+		.rax = r[VCPU_RAX], .rbx = r[VCPU_RBX], .rcx = r[VCPU_RCX],
+		.rdx = r[VCPU_RDX], .rsi = r[VCPU_RSI], .rdi = r[VCPU_RDI],
+		.rbp = r[VCPU_RBP], .r8 = r[VCPU_R8], .r9 = r[VCPU_R9],
+		.r10 = r[VCPU_R10], .r11 = r[VCPU_R11], .r12 = r[VCPU_R12],
+		.r13 = r[VCPU_R13], .r14 = r[VCPU_R14], .r15 = r[VCPU_R15],
+		.rsp = vmcs_readl(VMCS_GUEST_RSP),
+		.rip = vmcs_readl(VMCS_GUEST_RIP),
+		.rflags = vmcs_readl(VMCS_GUEST_RFLAGS),
+	};
+}
+
+/* RFLAGS bits that are reserved: 1 must be set, 3, 5, 15, 22-63 clear. */
+#define RFLAGS_RESERVED_ZERO	(BIT(3) | BIT(5) | BIT(15) | GENMASK_ULL(63, 22))
+
+int vmx_set_regs(struct vmx_vcpu *vcpu, const struct vmxlab_regs *regs)
+{
+	unsigned long *r = vcpu->regs;
+
+	if (regs->rflags & RFLAGS_RESERVED_ZERO || !(regs->rflags & X86_EFLAGS_FIXED))
+		return -EINVAL;
+	r[VCPU_RAX] = regs->rax;
+	r[VCPU_RBX] = regs->rbx;
+	r[VCPU_RCX] = regs->rcx;
+	r[VCPU_RDX] = regs->rdx;
+	r[VCPU_RSI] = regs->rsi;
+	r[VCPU_RDI] = regs->rdi;
+	r[VCPU_RBP] = regs->rbp;
+	r[VCPU_R8] = regs->r8;
+	r[VCPU_R9] = regs->r9;
+	r[VCPU_R10] = regs->r10;
+	r[VCPU_R11] = regs->r11;
+	r[VCPU_R12] = regs->r12;
+	r[VCPU_R13] = regs->r13;
+	r[VCPU_R14] = regs->r14;
+	r[VCPU_R15] = regs->r15;
+	vmcs_writel(VMCS_GUEST_RSP, regs->rsp);
+	vmcs_writel(VMCS_GUEST_RIP, regs->rip);
+	vmcs_writel(VMCS_GUEST_RFLAGS, regs->rflags);
+	return 0;
+}
+
+/*
+ * The architectural reset state (SDM Vol. 3A, 10.1.1), as KVM gives it to
+ * a new vCPU: real mode, CS.base 0xffff0000, RIP 0xfff0.
+ */
+static void vmx_reset_guest_state(struct vmx_vcpu *vcpu)
+{
+	struct vmxlab_sregs sregs = {};
+	/* RDX holds the processor signature after RESET. */
+	struct vmxlab_regs regs = {
+		.rip = 0xfff0, .rflags = X86_EFLAGS_FIXED, .rdx = 0x600,
+	};
+	struct vmxlab_segment data = {
+		.limit = 0xffff, .type = 3, .s = 1, .present = 1,
+	};
+	int i;
+
+	sregs.cs = data;
+	sregs.cs.type = 11;
+	sregs.cs.selector = 0xf000;
+	sregs.cs.base = 0xffff0000;
+	sregs.ds = data;
+	sregs.es = data;
+	sregs.fs = data;
+	sregs.gs = data;
+	sregs.ss = data;
+	sregs.tr = (struct vmxlab_segment) { .limit = 0xffff, .type = 11,
+					     .present = 1 };
+	sregs.ldt = (struct vmxlab_segment) { .limit = 0xffff, .type = 2,
+					      .present = 1 };
+	sregs.gdt.limit = 0xffff;
+	sregs.idt.limit = 0xffff;
+	sregs.cr0 = X86_CR0_ET | X86_CR0_NW | X86_CR0_CD;
+	for (i = 0; i < ARRAY_SIZE(segment_fields); i++)
+		write_segment(i, sregs_segment(&sregs, i));
+	vmcs_write32(VMCS_GUEST_GDTR_LIMIT, sregs.gdt.limit);
+	vmcs_write32(VMCS_GUEST_IDTR_LIMIT, sregs.idt.limit);
+	vmx_write_guest_cr0(sregs.cr0);
+	vmx_write_guest_cr4(0);
+	vmx_write_guest_efer(0);
+	vmx_set_regs(vcpu, &regs);
+}
+
+/* Everything in the guest-state area that userspace does not set. */
+static void vmx_write_guest_state_misc(void)
+{
+	vmcs_write64(VMCS_LINK_POINTER, ~0ULL);	/* no shadow VMCS */
+	vmcs_writel(VMCS_GUEST_DR7, 0x400);
+	vmcs_write64(VMCS_GUEST_IA32_DEBUGCTL, 0);
+	vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	vmcs_write32(VMCS_GUEST_ACTIVITY_STATE, 0);
+	vmcs_writel(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmcs_write32(VMCS_GUEST_SYSENTER_CS, 0);
+	vmcs_writel(VMCS_GUEST_SYSENTER_ESP, 0);
+	vmcs_writel(VMCS_GUEST_SYSENTER_EIP, 0);
+}
+
+/*
+ * #AC and #DB are always intercepted: a guest can otherwise make them
+ * recur forever inside event delivery and livelock the host CPU
+ * (CVE-2015-5307, CVE-2015-8104).
+ */
+#define EXCEPTION_BITMAP	(BIT(X86_TRAP_DB) | BIT(X86_TRAP_AC))
+
+static void vmx_write_controls(struct vmx_vcpu *vcpu)
+{
+	u32 proc2 = vmcs_config.proc2;
+
+	if (!vcpu->vpid)
+		proc2 &= ~PROC2_CTL_ENABLE_VPID;
+	vmcs_write32(VMCS_PIN_BASED_CTLS, vmcs_config.pin);
+	vmcs_write32(VMCS_PROC_BASED_CTLS, vmcs_config.proc);
+	vmcs_write32(VMCS_PROC_BASED_CTLS2, proc2);
+	vmcs_write32(VMCS_EXIT_CTLS, vmcs_config.exit);
+	vmcs_write32(VMCS_ENTRY_CTLS, vmcs_config.entry);
+	vmcs_write32(VMCS_EXCEPTION_BITMAP, EXCEPTION_BITMAP);
+	vmcs_write32(VMCS_PF_ERROR_CODE_MASK, 0);
+	vmcs_write32(VMCS_PF_ERROR_CODE_MATCH, 0);
+	vmcs_write32(VMCS_CR3_TARGET_COUNT, 0);
+	vmcs_write32(VMCS_EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write32(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write32(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+	vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
+	vmcs_writel(VMCS_CR0_GUEST_HOST_MASK, CR0_HOST_OWNED);
+	vmcs_writel(VMCS_CR4_GUEST_HOST_MASK, CR4_HOST_OWNED);
+	vmcs_write64(VMCS_MSR_BITMAP, virt_to_phys(vcpu->msr_bitmap));
+	vmcs_write64(VMCS_EPT_POINTER, vcpu->vm->mmu.eptp);
+	if (vcpu->vpid)
+		vmcs_write16(VMCS_VPID, vcpu->vpid);
+}
+
+/**
+ * vmx_vcpu_setup() - fill a fresh VMCS
+ * @vcpu: loaded (its VMCS is current on this CPU)
+ *
+ * Return: 0
+ */
+int vmx_vcpu_setup(struct vmx_vcpu *vcpu)
+{
+	vmx_write_controls(vcpu);
+	vmx_write_host_state_constant();
+	vmx_write_guest_state_misc();
+	vmx_reset_guest_state(vcpu);
+	return 0;
+}
+
+/* Logged once per vCPU on an unknown exit or a failed entry. */
+void vmx_dump_vmcs(struct vmx_vcpu *vcpu)
+{
+	pr_err("vCPU %u VMCS: exit reason %#x qualification %#lx instruction error %u\n",
+	       vcpu->id, vmcs_read32(VMCS_EXIT_REASON),
+	       vmcs_readl(VMCS_EXIT_QUALIFICATION),
+	       vmcs_read32(VMCS_INSTRUCTION_ERROR));
+	pr_err("  RIP %#lx RSP %#lx RFLAGS %#lx CR0 %#lx CR3 %#lx CR4 %#lx EFER %#llx\n",
+	       vmcs_readl(VMCS_GUEST_RIP), vmcs_readl(VMCS_GUEST_RSP),
+	       vmcs_readl(VMCS_GUEST_RFLAGS), vmcs_readl(VMCS_GUEST_CR0),
+	       vmcs_readl(VMCS_GUEST_CR3), vmcs_readl(VMCS_GUEST_CR4),
+	       vmcs_read64(VMCS_GUEST_IA32_EFER));
+	pr_err("  CS %#x base %#lx limit %#x ar %#x; SS %#x ar %#x; TR %#x ar %#x\n",
+	       vmcs_read16(VMCS_GUEST_CS_SELECTOR), vmcs_readl(VMCS_GUEST_CS_BASE),
+	       vmcs_read32(VMCS_GUEST_CS_LIMIT), vmcs_read32(VMCS_GUEST_CS_AR),
+	       vmcs_read16(VMCS_GUEST_SS_SELECTOR), vmcs_read32(VMCS_GUEST_SS_AR),
+	       vmcs_read16(VMCS_GUEST_TR_SELECTOR), vmcs_read32(VMCS_GUEST_TR_AR));
+	pr_err("  controls pin %#x proc %#x proc2 %#x exit %#x entry %#x\n",
+	       vmcs_read32(VMCS_PIN_BASED_CTLS), vmcs_read32(VMCS_PROC_BASED_CTLS),
+	       vmcs_read32(VMCS_PROC_BASED_CTLS2), vmcs_read32(VMCS_EXIT_CTLS),
+	       vmcs_read32(VMCS_ENTRY_CTLS));
+}
+
+/**
+ * vmcs_op_failed() - the one place a failed VMREAD/VMWRITE is reported
+ * @insn:  "vmread" or "vmwrite"
+ * @field: the VMCS encoding
+ * @value: what was written
+ *
+ * A failure here is a vmxlab bug (wrong field, no current VMCS), never
+ * the guest's doing: log it, rate-limited, and carry on.
+ */
+void vmcs_op_failed(const char *insn, unsigned long field, unsigned long value)
+{
+	pr_err_ratelimited("%s of field %#lx (value %#lx) failed\n",
+			   insn, field, value);
+}
