@@ -227,6 +227,33 @@ int mmu_read_guest(struct vmxlab_mmu *mmu, u64 gpa, void *buf,
 	return copy_from_user(buf, u64_to_user_ptr(hva), len) ? -EFAULT : 0;
 }
 
+/**
+ * mmu_write_guest() - copy into guest-physical memory (string I/O)
+ * @mmu: the VM's memory
+ * @gpa: first byte
+ * @buf: source (kernel memory)
+ * @len: bytes; the range must stay inside one writable slot
+ *
+ * Return: 0, or -EFAULT when no writable slot backs the range.
+ */
+int mmu_write_guest(struct vmxlab_mmu *mmu, u64 gpa, const void *buf,
+		    unsigned int len)
+{
+	struct vmxlab_memslot *s;
+	u64 hva;
+
+	mutex_lock(&mmu->lock);
+	s = find_slot(mmu, gpa);
+	if (!s || (s->flags & VMXLAB_MEM_READONLY) ||
+	    gpa + len - s->gpa > s->size) {
+		mutex_unlock(&mmu->lock);
+		return -EFAULT;
+	}
+	hva = s->hva + (gpa - s->gpa);
+	mutex_unlock(&mmu->lock);
+	return copy_to_user(u64_to_user_ptr(hva), buf, len) ? -EFAULT : 0;
+}
+
 int mmu_init(struct vmxlab_mmu *mmu)
 {
 	int r;

@@ -44,6 +44,8 @@ int mmu_handle_ept_violation(struct vmxlab_mmu *mmu, u64 gpa, bool write,
 			     enum mmu_fault_result *result);
 int mmu_read_guest(struct vmxlab_mmu *mmu, u64 gpa, void *buf,
 		   unsigned int len);
+int mmu_write_guest(struct vmxlab_mmu *mmu, u64 gpa, const void *buf,
+		    unsigned int len);
 void mmu_invept_all_cpus(struct vmxlab_mmu *mmu);
 
 #endif /* VMXLAB_MMU_H */

@@ -38,10 +38,20 @@
  */
 void vmx_skip_instruction(struct vmx_vcpu *vcpu)
 {
+	vmx_advance_rip(vcpu, vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN));
+}
+
+/**
+ * vmx_advance_rip() - step over an emulated instruction of known length
+ * @vcpu: the vCPU
+ * @len:  instruction length; EPT-violation exits do not report one, so
+ *	  MMIO emulation passes the decoded length
+ */
+void vmx_advance_rip(struct vmx_vcpu *vcpu, unsigned int len)
+{
 	u32 intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
 
-	vmcs_writel(VMCS_GUEST_RIP, vmcs_readl(VMCS_GUEST_RIP) +
-		    vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN));
+	vmcs_writel(VMCS_GUEST_RIP, vmcs_readl(VMCS_GUEST_RIP) + len);
 	if (intr & (GUEST_INTR_STI_BLOCKING | GUEST_INTR_MOV_SS_BLOCKING))
 		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY,
 			     intr & ~(GUEST_INTR_STI_BLOCKING |
@@ -223,6 +233,7 @@ static int handle_io(struct vmx_vcpu *vcpu)
 		run->io.direction = VMXLAB_EXIT_IO_IN;
 		vcpu->pending.kind = COMPLETE_IO_IN;
 		vcpu->pending.size = size;
+		vcpu->pending.insn_len = vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN);
 		return 0;
 	}
 	run->io.direction = VMXLAB_EXIT_IO_OUT;

@@ -1,83 +1,288 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Exits that userspace completes: port I/O and MMIO.  An exit hands the
- * access to userspace in the run page; for a read, the next VMXLAB_RUN
- * calls vmx_complete_userspace_exit() to put the data where the guest
- * instruction wanted it and step over that instruction.
+ * Exits that userspace completes: port I/O (plain and string forms) and
+ * MMIO.  The exit hands the access to userspace in the run page; for a
+ * read, the next VMXLAB_RUN calls vmx_complete_userspace_exit() to put the
+ * data where the guest instruction wanted it and step over it.  MMIO needs
+ * the instruction itself: its bytes are fetched through the guest's page
+ * tables (mmu/gwalk.c) and decoded (decode.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/string.h>
+#include <asm/processor.h>
+#include <asm/processor-flags.h>
+#include <asm/trapnr.h>
 
+#include <vmxlab/vmx_arch.h>
+#include "../mmu/gwalk.h"
+#include "decode.h"
 #include "vcpu.h"
 #include "vmcs.h"
 
-/* Store @size bytes into a GPR the way a MOV/IN of that width does. */
-static void write_gpr_sized(struct vmx_vcpu *vcpu, int reg, u64 value,
-			    unsigned int size)
+static int read_guest_phys(void *ctx, u64 gpa, void *buf, unsigned int len)
 {
-	unsigned long *r = &vcpu->regs[reg];
+	struct vmx_vcpu *vcpu = ctx;
 
-	switch (size) {
-	case 1:
-		*r = (*r & ~0xffUL) | (u8)value;
-		break;
-	case 2:
-		*r = (*r & ~0xffffUL) | (u16)value;
-		break;
-	case 4:
-		*r = (u32)value;	/* 32-bit writes zero-extend */
-		break;
-	default:
-		*r = value;
-		break;
-	}
+	return mmu_read_guest(&vcpu->vm->mmu, gpa, buf, len);
+}
+
+/* The paging state the walker needs, from the VMCS. */
+static void guest_paging_regs(struct gwalk_regs *r)
+{
+	r->cr0 = vmcs_readl(VMCS_GUEST_CR0);
+	r->cr3 = vmcs_readl(VMCS_GUEST_CR3);
+	r->cr4 = vmcs_readl(VMCS_GUEST_CR4);
+	r->efer = vmcs_read64(VMCS_GUEST_IA32_EFER);
+	r->maxphyaddr = boot_cpu_data.x86_phys_bits;
+	r->features = boot_cpu_has(X86_FEATURE_GBPAGES) ? GWALK_FEAT_1G_PAGES : 0;
+}
+
+/* CPL is SS.DPL (SDM Vol. 3A, 5.5); user accesses are checked as such. */
+static unsigned int guest_access(unsigned int access)
+{
+	u32 ss_ar = vmcs_read32(VMCS_GUEST_SS_AR);
+
+	return ((ss_ar >> 5) & 3) == 3 ? access | GWALK_ACC_USER : access;
+}
+
+/* 16, 32 or 64: the default operand size of the guest's code segment. */
+static unsigned int guest_code_size(void)
+{
+	u32 cs_ar = vmcs_read32(VMCS_GUEST_CS_AR);
+
+	if ((vmcs_read64(VMCS_GUEST_IA32_EFER) & EFER_LMA) && (cs_ar & BIT(13)))
+		return 64;
+	return cs_ar & BIT(14) ? 32 : 16;
+}
+
+static unsigned long read_reg(struct vmx_vcpu *vcpu, int reg)
+{
+	return reg == VCPU_RSP ? vmcs_readl(VMCS_GUEST_RSP) : vcpu->regs[reg];
+}
+
+static void write_reg(struct vmx_vcpu *vcpu, int reg, unsigned long value)
+{
+	if (reg == VCPU_RSP)
+		vmcs_writel(VMCS_GUEST_RSP, value);
+	else
+		vcpu->regs[reg] = value;
+}
+
+static int emulation_failed(struct vmx_vcpu *vcpu, const u8 *bytes,
+			    unsigned int n)
+{
+	struct vmxlab_run *run = vcpu->run;
+
+	run->exit_reason = VMXLAB_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = VMXLAB_INTERNAL_EMULATION;
+	run->internal.ndata = 2;
+	run->internal.data[0] = 0;
+	run->internal.data[1] = 0;
+	if (bytes)
+		memcpy(run->internal.data, bytes, min_t(unsigned int, n, 16));
+	return 0;
 }
 
 /**
- * vmx_complete_userspace_exit() - finish an IN or MMIO load
- * @vcpu: loaded; called at the start of every VMXLAB_RUN
+ * vmx_emulate_mmio() - turn an access to unbacked memory into an MMIO exit
+ * @vcpu: the vCPU, stopped on the accessing instruction
+ * @gpa:  the guest-physical address it touched
+ *
+ * Return: 0 (an MMIO exit, or an internal-error exit carrying the
+ * instruction bytes when they cannot be fetched or decoded).
  */
-void vmx_complete_userspace_exit(struct vmx_vcpu *vcpu)
+int vmx_emulate_mmio(struct vmx_vcpu *vcpu, u64 gpa)
+{
+	struct vmxlab_run *run = vcpu->run;
+	u8 bytes[MMIO_INSN_MAX_LEN] = {};
+	struct gwalk_result res;
+	struct gwalk_regs regs;
+	struct mmio_insn insn;
+	u64 rip, data;
+	int n;
+
+	guest_paging_regs(&regs);
+	rip = vmcs_readl(VMCS_GUEST_RIP);
+	if (guest_code_size() != 64)
+		rip = (u32)(rip + vmcs_readl(VMCS_GUEST_CS_BASE));
+	n = gwalk_read_virt(&regs, rip, guest_access(GWALK_ACC_FETCH),
+			    read_guest_phys, vcpu, bytes, sizeof(bytes), &res);
+	if (n <= 0 || mmio_decode(bytes, n, guest_code_size(), &insn))
+		return emulation_failed(vcpu, bytes, n > 0 ? n : 0);
+
+	run->exit_reason = VMXLAB_EXIT_MMIO;
+	run->mmio.phys_addr = gpa;
+	run->mmio.len = insn.size;
+	run->mmio.is_write = insn.is_write;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	if (insn.is_write) {
+		data = insn.operand == MMIO_OPERAND_IMM ? insn.imm :
+		       mmio_store_data(&insn, read_reg(vcpu, insn.reg));
+		memcpy(run->mmio.data, &data, insn.size);
+		vmx_advance_rip(vcpu, insn.len);
+		return 0;
+	}
+	vcpu->pending.kind = COMPLETE_MMIO_LOAD;
+	vcpu->pending.insn = insn;
+	return 0;
+}
+
+/*
+ * INS/OUTS: the VMCS gives the linear address of the memory operand
+ * (SDM 28.2.5).  One exit moves at most a run page's worth of data; a REP
+ * form with more to do is not skipped, so the CPU executes it again and
+ * exits for the next chunk.
+ */
+static unsigned int string_io_count(struct vmx_vcpu *vcpu, unsigned long qual,
+				    unsigned int size)
+{
+	unsigned long rcx = vcpu->regs[VCPU_RCX];
+
+	if (!(qual & IO_QUAL_REP))
+		return 1;
+	if (guest_code_size() != 64)
+		rcx = (u32)rcx;
+	return min_t(unsigned long, rcx, VMXLAB_RUN_IO_DATA_SIZE / size);
+}
+
+/*
+ * After @count elements: advance the index register (RSI for OUTS, RDI for
+ * INS), count RCX down for REP, and step over the instruction when done.
+ */
+static void finish_string_io(struct vmx_vcpu *vcpu, int index_reg)
 {
 	struct vmx_pending_completion *p = &vcpu->pending;
-	struct vmxlab_run *run = vcpu->run;
-	u64 data = 0;
+	unsigned long bytes = p->count * p->size;
 
-	switch (p->kind) {
-	case COMPLETE_IO_IN:
-		memcpy(&data, (u8 *)run + VMXLAB_RUN_IO_DATA_OFFSET, p->size);
-		write_gpr_sized(vcpu, VCPU_RAX, data, p->size);
-		break;
-	case COMPLETE_MMIO_LOAD:
-		memcpy(&data, run->mmio.data, p->size);
-		write_gpr_sized(vcpu, p->reg, data, p->size);
-		break;
-	default:
-		return;
+	vcpu->regs[index_reg] += bytes;
+	if (p->rep) {
+		vcpu->regs[VCPU_RCX] -= p->count;
+		if (guest_code_size() != 64)
+			vcpu->regs[VCPU_RCX] = (u32)vcpu->regs[VCPU_RCX];
+		if (vcpu->regs[VCPU_RCX])
+			return;		/* the CPU will run it again */
 	}
-	p->kind = COMPLETE_NONE;
-	vmx_skip_instruction(vcpu);
+	vmx_advance_rip(vcpu, p->insn_len);
 }
 
 int vmx_handle_string_io(struct vmx_vcpu *vcpu, unsigned long qual)
 {
 	struct vmxlab_run *run = vcpu->run;
+	unsigned int size = (qual & IO_QUAL_SIZE_MASK) + 1;
+	unsigned int count = string_io_count(vcpu, qual, size);
+	u64 gla = vmcs_readl(VMCS_GUEST_LINEAR_ADDRESS);
+	u8 *data = (u8 *)run + VMXLAB_RUN_IO_DATA_OFFSET;
+	struct gwalk_result res;
+	struct gwalk_regs regs;
 
-	run->exit_reason = VMXLAB_EXIT_INTERNAL_ERROR;
-	run->internal.suberror = VMXLAB_INTERNAL_EMULATION;
-	run->internal.ndata = 1;
-	run->internal.data[0] = qual;
+	/* Backwards string I/O (RFLAGS.DF = 1) is not emulated. */
+	if (!count || (vmcs_readl(VMCS_GUEST_RFLAGS) & X86_EFLAGS_DF))
+		return emulation_failed(vcpu, NULL, 0);
+
+	run->exit_reason = VMXLAB_EXIT_IO;
+	run->io.size = size;
+	run->io.port = qual >> IO_QUAL_PORT_SHIFT;
+	run->io.count = count;
+	run->io.data_offset = VMXLAB_RUN_IO_DATA_OFFSET;
+	vcpu->pending.size = size;
+	vcpu->pending.count = count;
+	vcpu->pending.rep = qual & IO_QUAL_REP;
+	vcpu->pending.gla = gla;
+	vcpu->pending.insn_len = vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN);
+	if (qual & IO_QUAL_IN) {
+		run->io.direction = VMXLAB_EXIT_IO_IN;
+		vcpu->pending.kind = COMPLETE_IO_INS;
+		return 0;
+	}
+	run->io.direction = VMXLAB_EXIT_IO_OUT;
+	guest_paging_regs(&regs);
+	if (gwalk_read_virt(&regs, gla, guest_access(0), read_guest_phys, vcpu,
+			    data, count * size, &res) != count * size)
+		return emulation_failed(vcpu, NULL, 0);
+	finish_string_io(vcpu, VCPU_RSI);
 	return 0;
 }
 
-int vmx_emulate_mmio(struct vmx_vcpu *vcpu, u64 gpa)
+/* Copy @len bytes to guest-virtual @gla, page by page, as a write access. */
+static int write_guest_virt(struct vmx_vcpu *vcpu, u64 gla, const u8 *buf,
+			    unsigned int len)
 {
-	struct vmxlab_run *run = vcpu->run;
+	struct gwalk_result res;
+	struct gwalk_regs regs;
 
-	run->exit_reason = VMXLAB_EXIT_INTERNAL_ERROR;
-	run->internal.suberror = VMXLAB_INTERNAL_EMULATION;
-	run->internal.ndata = 1;
-	run->internal.data[0] = gpa;
+	guest_paging_regs(&regs);
+	while (len) {
+		unsigned int chunk = min_t(unsigned int, len,
+					   PAGE_SIZE - (gla & ~PAGE_MASK));
+
+		if (gwalk_translate(&regs, gla, guest_access(GWALK_ACC_WRITE),
+				    read_guest_phys, vcpu, &res) ||
+		    res.fault != GWALK_FAULT_NONE ||
+		    mmu_write_guest(&vcpu->vm->mmu, res.gpa, buf, chunk))
+			return -EFAULT;
+		gla += chunk;
+		buf += chunk;
+		len -= chunk;
+	}
 	return 0;
+}
+
+/* Write a completed load into its register, as an IN or a MOV would. */
+static void write_gpr_sized(struct vmx_vcpu *vcpu, int reg, u64 value,
+			    unsigned int size)
+{
+	unsigned long old = read_reg(vcpu, reg);
+
+	switch (size) {
+	case 1:
+		value = (old & ~0xffUL) | (u8)value;
+		break;
+	case 2:
+		value = (old & ~0xffffUL) | (u16)value;
+		break;
+	case 4:
+		value = (u32)value;	/* 32-bit writes zero-extend */
+		break;
+	}
+	write_reg(vcpu, reg, value);
+}
+
+/**
+ * vmx_complete_userspace_exit() - finish an IN, INS or MMIO load
+ * @vcpu: loaded; called at the start of every VMXLAB_RUN
+ *
+ * The data userspace left in the run page goes where the instruction
+ * wanted it, and the guest steps over the instruction.
+ */
+void vmx_complete_userspace_exit(struct vmx_vcpu *vcpu)
+{
+	struct vmx_pending_completion *p = &vcpu->pending;
+	struct vmxlab_run *run = vcpu->run;
+	u8 *io_data = (u8 *)run + VMXLAB_RUN_IO_DATA_OFFSET;
+	u64 data = 0;
+
+	switch (p->kind) {
+	case COMPLETE_IO_IN:
+		memcpy(&data, io_data, p->size);
+		write_gpr_sized(vcpu, VCPU_RAX, data, p->size);
+		vmx_advance_rip(vcpu, p->insn_len);
+		break;
+	case COMPLETE_IO_INS:
+		if (write_guest_virt(vcpu, p->gla, io_data, p->count * p->size))
+			vmx_inject_exception(vcpu, X86_TRAP_GP, true, 0);
+		else
+			finish_string_io(vcpu, VCPU_RDI);
+		break;
+	case COMPLETE_MMIO_LOAD:
+		memcpy(&data, run->mmio.data, p->insn.size);
+		write_reg(vcpu, p->insn.reg,
+			  mmio_load_result(&p->insn, read_reg(vcpu, p->insn.reg),
+					   data));
+		vmx_advance_rip(vcpu, p->insn.len);
+		break;
+	case COMPLETE_NONE:
+		return;
+	}
+	p->kind = COMPLETE_NONE;
 }

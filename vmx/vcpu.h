@@ -15,6 +15,7 @@
 #include <uapi/linux/vmxlab.h>
 
 #include "../mmu/mmu.h"
+#include "decode.h"
 #include "vmxlab.h"
 
 struct vmxlab_vm {
@@ -40,10 +41,18 @@ struct vmx_host_state {
 
 /* What userspace must complete before the guest runs again. */
 struct vmx_pending_completion {
-	enum { COMPLETE_NONE, COMPLETE_IO_IN, COMPLETE_MMIO_LOAD } kind;
-	u8 size;				/* bytes */
-	u8 reg;					/* destination (MMIO loads) */
-	bool zero_extend;			/* MOVZX-style load */
+	enum {
+		COMPLETE_NONE,
+		COMPLETE_IO_IN,			/* IN: data -> RAX */
+		COMPLETE_IO_INS,		/* INS: data -> guest memory */
+		COMPLETE_MMIO_LOAD,		/* MOV/MOVZX from MMIO */
+	} kind;
+	u8 size;				/* I/O element size */
+	u8 insn_len;				/* to step over the instruction */
+	bool rep;				/* REP INS/OUTS */
+	u32 count;				/* string I/O elements */
+	u64 gla;				/* INS destination */
+	struct mmio_insn insn;			/* the decoded MMIO load */
 };
 
 struct vmx_vcpu {
@@ -104,6 +113,7 @@ int vmx_vcpu_run(struct vmx_vcpu *vcpu);
 /* exits.c: the exit dispatcher and its helpers. */
 int vmx_handle_exit(struct vmx_vcpu *vcpu, u32 exit_reason);
 void vmx_skip_instruction(struct vmx_vcpu *vcpu);
+void vmx_advance_rip(struct vmx_vcpu *vcpu, unsigned int len);
 void vmx_inject_exception(struct vmx_vcpu *vcpu, u8 vector, bool has_error,
 			  u32 error_code);
 
