@@ -94,25 +94,29 @@ struct decoder {
 };
 
 /*
- * Consume @n bytes, little-endian, into @value unless it is NULL.  Going
- * past 15 bytes means no legal instruction; past @avail, that the caller
- * fetched too few.
+ * Consume @n bytes, little-endian, into @value.  Going past 15 bytes means
+ * no legal instruction; past @avail, that the caller fetched too few.
  */
 static int take(struct decoder *d, unsigned int n, u64 *value)
 {
 	unsigned int i;
-	u64 v = 0;
 
 	if (d->pos + n > MMIO_INSN_MAX_LEN)
 		return -EOPNOTSUPP;
 	if (d->pos + n > d->avail)
 		return -EINVAL;
+	*value = 0;
 	for (i = 0; i < n; i++)
-		v |= (u64)d->bytes[d->pos + i] << (8 * i);
+		*value |= (u64)d->bytes[d->pos + i] << (8 * i);
 	d->pos += n;
-	if (value)
-		*value = v;
 	return 0;
+}
+
+static int skip(struct decoder *d, unsigned int n)
+{
+	u64 unused;
+
+	return take(d, n, &unused);
 }
 
 static int take_byte(struct decoder *d, u8 *byte)
@@ -210,7 +214,7 @@ static int skip_memory_operand(struct decoder *d, u8 *reg_field)
 	}
 	if (mod == 0 && base == (addr16 ? 6 : 5))
 		mod = 2;
-	return take(d, disp_bytes[addr16][mod], NULL);
+	return skip(d, disp_bytes[addr16][mod]);
 }
 
 /*
@@ -263,7 +267,7 @@ static int decode_moffs_operand(struct decoder *d, struct mmio_insn *insn)
 {
 	insn->operand = MMIO_OPERAND_REG;
 	insn->reg = 0;
-	return take(d, d->addrsize, NULL);
+	return skip(d, d->addrsize);
 }
 
 static int decode_operands(struct decoder *d, const struct mov_form *form,
@@ -281,14 +285,17 @@ static int decode_operands(struct decoder *d, const struct mov_form *form,
 	}
 }
 
-static const struct mode_sizes *find_mode(unsigned int cpu_mode)
+static bool set_mode(struct decoder *d, unsigned int cpu_mode)
 {
 	const struct mode_sizes *m;
 
-	for (m = mode_sizes; m->cpu_mode; m++)
-		if (m->cpu_mode == cpu_mode)
-			return m;
-	return NULL;
+	for (m = mode_sizes; m->cpu_mode; m++) {
+		if (m->cpu_mode == cpu_mode) {
+			d->mode = m;
+			return true;
+		}
+	}
+	return false;
 }
 
 /* The opcode, through the 0F escape to MOVZX if it is there. */
@@ -313,8 +320,8 @@ static int find_form(struct decoder *d, const struct mov_form **form)
  * mmio_decode() - decode the instruction that touched MMIO
  * @bytes: instruction bytes fetched at guest RIP
  * @avail: how many of @bytes are valid; more than 15 are never read
- * @cpu_mode: default operand size of the guest's code segment: 16, 32, or
- *	64 for 64-bit mode (CS.L=1)
+ * @cpu_mode: 64 in 64-bit mode (CS.L=1), else the code segment's default
+ *	operand size, 16 or 32 (CS.D), compatibility mode included
  * @out: filled with the decoded instruction on success, untouched on error
  *
  * Return: 0; -EOPNOTSUPP for an instruction this decoder does not know,
@@ -331,8 +338,7 @@ int mmio_decode(const u8 *bytes, unsigned int avail, unsigned int cpu_mode,
 	const struct mov_form *form;
 	int ret;
 
-	d.mode = find_mode(cpu_mode);
-	if (!d.mode)
+	if (!set_mode(&d, cpu_mode))
 		return -EINVAL;
 	ret = find_form(&d, &form);
 	if (ret)
