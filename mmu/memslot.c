@@ -14,7 +14,7 @@
 #include "ept.h"
 
 /* Guest-physical addresses vmxlab maps: 4-level EPT covers 48 bits. */
-#define GPA_LIMIT	(1ULL << 48)
+#define GPA_LIMIT	BIT_ULL(48)
 
 static bool ranges_overlap(u64 a, u64 a_size, u64 b, u64 b_size)
 {

@@ -7,6 +7,7 @@
  */
 #include <linux/errno.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <asm/processor.h>
 #include <asm/processor-flags.h>
 
@@ -52,7 +53,7 @@ void vmx_cpuid(struct vmx_vcpu *vcpu, u32 function, u32 index, u32 out[4])
 		default_cpuid(vcpu, function, index, out);
 		return;
 	}
-	out[0] = out[1] = out[2] = out[3] = 0;
+	memset(out, 0, 4 * sizeof(*out));
 	for (i = 0; i < vcpu->cpuid_nent; i++) {
 		const struct vmxlab_cpuid_entry *e = &vcpu->cpuid[i];
 

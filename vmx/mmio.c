@@ -117,8 +117,7 @@ int vmx_emulate_mmio(struct vmx_vcpu *vcpu, u64 gpa)
 	run->mmio.is_write = insn.is_write;
 	memset(run->mmio.data, 0, sizeof(run->mmio.data));
 	if (insn.is_write) {
-		data = insn.operand == MMIO_OPERAND_IMM ? insn.imm :
-		       mmio_store_data(&insn, read_reg(vcpu, insn.reg));
+		data = mmio_store_data(&insn, read_reg(vcpu, insn.reg));
 		memcpy(run->mmio.data, &data, insn.size);
 		vmx_advance_rip(vcpu, insn.len);
 		return 0;

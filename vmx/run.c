@@ -25,9 +25,6 @@
 #include "vmcs.h"
 #include "vmx_ops.h"
 
-int __vmx_vcpu_run(unsigned long *regs, bool launched);
-void vmx_do_nmi_irqoff(void);
-
 /* Runs on the vCPU's old CPU: VMCLEAR there (SDM 25.11.1). */
 static void vmcs_clear_on_its_cpu(void *info)
 {
@@ -215,11 +212,11 @@ static void handle_nmi_irqoff(void)
  * external-interrupt exit; the host takes them through its own IDT as soon
  * as interrupts are enabled again below.
  *
- * Return: the exit reason, or -EINTR / 0 when no entry happened.
+ * Return: 0 after a VM exit (@exit_reason set), -EAGAIN when a signal or
+ * a reschedule came first, -EIO when VMLAUNCH/VMRESUME failed (VMfail).
  */
-static int enter_guest(struct vmx_vcpu *vcpu)
+static int enter_guest(struct vmx_vcpu *vcpu, u32 *exit_reason)
 {
-	u32 exit_reason;
 	int fail;
 
 	local_irq_disable();
@@ -235,14 +232,18 @@ static int enter_guest(struct vmx_vcpu *vcpu)
 		return -EIO;
 	}
 	vcpu->vmcs.launched = true;
-	exit_reason = vmcs_read32(VMCS_EXIT_REASON);
-	if (exit_reason == EXIT_REASON_EXCEPTION_NMI)
+	*exit_reason = vmcs_read32(VMCS_EXIT_REASON);
+	if (*exit_reason == EXIT_REASON_EXCEPTION_NMI)
 		handle_nmi_irqoff();
 	local_irq_enable();
-	return exit_reason;
+	return 0;
 }
 
-/* Entry failed before the guest ran: VMfail, or an invalid-state exit. */
+/*
+ * Entry failed before the guest ran.  @reason is the VM-instruction error
+ * after a VMfail (a small number, SDM 31.4), or the full exit reason, bit
+ * 31 set, after an entry that failed on invalid guest state (SDM 27.8).
+ */
 static int report_failed_entry(struct vmx_vcpu *vcpu, u64 reason)
 {
 	struct vmxlab_run *run = vcpu->run;
@@ -267,6 +268,7 @@ static int report_failed_entry(struct vmx_vcpu *vcpu, u64 reason)
  */
 int vmx_vcpu_run(struct vmx_vcpu *vcpu)
 {
+	u32 exit_reason;
 	int r;
 
 	for (;;) {
@@ -277,21 +279,20 @@ int vmx_vcpu_run(struct vmx_vcpu *vcpu)
 		}
 		cond_resched();
 
-		r = enter_guest(vcpu);
+		r = enter_guest(vcpu, &exit_reason);
 		if (r == -EAGAIN)
 			continue;
 		if (r == -EIO) {
 			r = report_failed_entry(vcpu,
-				vmcs_read32(VMCS_INSTRUCTION_ERROR) |
-				(u64)EXIT_REASON_FAILED_VMENTRY << 32);
+						vmcs_read32(VMCS_INSTRUCTION_ERROR));
 			break;
 		}
-		if (r & EXIT_REASON_FAILED_VMENTRY) {
-			r = report_failed_entry(vcpu, r & 0xffff);
+		if (exit_reason & EXIT_REASON_FAILED_VMENTRY) {
+			r = report_failed_entry(vcpu, exit_reason);
 			break;
 		}
 
-		r = vmx_handle_exit(vcpu, r & 0xffff);
+		r = vmx_handle_exit(vcpu, exit_reason & 0xffff);
 		if (r <= 0)
 			break;
 	}

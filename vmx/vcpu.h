@@ -103,6 +103,11 @@ void vmx_write_guest_efer(u64 efer);
 int vmxlab_create_vcpu(struct vmxlab_vm *vm, struct file *vm_file,
 		       unsigned long id);
 
+/* vmenter.S: the world switch and the NMI trampoline. */
+int __vmx_vcpu_run(unsigned long *regs, bool launched);
+void vmx_do_nmi_irqoff(void);
+extern const char vmx_vmexit[];
+
 /* run.c: getting on and off a CPU, and the run loop. */
 void vmx_vcpu_load(struct vmx_vcpu *vcpu);
 void vmx_vcpu_put(struct vmx_vcpu *vcpu);

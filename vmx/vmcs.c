@@ -89,8 +89,6 @@ void vmx_write_host_state_percpu(int cpu)
 	vmcs_writel(VMCS_HOST_SYSENTER_ESP, sysenter_esp);
 }
 
-extern const char vmx_vmexit[];
-
 /* Host state that is the same on every CPU (SDM 25.5). */
 static void vmx_write_host_state_constant(void)
 {

@@ -238,23 +238,58 @@ vmfail:
 	vmcs_op_failed("vmwrite", field, value);
 }
 
-#define DEFINE_VMCS_ACCESSORS(suffix, type, width)			\
-static __always_inline type vmcs_read##suffix(unsigned long field)	\
-{									\
-	VMCS_CHECK_WIDTH(field, width);					\
-	return (type)__vmcs_read(field);				\
-}									\
-static __always_inline void vmcs_write##suffix(unsigned long field,	\
-					       type value)		\
-{									\
-	VMCS_CHECK_WIDTH(field, width);					\
-	__vmcs_write(field, value);					\
+/*
+ * The typed accessors: use the one whose width matches the field.  A
+ * mismatch with a constant field is a build error, as in KVM.
+ */
+static __always_inline u16 vmcs_read16(unsigned long field)
+{
+	VMCS_CHECK_WIDTH(field, 0);
+	return __vmcs_read(field);
 }
 
-DEFINE_VMCS_ACCESSORS(16, u16, 0)
-DEFINE_VMCS_ACCESSORS(64, u64, 1)
-DEFINE_VMCS_ACCESSORS(32, u32, 2)
-DEFINE_VMCS_ACCESSORS(l, unsigned long, 3)
+static __always_inline u32 vmcs_read32(unsigned long field)
+{
+	VMCS_CHECK_WIDTH(field, 2);
+	return __vmcs_read(field);
+}
+
+static __always_inline u64 vmcs_read64(unsigned long field)
+{
+	VMCS_CHECK_WIDTH(field, 1);
+	return __vmcs_read(field);
+}
+
+static __always_inline unsigned long vmcs_readl(unsigned long field)
+{
+	VMCS_CHECK_WIDTH(field, 3);
+	return __vmcs_read(field);
+}
+
+static __always_inline void vmcs_write16(unsigned long field, u16 value)
+{
+	VMCS_CHECK_WIDTH(field, 0);
+	__vmcs_write(field, value);
+}
+
+static __always_inline void vmcs_write32(unsigned long field, u32 value)
+{
+	VMCS_CHECK_WIDTH(field, 2);
+	__vmcs_write(field, value);
+}
+
+static __always_inline void vmcs_write64(unsigned long field, u64 value)
+{
+	VMCS_CHECK_WIDTH(field, 1);
+	__vmcs_write(field, value);
+}
+
+static __always_inline void vmcs_writel(unsigned long field,
+					unsigned long value)
+{
+	VMCS_CHECK_WIDTH(field, 3);
+	__vmcs_write(field, value);
+}
 
 #endif /* __ASSEMBLY__ */
 #endif /* VMXLAB_VMCS_H */

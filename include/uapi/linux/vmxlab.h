@@ -182,7 +182,11 @@ struct vmxlab_run {
 		struct {
 			__u64 hardware_exit_reason;
 		} hw;
-		/* VMXLAB_EXIT_FAIL_ENTRY */
+		/*
+		 * VMXLAB_EXIT_FAIL_ENTRY: the VM-instruction error when
+		 * VMLAUNCH/VMRESUME failed (< 32), or the VMX exit reason
+		 * with bit 31 set when the guest state was invalid (33).
+		 */
 		struct {
 			__u64 hardware_entry_failure_reason;
 			__u32 cpu;
