@@ -115,7 +115,7 @@ static int handle_exception_nmi(struct vmx_vcpu *vcpu)
 	return 1;
 }
 
-/* The host took the interrupt through its IDT when run.c enabled IRQs. */
+/* run.c already gave the interrupt to the host IDT. */
 static int handle_external_interrupt(struct vmx_vcpu *vcpu)
 {
 	return 1;
@@ -273,6 +273,8 @@ static const exit_handler_t exit_handlers[VMXLAB_NR_VMX_EXIT_REASONS] = {
 	[EXIT_REASON_EXCEPTION_NMI]	 = handle_exception_nmi,
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_external_interrupt,
 	[EXIT_REASON_TRIPLE_FAULT]	 = handle_triple_fault,
+	[EXIT_REASON_INTERRUPT_WINDOW]	 = vmx_handle_interrupt_window,
+	[EXIT_REASON_NMI_WINDOW]	 = vmx_handle_nmi_window,
 	[EXIT_REASON_CPUID]		 = handle_cpuid,
 	[EXIT_REASON_HLT]		 = handle_hlt,
 	[EXIT_REASON_INVD]		 = handle_invd_wbinvd,

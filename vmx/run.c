@@ -207,6 +207,27 @@ static void handle_nmi_irqoff(void)
 }
 
 /*
+ * With "acknowledge interrupt on exit" the CPU has already taken the
+ * interrupt from the local APIC and put its vector in the exit
+ * information: call the host's handler for that vector, found in the host
+ * IDT, with the frame the CPU would have pushed (as KVM and bhyve do).
+ * Without it, the interrupt is still pending in the APIC and the host
+ * takes it through its IDT as soon as run.c enables interrupts.
+ */
+static void handle_external_interrupt_irqoff(void)
+{
+	u32 info = vmcs_read32(VMCS_EXIT_INTR_INFO);
+	struct desc_ptr idt;
+	gate_desc *gate;
+
+	if (!(info & INTR_INFO_VALID))
+		return;		/* not acknowledged: the IDT takes it later */
+	store_idt(&idt);
+	gate = (gate_desc *)idt.address + (info & INTR_INFO_VECTOR_MASK);
+	vmx_do_interrupt_irqoff(gate_offset(gate));
+}
+
+/*
  * One round trip into the guest, with interrupts off from the last check
  * to the exit.  Interrupts that arrive while the guest runs cause an
  * external-interrupt exit; the host takes them through its own IDT as soon
@@ -235,6 +256,8 @@ static int enter_guest(struct vmx_vcpu *vcpu, u32 *exit_reason)
 	*exit_reason = vmcs_read32(VMCS_EXIT_REASON);
 	if (*exit_reason == EXIT_REASON_EXCEPTION_NMI)
 		handle_nmi_irqoff();
+	else if (*exit_reason == EXIT_REASON_EXTERNAL_INTERRUPT)
+		handle_external_interrupt_irqoff();
 	local_irq_enable();
 	return 0;
 }
@@ -271,6 +294,9 @@ int vmx_vcpu_run(struct vmx_vcpu *vcpu)
 	u32 exit_reason;
 	int r;
 
+	/* Read once: userspace may rewrite the page while we run. */
+	vcpu->events.window_requested =
+		READ_ONCE(vcpu->run->request_interrupt_window);
 	for (;;) {
 		if (signal_pending(current)) {
 			vcpu->run->exit_reason = VMXLAB_EXIT_INTR;
@@ -279,6 +305,7 @@ int vmx_vcpu_run(struct vmx_vcpu *vcpu)
 		}
 		cond_resched();
 
+		vmx_inject_events(vcpu);
 		r = enter_guest(vcpu, &exit_reason);
 		if (r == -EAGAIN)
 			continue;
@@ -292,11 +319,12 @@ int vmx_vcpu_run(struct vmx_vcpu *vcpu)
 			break;
 		}
 
+		vmx_events_after_exit(vcpu, exit_reason & 0xffff);
 		r = vmx_handle_exit(vcpu, exit_reason & 0xffff);
 		if (r <= 0)
 			break;
 	}
-	vcpu->run->if_flag = !!(vmcs_readl(VMCS_GUEST_RFLAGS) & X86_EFLAGS_IF);
+	vmx_events_report(vcpu);
 	return r;
 }
 

@@ -149,6 +149,25 @@ static int vcpu_ioctl_msrs(struct vmx_vcpu *vcpu, void __user *argp, bool set)
 	return i;
 }
 
+static int vcpu_ioctl_interrupt(struct vmx_vcpu *vcpu, void __user *argp)
+{
+	struct vmxlab_interrupt irq;
+
+	if (copy_from_user(&irq, argp, sizeof(irq)))
+		return -EFAULT;
+	return vmx_queue_interrupt(vcpu, irq.vector);
+}
+
+static int vcpu_ioctl_inject_exception(struct vmx_vcpu *vcpu,
+				       void __user *argp)
+{
+	struct vmxlab_exception e;
+
+	if (copy_from_user(&e, argp, sizeof(e)))
+		return -EFAULT;
+	return vmx_queue_exception(vcpu, &e);
+}
+
 static long vcpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct vmx_vcpu *vcpu = file->private_data;
@@ -185,6 +204,15 @@ static long vcpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	case VMXLAB_SET_MSRS:
 		r = vcpu_ioctl_msrs(vcpu, argp, true);
+		break;
+	case VMXLAB_INTERRUPT:
+		r = vcpu_ioctl_interrupt(vcpu, argp);
+		break;
+	case VMXLAB_NMI:
+		r = vmx_queue_nmi(vcpu);
+		break;
+	case VMXLAB_INJECT_EXCEPTION:
+		r = vcpu_ioctl_inject_exception(vcpu, argp);
 		break;
 	case VMXLAB_GET_STATS:
 		r = copy_to_user(argp, &vcpu->stats, sizeof(vcpu->stats)) ?

@@ -55,6 +55,19 @@ struct vmx_pending_completion {
 	struct mmio_insn insn;			/* the decoded MMIO load */
 };
 
+/* Events waiting for the guest (vmx/events.c). */
+struct vmx_events {
+	u8 irq_queue[VMXLAB_IRQ_QUEUE_LEN];	/* vectors, delivered in order */
+	u8 irq_head, irq_count;
+	bool nmi_queued;
+	bool exception_queued;
+	bool window_requested;			/* copied from the run page */
+	struct vmxlab_exception exception;
+	u32 reinject_info;			/* IDT-vectoring info to redo */
+	u32 reinject_error_code;
+	u32 reinject_insn_len;
+};
+
 struct vmx_vcpu {
 	unsigned long regs[VCPU_NR_REGS];	/* read and written by vmenter.S */
 	struct vmxlab_vm *vm;
@@ -78,6 +91,7 @@ struct vmx_vcpu {
 	struct mutex mutex;			/* one ioctl at a time */
 	struct vmxlab_run *run;			/* the page shared with userspace */
 	struct vmx_pending_completion pending;
+	struct vmx_events events;
 	struct vmxlab_vcpu_stats stats;
 	bool unknown_exit_dumped;		/* dump the VMCS only once */
 
@@ -106,6 +120,7 @@ int vmxlab_create_vcpu(struct vmxlab_vm *vm, struct file *vm_file,
 /* vmenter.S: the world switch and the NMI trampoline. */
 int __vmx_vcpu_run(unsigned long *regs, bool launched);
 void vmx_do_nmi_irqoff(void);
+void vmx_do_interrupt_irqoff(unsigned long handler);
 extern const char vmx_vmexit[];
 
 /* run.c: getting on and off a CPU, and the run loop. */
@@ -133,5 +148,16 @@ int vmx_handle_dr_access(struct vmx_vcpu *vcpu);
 int vmx_handle_string_io(struct vmx_vcpu *vcpu, unsigned long qual);
 int vmx_emulate_mmio(struct vmx_vcpu *vcpu, u64 gpa);
 void vmx_complete_userspace_exit(struct vmx_vcpu *vcpu);
+
+/* events.c: interrupts, NMIs and exceptions for the guest. */
+int vmx_queue_interrupt(struct vmx_vcpu *vcpu, u32 vector);
+int vmx_queue_nmi(struct vmx_vcpu *vcpu);
+int vmx_queue_exception(struct vmx_vcpu *vcpu,
+			const struct vmxlab_exception *e);
+void vmx_events_after_exit(struct vmx_vcpu *vcpu, u32 exit_reason);
+void vmx_inject_events(struct vmx_vcpu *vcpu);
+void vmx_events_report(struct vmx_vcpu *vcpu);
+int vmx_handle_interrupt_window(struct vmx_vcpu *vcpu);
+int vmx_handle_nmi_window(struct vmx_vcpu *vcpu);
 
 #endif /* VMXLAB_VCPU_H */

@@ -10,6 +10,7 @@
 #include <linux/errno.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/printk.h>
 #include <asm/desc.h>
 #include <asm/msr.h>
@@ -25,7 +26,17 @@
 #include "vmcs.h"
 #include "vmx_ops.h"
 
-/* The control words every vCPU uses, computed once at module load. */
+/*
+ * How external interrupts reach the host (Documentation/interrupts.rst):
+ * acknowledged by the exit and handed to the host IDT's handler, or left
+ * pending in the local APIC until interrupts are enabled again.
+ */
+static bool ack_intr_on_exit = true;
+module_param(ack_intr_on_exit, bool, 0444);
+MODULE_PARM_DESC(ack_intr_on_exit,
+		 "VM exits acknowledge external interrupts (default: yes)");
+
+/* The control words every vCPU uses, computed at the first VM creation. */
 static struct {
 	bool usable;		/* false: a control that guards the host is missing */
 	u32 pin, proc, proc2, exit, entry;
@@ -37,6 +48,7 @@ static struct {
  * still succeeds (the capability report is useful), VM creation does not.
  */
 #define PIN_REQUIRED	(PIN_CTL_EXT_INTR_EXITING | PIN_CTL_NMI_EXITING)
+#define PIN_OPTIONAL	PIN_CTL_VIRTUAL_NMIS
 #define PROC_REQUIRED	(PROC_CTL_HLT_EXITING | PROC_CTL_CR8_LOAD_EXITING | \
 			 PROC_CTL_CR8_STORE_EXITING | PROC_CTL_MOV_DR_EXITING | \
 			 PROC_CTL_UNCOND_IO_EXITING | PROC_CTL_USE_MSR_BITMAPS | \
@@ -55,18 +67,22 @@ static struct {
 int vmx_vm_features_ok(void)
 {
 	const u64 need = VMXLAB_CAP_EPT | VMXLAB_CAP_EPT_4LEVEL |
-			 VMXLAB_CAP_EPT_WB | VMXLAB_CAP_INVEPT;
+			 VMXLAB_CAP_EPT_WB | VMXLAB_CAP_INVEPT |
+			 VMXLAB_CAP_INTR_WINDOW;
 	int r = 0;
 
 	if (vmcs_config.usable)
 		return 0;
-	r |= vmx_adjust_controls(vmx_caps.msr_pinbased, PIN_REQUIRED, 0,
-				 &vmcs_config.pin);
+	/* Virtual NMIs are only useful with NMI-window exiting. */
+	r |= vmx_adjust_controls(vmx_caps.msr_pinbased, PIN_REQUIRED,
+				 (vmx_caps.features & VMXLAB_CAP_NMI_WINDOW) ?
+				 PIN_OPTIONAL : 0, &vmcs_config.pin);
 	r |= vmx_adjust_controls(vmx_caps.msr_procbased, PROC_REQUIRED, 0,
 				 &vmcs_config.proc);
 	r |= vmx_adjust_controls(vmx_caps.msr_procbased2, PROC2_REQUIRED,
 				 PROC2_OPTIONAL, &vmcs_config.proc2);
-	r |= vmx_adjust_controls(vmx_caps.msr_exit, EXIT_REQUIRED, 0,
+	r |= vmx_adjust_controls(vmx_caps.msr_exit, EXIT_REQUIRED,
+				 ack_intr_on_exit ? EXIT_CTL_ACK_INTR_ON_EXIT : 0,
 				 &vmcs_config.exit);
 	r |= vmx_adjust_controls(vmx_caps.msr_entry, ENTRY_REQUIRED, 0,
 				 &vmcs_config.entry);

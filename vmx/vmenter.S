@@ -177,15 +177,12 @@ SYM_INNER_LABEL(vmx_vmexit, SYM_L_GLOBAL)
 	jmp	.Lout
 SYM_FUNC_END(__vmx_vcpu_run)
 
-/**
- * vmx_do_nmi_irqoff - hand an NMI that caused a VM exit to the host
- *
- * Builds the frame the CPU would have pushed for an NMI taken in the
- * kernel (SS, RSP, RFLAGS, CS, RIP) and calls the kernel's NMI entry that
- * does not switch to the IST stack.  Its IRET returns here and ends the
- * NMI blocking that the VM exit left in place.
+/*
+ * Build the frame the CPU pushes for an interrupt taken in the kernel
+ * (SS, RSP, RFLAGS, CS; the CALL adds RIP) and call the host's entry code
+ * with it; that code returns with IRET, which lands after the CALL.
  */
-SYM_FUNC_START(vmx_do_nmi_irqoff)
+.macro CALL_WITH_INTERRUPT_FRAME call_insn:req call_target:req
 	push	%rbp
 	mov	%rsp, %rbp
 	and	$-16, %rsp
@@ -193,7 +190,26 @@ SYM_FUNC_START(vmx_do_nmi_irqoff)
 	push	%rbp
 	pushf
 	push	$__KERNEL_CS
-	call	asm_exc_nmi_noist
+	\call_insn \call_target
 	leave
 	RET
+.endm
+
+/**
+ * vmx_do_nmi_irqoff - hand an NMI that caused a VM exit to the host
+ *
+ * Calls the kernel's NMI entry that does not switch to the IST stack: its
+ * IRET ends the NMI blocking that the VM exit left in place.
+ */
+SYM_FUNC_START(vmx_do_nmi_irqoff)
+	CALL_WITH_INTERRUPT_FRAME call asm_exc_nmi_noist
 SYM_FUNC_END(vmx_do_nmi_irqoff)
+
+/**
+ * vmx_do_interrupt_irqoff - run the host IDT's handler for an interrupt
+ * @handler:	%rdi, the address from the host IDT gate of the vector
+ *		acknowledged on VM exit
+ */
+SYM_FUNC_START(vmx_do_interrupt_irqoff)
+	CALL_WITH_INTERRUPT_FRAME CALL_NOSPEC, rdi
+SYM_FUNC_END(vmx_do_interrupt_irqoff)

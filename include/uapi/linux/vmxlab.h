@@ -50,6 +50,12 @@
 #define VMXLAB_GET_MSRS		_IOWR(VMXLAB_IO, 0x26, struct vmxlab_msrs)
 #define VMXLAB_SET_MSRS		_IOW(VMXLAB_IO, 0x27, struct vmxlab_msrs)
 #define VMXLAB_GET_STATS	_IOR(VMXLAB_IO, 0x28, struct vmxlab_vcpu_stats)
+/* Queue an external interrupt (vector 32-255); -EBUSY when the queue is full. */
+#define VMXLAB_INTERRUPT	_IOW(VMXLAB_IO, 0x29, struct vmxlab_interrupt)
+/* Queue an NMI; NMIs queued before the first is delivered coalesce. */
+#define VMXLAB_NMI		_IO(VMXLAB_IO, 0x2a)
+/* Queue a hardware exception (vector 0-31 but 2); -EBUSY if one is queued. */
+#define VMXLAB_INJECT_EXCEPTION	_IOW(VMXLAB_IO, 0x2b, struct vmxlab_exception)
 
 #define VMXLAB_MAX_VCPUS	64
 #define VMXLAB_MAX_MEM_SLOTS	32
@@ -138,6 +144,28 @@ struct vmxlab_msrs {
 };
 
 /*
+ * Queued interrupts are delivered in order, one per VM entry, each when
+ * the guest can take it (RFLAGS.IF = 1, no STI or MOV-SS shadow).
+ */
+#define VMXLAB_IRQ_QUEUE_LEN		16
+
+struct vmxlab_interrupt {
+	__u32 vector;
+};
+
+/* vmxlab_exception.flags */
+#define VMXLAB_EXCEPTION_HAS_ERROR_CODE	(1U << 0)
+#define VMXLAB_EXCEPTION_HAS_CR2	(1U << 1)	/* #PF: set CR2 first */
+
+struct vmxlab_exception {
+	__u32 vector;
+	__u32 flags;			/* VMXLAB_EXCEPTION_* */
+	__u32 error_code;
+	__u32 padding;
+	__u64 cr2;
+};
+
+/*
  * Exit reasons reported in vmxlab_run.exit_reason.  The numbers are the
  * same as KVM's KVM_EXIT_* for the reasons both have.
  */
@@ -145,6 +173,7 @@ struct vmxlab_msrs {
 #define VMXLAB_EXIT_IO			2
 #define VMXLAB_EXIT_HLT			5
 #define VMXLAB_EXIT_MMIO		6
+#define VMXLAB_EXIT_IRQ_WINDOW_OPEN	7
 #define VMXLAB_EXIT_SHUTDOWN		8
 #define VMXLAB_EXIT_FAIL_ENTRY		9
 #define VMXLAB_EXIT_INTR		10
@@ -168,12 +197,12 @@ struct vmxlab_msrs {
  * marked "out" are written when it returns.
  */
 struct vmxlab_run {
-	__u8 request_interrupt_window;	/* in: reserved for now */
+	__u8 request_interrupt_window;	/* in: exit when the guest can take one */
 	__u8 immediate_exit;		/* in: return -EINTR before entering */
 	__u8 padding1[6];
 
 	__u32 exit_reason;		/* out: VMXLAB_EXIT_* */
-	__u8 ready_for_interrupt_injection; /* out: reserved for now */
+	__u8 ready_for_interrupt_injection; /* out: an interrupt queued now goes in */
 	__u8 if_flag;			/* out: guest RFLAGS.IF */
 	__u16 padding2;
 
@@ -226,7 +255,8 @@ struct vmxlab_vcpu_stats {
 	__u64 exits[VMXLAB_NR_VMX_EXIT_REASONS];
 	__u64 exits_to_userspace;
 	__u64 failed_entries;
-	__u64 reserved[6];
+	__u64 injected_irqs;		/* virtual interrupts delivered */
+	__u64 reserved[5];
 };
 
 /*

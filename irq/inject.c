@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * When may a virtual interrupt be injected?  The question this project
+ * started from, answered the way KVM and bhyve answer it: inject when the
+ * guest could take the interrupt right now; otherwise ask the CPU for an
+ * interrupt-window exit, which comes the moment the guest can (SDM Vol. 3C,
+ * 26.7.5), and inject then.  Documentation/interrupts.rst walks through it.
+ *
+ * Pure logic: vmx/events.c fills struct inject_state from the VMCS before
+ * each entry and applies the decision; unit tests drive it directly.
+ */
+#include "inject.h"
+
+/*
+ * An external interrupt is delivered only with RFLAGS.IF = 1 and no
+ * STI or MOV-SS blocking (SDM Vol. 3A, 6.8.3; Vol. 3C, 25.4.2).
+ */
+bool inject_irq_allowed(const struct inject_state *s)
+{
+	return s->rflags_if && !s->sti_blocking && !s->mov_ss_blocking;
+}
+
+/*
+ * An NMI is held off while an NMI handler runs (until IRET) and, to keep
+ * VM entry's consistency checks happy, in the STI and MOV-SS shadows
+ * (SDM Vol. 3C, 27.3.1.5).
+ */
+bool inject_nmi_allowed(const struct inject_state *s)
+{
+	return !s->nmi_blocking && !s->sti_blocking && !s->mov_ss_blocking;
+}
+
+/**
+ * inject_decide() - what to inject on this VM entry, and which windows
+ * @s: the guest's state and what is queued
+ * @d: out: the decision
+ *
+ * One event per entry, in the architectural priority order: an event
+ * already in the entry field (re-injection after an exit during
+ * delivery), then an exception, an NMI, an external interrupt.  Whatever
+ * cannot go now makes the CPU exit as soon as it could: interrupt-window
+ * exiting for an interrupt (or when userspace asked for a window),
+ * NMI-window exiting for an NMI.
+ */
+void inject_decide(const struct inject_state *s, struct inject_decision *d)
+{
+	bool busy = s->event_pending;
+
+	d->inject = INJECT_NOTHING;
+	d->irq_window = false;
+	d->nmi_window = false;
+
+	if (!busy && s->exception_queued) {
+		d->inject = INJECT_EXCEPTION;
+		busy = true;
+	}
+	if (s->nmi_queued) {
+		if (!busy && inject_nmi_allowed(s)) {
+			d->inject = INJECT_NMI;
+			busy = true;
+		} else if (s->nmi_window_supported) {
+			d->nmi_window = true;
+		}
+	}
+	if (s->irq_queued) {
+		if (!busy && inject_irq_allowed(s))
+			d->inject = INJECT_IRQ;
+		else
+			d->irq_window = true;
+	} else if (s->window_requested) {
+		d->irq_window = true;
+	}
+}

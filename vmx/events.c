@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Events for the guest: what userspace queues (interrupts, NMIs,
+ * exceptions), what the CPU was delivering when an exit cut in (the
+ * IDT-vectoring information), and -- just before every VM entry -- which
+ * one goes into the VM-entry interruption-information field.  The decision
+ * itself is irq/inject.c; this file moves state between it and the VMCS.
+ * SDM Vol. 3C, 26.6 (event injection) and 28.2.4 (IDT-vectoring info).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/errno.h>
+#include <asm/processor-flags.h>
+#include <asm/trapnr.h>
+
+#include <vmxlab/vmx_arch.h>
+#include "../irq/inject.h"
+#include "vcpu.h"
+#include "vmcs.h"
+
+/* Exceptions that push an error code (SDM Vol. 3A, Table 6-1). */
+static bool exception_has_error_code(u32 vector)
+{
+	switch (vector) {
+	case X86_TRAP_DF: case X86_TRAP_TS: case X86_TRAP_NP:
+	case X86_TRAP_SS: case X86_TRAP_GP: case X86_TRAP_PF:
+	case X86_TRAP_AC: case X86_TRAP_CP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int vmx_queue_interrupt(struct vmx_vcpu *vcpu, u32 vector)
+{
+	struct vmx_events *ev = &vcpu->events;
+
+	if (vector < 32 || vector > 255)
+		return -EINVAL;
+	if (ev->irq_count == VMXLAB_IRQ_QUEUE_LEN)
+		return -EBUSY;
+	ev->irq_queue[(ev->irq_head + ev->irq_count) % VMXLAB_IRQ_QUEUE_LEN] =
+		vector;
+	ev->irq_count++;
+	return 0;
+}
+
+int vmx_queue_nmi(struct vmx_vcpu *vcpu)
+{
+	vcpu->events.nmi_queued = true;
+	return 0;
+}
+
+int vmx_queue_exception(struct vmx_vcpu *vcpu, const struct vmxlab_exception *e)
+{
+	struct vmx_events *ev = &vcpu->events;
+	bool has_error = e->flags & VMXLAB_EXCEPTION_HAS_ERROR_CODE;
+
+	if (e->vector > 31 || e->vector == X86_TRAP_NMI || e->padding ||
+	    (e->flags & ~(VMXLAB_EXCEPTION_HAS_ERROR_CODE |
+			  VMXLAB_EXCEPTION_HAS_CR2)) ||
+	    has_error != exception_has_error_code(e->vector) ||
+	    ((e->flags & VMXLAB_EXCEPTION_HAS_CR2) && e->vector != X86_TRAP_PF))
+		return -EINVAL;
+	if (ev->exception_queued)
+		return -EBUSY;
+	ev->exception = *e;
+	ev->exception_queued = true;
+	return 0;
+}
+
+/*
+ * An exit interrupted the delivery of an event (say, an EPT violation on
+ * the guest's IDT or stack): the CPU reports it in the IDT-vectoring
+ * field, and it must be delivered again on the next entry, exactly once.
+ */
+static void save_interrupted_event(struct vmx_vcpu *vcpu)
+{
+	u32 info = vmcs_read32(VMCS_IDT_VECTORING_INFO);
+	struct vmx_events *ev = &vcpu->events;
+	u32 type = info & INTR_TYPE_MASK;
+
+	if (!(info & INTR_INFO_VALID))
+		return;
+	ev->reinject_info = info & (INTR_INFO_VALID | INTR_TYPE_MASK |
+				    INTR_INFO_VECTOR_MASK |
+				    INTR_INFO_DELIVER_ERROR_CODE);
+	ev->reinject_error_code = vmcs_read32(VMCS_IDT_VECTORING_ERROR_CODE);
+	/* Software events are re-executed: they need their length. */
+	ev->reinject_insn_len = (type == INTR_TYPE_SOFT_INTR ||
+				 type == INTR_TYPE_SOFT_EXCEPTION) ?
+				vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN) : 0;
+}
+
+/*
+ * With virtual NMIs, an IRET that unblocked NMIs and then faulted (an EPT
+ * violation, an intercepted exception) did not complete: block NMIs again
+ * before it runs a second time (SDM Vol. 3C, 28.2.3).
+ */
+static void restore_nmi_blocking(u32 exit_reason)
+{
+	bool unblocked = false;
+
+	if (!(vmcs_read32(VMCS_PIN_BASED_CTLS) & PIN_CTL_VIRTUAL_NMIS) ||
+	    (vmcs_read32(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID))
+		return;
+	if (exit_reason == EXIT_REASON_EPT_VIOLATION)
+		unblocked = vmcs_readl(VMCS_EXIT_QUALIFICATION) &
+			    EPT_VIOLATION_NMI_UNBLOCKING;
+	else if (exit_reason == EXIT_REASON_EXCEPTION_NMI)
+		unblocked = vmcs_read32(VMCS_EXIT_INTR_INFO) &
+			    INTR_INFO_NMI_UNBLOCK_IRET;
+	if (unblocked)
+		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY,
+			     vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) |
+			     GUEST_INTR_NMI_BLOCKING);
+}
+
+/* Called after every VM exit, before the exit handler. */
+void vmx_events_after_exit(struct vmx_vcpu *vcpu, u32 exit_reason)
+{
+	save_interrupted_event(vcpu);
+	restore_nmi_blocking(exit_reason);
+}
+
+static void write_entry_event(u32 info, u32 error_code, u32 insn_len)
+{
+	if (info & INTR_INFO_DELIVER_ERROR_CODE)
+		vmcs_write32(VMCS_ENTRY_EXCEPTION_ERROR_CODE, error_code);
+	if (insn_len)
+		vmcs_write32(VMCS_ENTRY_INSTRUCTION_LEN, insn_len);
+	vmcs_write32(VMCS_ENTRY_INTR_INFO, info);
+}
+
+static void inject_queued_exception(struct vmx_vcpu *vcpu)
+{
+	struct vmx_events *ev = &vcpu->events;
+
+	if (ev->exception.flags & VMXLAB_EXCEPTION_HAS_CR2)
+		vcpu->guest_cr2 = ev->exception.cr2;
+	vmx_inject_exception(vcpu, ev->exception.vector,
+			     ev->exception.flags & VMXLAB_EXCEPTION_HAS_ERROR_CODE,
+			     ev->exception.error_code);
+	ev->exception_queued = false;
+}
+
+static void inject_queued_irq(struct vmx_vcpu *vcpu)
+{
+	struct vmx_events *ev = &vcpu->events;
+	u8 vector = ev->irq_queue[ev->irq_head];
+
+	ev->irq_head = (ev->irq_head + 1) % VMXLAB_IRQ_QUEUE_LEN;
+	ev->irq_count--;
+	write_entry_event(vector | INTR_TYPE_EXT_INTR | INTR_INFO_VALID, 0, 0);
+	vcpu->stats.injected_irqs++;
+}
+
+static void read_inject_state(struct vmx_vcpu *vcpu, struct inject_state *s)
+{
+	u32 intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
+	struct vmx_events *ev = &vcpu->events;
+
+	*s = (struct inject_state) {
+		.rflags_if = vmcs_readl(VMCS_GUEST_RFLAGS) & X86_EFLAGS_IF,
+		.sti_blocking = intr & GUEST_INTR_STI_BLOCKING,
+		.mov_ss_blocking = intr & GUEST_INTR_MOV_SS_BLOCKING,
+		.nmi_blocking = intr & GUEST_INTR_NMI_BLOCKING,
+		.event_pending = vmcs_read32(VMCS_ENTRY_INTR_INFO) &
+				 INTR_INFO_VALID,
+		.exception_queued = ev->exception_queued,
+		.nmi_queued = ev->nmi_queued,
+		.irq_queued = ev->irq_count > 0,
+		.window_requested = ev->window_requested,
+		.nmi_window_supported = vmcs_read32(VMCS_PIN_BASED_CTLS) &
+					PIN_CTL_VIRTUAL_NMIS,
+	};
+}
+
+static void set_window_exiting(bool irq_window, bool nmi_window)
+{
+	u32 proc = vmcs_read32(VMCS_PROC_BASED_CTLS);
+	u32 want = proc & ~(PROC_CTL_INTR_WINDOW_EXITING |
+			    PROC_CTL_NMI_WINDOW_EXITING);
+
+	if (irq_window)
+		want |= PROC_CTL_INTR_WINDOW_EXITING;
+	if (nmi_window)
+		want |= PROC_CTL_NMI_WINDOW_EXITING;
+	if (want != proc)
+		vmcs_write32(VMCS_PROC_BASED_CTLS, want);
+}
+
+/**
+ * vmx_inject_events() - fill the VM-entry event field for the next entry
+ * @vcpu: loaded
+ *
+ * First an event whose delivery an exit interrupted; then what
+ * inject_decide() picks from the queues.
+ */
+void vmx_inject_events(struct vmx_vcpu *vcpu)
+{
+	struct vmx_events *ev = &vcpu->events;
+	struct inject_decision d;
+	struct inject_state s;
+
+	if (ev->reinject_info &&
+	    !(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID))
+		write_entry_event(ev->reinject_info, ev->reinject_error_code,
+				  ev->reinject_insn_len);
+	ev->reinject_info = 0;
+
+	read_inject_state(vcpu, &s);
+	inject_decide(&s, &d);
+	switch (d.inject) {
+	case INJECT_EXCEPTION:
+		inject_queued_exception(vcpu);
+		break;
+	case INJECT_NMI:
+		write_entry_event(X86_TRAP_NMI | INTR_TYPE_NMI | INTR_INFO_VALID,
+				  0, 0);
+		ev->nmi_queued = false;
+		break;
+	case INJECT_IRQ:
+		inject_queued_irq(vcpu);
+		break;
+	case INJECT_NOTHING:
+		break;
+	}
+	set_window_exiting(d.irq_window, d.nmi_window);
+}
+
+/* What userspace learns on the way out of VMXLAB_RUN (KVM's meaning). */
+void vmx_events_report(struct vmx_vcpu *vcpu)
+{
+	struct inject_state s;
+
+	read_inject_state(vcpu, &s);
+	vcpu->run->if_flag = s.rflags_if;
+	vcpu->run->ready_for_interrupt_injection =
+		inject_irq_allowed(&s) && !s.irq_queued;
+}
+
+/*
+ * The guest can take an interrupt now.  Whatever is queued goes in on the
+ * next entry; if userspace asked for the window, tell it.
+ */
+int vmx_handle_interrupt_window(struct vmx_vcpu *vcpu)
+{
+	if (!vcpu->events.irq_count && vcpu->events.window_requested) {
+		vcpu->run->exit_reason = VMXLAB_EXIT_IRQ_WINDOW_OPEN;
+		return 0;
+	}
+	return 1;
+}
+
+/* NMIs are unblocked: the queued NMI goes in on the next entry. */
+int vmx_handle_nmi_window(struct vmx_vcpu *vcpu)
+{
+	return 1;
+}
