@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of irq/inject.c, the decision taken before every VM entry:
+ * inject an event now, or ask for an interrupt- or NMI-window exit.
+ * Expected outcomes follow SDM Vol. 3A 6.8.3 / 6.9 and Vol. 3C 26.7.5.
+ */
+#include <stdbool.h>
+#include <string.h>
+#include <linux/types.h>
+
+#include "kselftest_harness.h"
+
+typedef __u8 u8;
+typedef __u32 u32;
+typedef __u64 u64;
+#include "../../irq/inject.h"
+
+/* A guest that can take anything: IF=1, no shadow, no NMI handler running. */
+static struct inject_state open_guest(void)
+{
+	struct inject_state s;
+
+	memset(&s, 0, sizeof(s));
+	s.rflags_if = true;
+	s.nmi_window_supported = true;
+	return s;
+}
+
+static struct inject_decision decide(const struct inject_state *s)
+{
+	struct inject_decision d;
+
+	memset(&d, 0xa5, sizeof(d));	/* the decision must set every field */
+	inject_decide(s, &d);
+	return d;
+}
+
+TEST(nothing_queued_does_nothing)
+{
+	struct inject_state s = open_guest();
+	struct inject_decision d = decide(&s);
+
+	EXPECT_EQ(INJECT_NOTHING, d.inject);
+	EXPECT_FALSE(d.irq_window);
+	EXPECT_FALSE(d.nmi_window);
+}
+
+TEST(irq_goes_in_when_guest_interruptible)
+{
+	struct inject_state s = open_guest();
+	struct inject_decision d;
+
+	s.irq_queued = true;
+	d = decide(&s);
+	EXPECT_EQ(INJECT_IRQ, d.inject);
+	EXPECT_FALSE(d.irq_window);
+}
+
+TEST(irq_waits_for_window_when_if_clear)
+{
+	struct inject_state s = open_guest();
+	struct inject_decision d;
+
+	s.irq_queued = true;
+	s.rflags_if = false;
+	d = decide(&s);
+	EXPECT_EQ(INJECT_NOTHING, d.inject);
+	EXPECT_TRUE(d.irq_window);
+}
+
+TEST(irq_waits_in_sti_shadow)
+{
+	struct inject_state s = open_guest();
+	struct inject_decision d;
+
+	s.irq_queued = true;
+	s.sti_blocking = true;
+	d = decide(&s);
+	EXPECT_EQ(INJECT_NOTHING, d.inject);
+	EXPECT_TRUE(d.irq_window);
+}
+
+TEST(irq_waits_in_mov_ss_shadow)
+{
+	struct inject_state s = open_guest();
+	struct inject_decision d;
+
+	s.irq_queued = true;
+	s.mov_ss_blocking = true;
+	d = decide(&s);
+	EXPECT_EQ(INJECT_NOTHING, d.inject);
+	EXPECT_TRUE(d.irq_window);
+}
+
+/* NMI blocking does not hold off maskable interrupts. */
+TEST(irq_not_blocked_by_nmi_blocking)
+{
+	struct inject_state s = open_guest();
+	struct inject_decision d;
+
+	s.irq_queued = true;
+	s.nmi_blocking = true;
+	d = decide(&s);
+	EXPECT_EQ(INJECT_IRQ, d.inject);
+}
+
+/* A re-injected event owns the entry: the interrupt waits for a window. */
+TEST(irq_waits_behind_reinjected_event)
+{
+	struct inject_state s = open_guest();
+	struct inject_decision d;
+
+	s.irq_queued = true;
+	s.event_pending = true;
+	d = decide(&s);
+	EXPECT_EQ(INJECT_NOTHING, d.inject);
+	EXPECT_TRUE(d.irq_window);
+}
+
+TEST(exception_before_nmi_before_irq)
+{
+	struct inject_state s = open_guest();
+	struct inject_decision d;
+
+	s.exception_queued = true;
+	s.nmi_queued = true;
+	s.irq_queued = true;
+	d = decide(&s);
+	EXPECT_EQ(INJECT_EXCEPTION, d.inject);
+	EXPECT_TRUE(d.nmi_window);
+	EXPECT_TRUE(d.irq_window);
+
+	s.exception_queued = false;
+	d = decide(&s);
+	EXPECT_EQ(INJECT_NMI, d.inject);
+	EXPECT_FALSE(d.nmi_window);
+	EXPECT_TRUE(d.irq_window);
+}
+
+/* Exceptions are not maskable: IF=0 and the shadows do not delay them. */
+TEST(exception_ignores_if_and_shadows)
+{
+	struct inject_state s = open_guest();
+	struct inject_decision d;
+
+	s.exception_queued = true;
+	s.rflags_if = false;
+	s.sti_blocking = true;
+	d = decide(&s);
+	EXPECT_EQ(INJECT_EXCEPTION, d.inject);
+}
+
+TEST(exception_waits_behind_reinjected_event)
+{
+	struct inject_state s = open_guest();
+	struct inject_decision d;
+
+	s.exception_queued = true;
+	s.event_pending = true;
+	d = decide(&s);
+	EXPECT_EQ(INJECT_NOTHING, d.inject);
+}
+
+TEST(nmi_ignores_if)
+{
+	struct inject_state s = open_guest();
+	struct inject_decision d;
+
+	s.nmi_queued = true;
+	s.rflags_if = false;
+	d = decide(&s);
+	EXPECT_EQ(INJECT_NMI, d.inject);
+}
+
+TEST(nmi_waits_while_blocked)
+{
+	struct inject_state s = open_guest();
+	struct inject_decision d;
+
+	s.nmi_queued = true;
+	s.nmi_blocking = true;
+	d = decide(&s);
+	EXPECT_EQ(INJECT_NOTHING, d.inject);
+	EXPECT_TRUE(d.nmi_window);
+	EXPECT_FALSE(d.irq_window);
+}
+
+TEST(nmi_waits_in_shadows)
+{
+	struct inject_state s = open_guest();
+	struct inject_decision d;
+
+	s.nmi_queued = true;
+	s.mov_ss_blocking = true;
+	d = decide(&s);
+	EXPECT_EQ(INJECT_NOTHING, d.inject);
+	EXPECT_TRUE(d.nmi_window);
+	s.mov_ss_blocking = false;
+	s.sti_blocking = true;
+	d = decide(&s);
+	EXPECT_EQ(INJECT_NOTHING, d.inject);
+	EXPECT_TRUE(d.nmi_window);
+}
+
+/* Without virtual NMIs there is no NMI window to ask for. */
+TEST(nmi_without_window_support)
+{
+	struct inject_state s = open_guest();
+	struct inject_decision d;
+
+	s.nmi_queued = true;
+	s.nmi_blocking = true;
+	s.nmi_window_supported = false;
+	d = decide(&s);
+	EXPECT_EQ(INJECT_NOTHING, d.inject);
+	EXPECT_FALSE(d.nmi_window);
+}
+
+TEST(window_requested_with_nothing_queued)
+{
+	struct inject_state s = open_guest();
+	struct inject_decision d;
+
+	s.window_requested = true;
+	d = decide(&s);
+	EXPECT_EQ(INJECT_NOTHING, d.inject);
+	EXPECT_TRUE(d.irq_window);
+	s.rflags_if = false;
+	d = decide(&s);
+	EXPECT_TRUE(d.irq_window);
+}
+
+TEST(irq_allowed_predicate)
+{
+	struct inject_state s = open_guest();
+
+	EXPECT_TRUE(inject_irq_allowed(&s));
+	s.rflags_if = false;
+	EXPECT_FALSE(inject_irq_allowed(&s));
+	s.rflags_if = true;
+	s.sti_blocking = true;
+	EXPECT_FALSE(inject_irq_allowed(&s));
+	s.sti_blocking = false;
+	s.mov_ss_blocking = true;
+	EXPECT_FALSE(inject_irq_allowed(&s));
+}
+
+TEST_HARNESS_MAIN
