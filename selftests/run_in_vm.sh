@@ -1,0 +1,70 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs inside the test VM (busybox sh, cwd /vmxlab, as root): the selftest
+# binaries that selftests/Makefile builds into out/, against the vmxlab.ko
+# the runner put next to this script.  Each binary is framed by
+# VMXLAB-TEST-BEGIN/END lines; the exit status is non-zero if any failed.
+#
+# From the top of the tree, with this script as the runner's SCRIPT:
+#   scripts/vm-run.sh --cpus 2 --add vmxlab.ko --add selftests/out SCRIPT
+#           runs every *_test but novmx_test
+#   scripts/vm-run.sh --emulator qemu-tcg --add vmxlab.ko \
+#           --add selftests/out SCRIPT --novmx
+#           runs novmx_test only
+#
+# VMXLAB_KO and VMXLAB_TESTS override where the module and the binaries
+# are (default /vmxlab/vmxlab.ko and /vmxlab/out, else /vmxlab).
+
+mode=vmx
+case ${1:-} in
+--novmx) mode=novmx ;;
+'') ;;
+*) echo "run_in_vm: unknown argument '$1' (only --novmx)" >&2; exit 2 ;;
+esac
+
+: "${VMXLAB_KO:=/vmxlab/vmxlab.ko}"
+export VMXLAB_KO
+if [ -z "${VMXLAB_TESTS:-}" ]; then
+	VMXLAB_TESTS=/vmxlab/out
+	[ -d "$VMXLAB_TESTS" ] || VMXLAB_TESTS=/vmxlab
+fi
+export VMXLAB_KVM_HOLD="$VMXLAB_TESTS/kvm_hold"
+
+if [ ! -f "$VMXLAB_KO" ]; then
+	echo "run_in_vm: $VMXLAB_KO not found (pass --add vmxlab.ko to the runner)" >&2
+	exit 2
+fi
+
+if [ "$mode" = novmx ]; then
+	tests="$VMXLAB_TESTS/novmx_test"
+else
+	# vmxlab_test first, then any other *_test in name order.
+	tests="$VMXLAB_TESTS/vmxlab_test"
+	for t in "$VMXLAB_TESTS"/*_test; do
+		case ${t##*/} in
+		vmxlab_test|novmx_test) ;;
+		*) tests="$tests $t" ;;
+		esac
+	done
+fi
+
+failed=0
+ran=0
+for t in $tests; do
+	name=${t##*/}
+	echo "VMXLAB-TEST-BEGIN $name"
+	if [ -x "$t" ]; then
+		"$t"
+		rc=$?
+	else
+		echo "run_in_vm: $t is missing or not executable"
+		rc=127
+	fi
+	echo "VMXLAB-TEST-END $name rc=$rc"
+	ran=$((ran + 1))
+	[ "$rc" -eq 0 ] || failed=$((failed + 1))
+done
+
+echo "run_in_vm: $((ran - failed)) passed, $failed failed"
+[ "$failed" -eq 0 ]
