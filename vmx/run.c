@@ -25,6 +25,9 @@
 #include "vmcs.h"
 #include "vmx_ops.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 /* Runs on the vCPU's old CPU: VMCLEAR there (SDM 25.11.1). */
 static void vmcs_clear_on_its_cpu(void *info)
 {
@@ -306,6 +309,7 @@ int vmx_vcpu_run(struct vmx_vcpu *vcpu)
 		cond_resched();
 
 		vmx_inject_events(vcpu);
+		trace_vmxlab_entry(vcpu->id, vmcs_readl(VMCS_GUEST_RIP));
 		r = enter_guest(vcpu, &exit_reason);
 		if (r == -EAGAIN)
 			continue;
@@ -319,6 +323,9 @@ int vmx_vcpu_run(struct vmx_vcpu *vcpu)
 			break;
 		}
 
+		trace_vmxlab_exit(vcpu->id, exit_reason,
+				  vmcs_readl(VMCS_GUEST_RIP),
+				  vmcs_readl(VMCS_EXIT_QUALIFICATION));
 		vmx_events_after_exit(vcpu, exit_reason & 0xffff);
 		r = vmx_handle_exit(vcpu, exit_reason & 0xffff);
 		if (r <= 0)
