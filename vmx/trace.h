@@ -13,38 +13,30 @@
 #include <linux/tracepoint.h>
 
 TRACE_EVENT(vmxlab_entry,
-	TP_PROTO(u32 vcpu_id, unsigned long rip),
-	TP_ARGS(vcpu_id, rip),
-	TP_STRUCT__entry(
-		__field(u32, vcpu_id)
-		__field(unsigned long, rip)
-	),
-	TP_fast_assign(
-		__entry->vcpu_id = vcpu_id;
-		__entry->rip = rip;
-	),
-	TP_printk("vcpu %u rip 0x%lx", __entry->vcpu_id, __entry->rip)
+	    TP_PROTO(u32 vcpu_id, unsigned long rip),
+	    TP_ARGS(vcpu_id, rip),
+	    TP_STRUCT__entry(__field(u32, vcpu_id)
+			     __field(unsigned long, rip)),
+	    TP_fast_assign(__entry->vcpu_id = vcpu_id;
+			   __entry->rip = rip;),
+	    TP_printk("vcpu %u rip 0x%lx", __entry->vcpu_id, __entry->rip)
 );
 
 TRACE_EVENT(vmxlab_exit,
-	TP_PROTO(u32 vcpu_id, u32 exit_reason, unsigned long rip,
-		 unsigned long qualification),
-	TP_ARGS(vcpu_id, exit_reason, rip, qualification),
-	TP_STRUCT__entry(
-		__field(u32, vcpu_id)
-		__field(u32, exit_reason)
-		__field(unsigned long, rip)
-		__field(unsigned long, qualification)
-	),
-	TP_fast_assign(
-		__entry->vcpu_id = vcpu_id;
-		__entry->exit_reason = exit_reason;
-		__entry->rip = rip;
-		__entry->qualification = qualification;
-	),
-	TP_printk("vcpu %u reason %u rip 0x%lx qualification 0x%lx",
-		  __entry->vcpu_id, __entry->exit_reason, __entry->rip,
-		  __entry->qualification)
+	    TP_PROTO(u32 vcpu_id, u32 exit_reason, unsigned long rip,
+		     unsigned long qualification),
+	    TP_ARGS(vcpu_id, exit_reason, rip, qualification),
+	    TP_STRUCT__entry(__field(u32, vcpu_id)
+			     __field(u32, exit_reason)
+			     __field(unsigned long, rip)
+			     __field(unsigned long, qualification)),
+	    TP_fast_assign(__entry->vcpu_id = vcpu_id;
+			   __entry->exit_reason = exit_reason;
+			   __entry->rip = rip;
+			   __entry->qualification = qualification;),
+	    TP_printk("vcpu %u reason %u rip 0x%lx qualification 0x%lx",
+		      __entry->vcpu_id, __entry->exit_reason, __entry->rip,
+		      __entry->qualification)
 );
 
 #endif /* VMXLAB_TRACE_H */
