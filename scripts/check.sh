@@ -1,0 +1,86 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make check`: the project's one test command.  Sets up (cached), builds
+# vmxlab.ko against the VM's kernel and the selftests, runs the userspace
+# unit tests, then the selftests in two VMs: the main lane (VMX: Bochs, or
+# QEMU/KVM with nested VMX) and the no-VMX lane (QEMU TCG, where vmxlab.ko
+# must refuse to load).  scripts/tap-summary.py then counts every result and
+# prints "N passed, N failed, N skipped" last; the exit status is non-zero
+# if anything failed.  Outputs are kept in build/check/ and build/vm/.
+#
+#   scripts/check.sh [--quick]
+#     --quick            skip the no-VMX lane
+#   VMXLAB_EMULATOR=E    emulator of the main lane (default auto; see
+#                        scripts/vm-run.sh --help)
+#   VMXLAB_VM_TIMEOUT=S  time limit of the main lane (default 1800 s: the
+#                        whole suite on a 2-CPU Bochs; CI allows 90 min)
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+CACHE=${VMXLAB_CACHE:-$HOME/.cache/vmxlab}
+OUT=build/check
+VMLOGS=build/vm
+
+quick=0
+for arg in "$@"; do
+	case $arg in
+	--quick) quick=1 ;;
+	-h|--help) sed -n '4,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	*) echo "check: unknown argument '$arg' (only --quick)" >&2; exit 1 ;;
+	esac
+done
+
+step() { echo "==> check: $*"; }
+
+step "setup (scripts/setup.sh)"
+scripts/setup.sh
+KVER=$(cat "$CACHE/kernel-version")
+
+step "build vmxlab.ko against $KVER"
+make module KDIR="/usr/src/linux-headers-$KVER"
+
+step "build selftests (make -C selftests)"
+make -C selftests
+
+rm -rf "$OUT"
+mkdir -p "$OUT" "$VMLOGS"
+
+# Run a command with its output shown and kept in a file; never stops the
+# script: the status is left in $status.
+run_captured() {
+	local file=$1
+	shift
+	set +e
+	"$@" 2>&1 | tee "$file"
+	status=${PIPESTATUS[0]}
+	set -e
+}
+
+step "unit tests (make -C selftests unit)"
+run_captured "$OUT/unit.tap" make -s -C selftests unit
+summary=(--layer unit "$status" "$OUT/unit.tap")
+
+# One VM lane: NAME EMULATOR CPUS TIMEOUT [run_in_vm.sh ARGS...]
+vm_lane() {
+	local name=$1 emulator=$2 cpus=$3 limit=$4 start
+	shift 4
+	step "VM lane $name ($emulator, $cpus cpu(s), at most ${limit}s)"
+	start=$(date +%s)
+	run_captured "$OUT/$name.out" scripts/vm-run.sh --emulator "$emulator" \
+		--cpus "$cpus" --timeout "$limit" --log "$VMLOGS/$name-serial.log" \
+		--add vmxlab.ko --add selftests/out selftests/run_in_vm.sh "$@"
+	summary+=(--vm-lane "$name" "$status" "$(($(date +%s) - start))" "$OUT/$name.out")
+}
+
+vm_lane vm "${VMXLAB_EMULATOR:-auto}" 2 "${VMXLAB_VM_TIMEOUT:-1800}"
+if [ "$quick" = 1 ]; then
+	step "no-VMX lane skipped (--quick)"
+else
+	vm_lane vm-novmx qemu-tcg 1 120 --novmx
+fi
+
+step "summary"
+exec python3 scripts/tap-summary.py "${summary[@]}"

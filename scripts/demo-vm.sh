@@ -1,0 +1,17 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs inside the test VM for `make demo` (busybox sh, cwd /vmxlab): load
+# vmxlab.ko, print the capability report from /dev/vmxlab with vmxlab-info,
+# unload, and show what the module logged.  scripts/demo.sh starts it.
+
+status=0
+if insmod /vmxlab/vmxlab.ko; then
+	/vmxlab/vmxlab-info || status=$?
+	rmmod vmxlab || status=$?
+else
+	status=1
+fi
+echo "--- vmxlab lines of dmesg:"
+dmesg | grep -i vmxlab
+exit "$status"

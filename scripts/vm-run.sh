@@ -1,0 +1,347 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot Debian's kernel (the one scripts/setup.sh cached) in an emulated VM
+# with a busybox initramfs, run one shell script inside it, and power off.
+# The VM's serial console goes to a log file; afterwards the script's output
+# is printed and the run is judged: a kernel warning anywhere in the log, or
+# a VM that never reached its end marker, fails the run even when the script
+# itself succeeded.  All VT-x code of the project runs through here: never
+# load vmxlab.ko on the host.  See usage() or --help.
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CACHE=${VMXLAB_CACHE:-$HOME/.cache/vmxlab}
+BOCHS3=$CACHE/bochs3/bin/bochs
+BOCHS27=/usr/bin/bochs
+
+# Bochs counts one TSC tick per emulated instruction; the guest kernel is
+# told the same rate with tsc_early_khz (see shared notes, "Traps").
+BOCHS_IPS=200000000
+# A fixed boot date instead of time0=local, so two runs see the same clock.
+BOCHS_TIME0=1735689600
+
+# Lines of the serial log that mean the kernel complained.
+BAD_KERNEL_LINES='WARNING:|BUG:|Oops|general protection fault|unchecked MSR access|Kernel panic|kernel BUG|RIP:'
+
+usage() {
+	cat <<EOF
+Usage: scripts/vm-run.sh [OPTIONS] SCRIPT [ARGS...]
+
+Boot the test VM, run SCRIPT with busybox sh inside it (cwd /vmxlab, as
+'sh /vmxlab/run ARGS...'), print its output and exit with its status.
+SCRIPT is any POSIX sh script of yours, e.g.
+
+    scripts/vm-run.sh --add vmxlab.ko myscript.sh
+
+where myscript.sh holds 'insmod /vmxlab/vmxlab.ko && dmesg | tail'.
+The VM has busybox, /proc, /sys, /dev, debugfs, and Debian's kvm.ko,
+kvm-intel.ko, irqbypass.ko and msr.ko ('modprobe kvm_intel', 'modprobe msr').
+
+Options:
+  --emulator E       auto (default), bochs, bochs27, qemu-kvm or qemu-tcg.
+                     auto: qemu-kvm when /dev/kvm offers nested VMX
+                     (kvm_intel nested=Y), else bochs.  bochs is Bochs 3.0
+                     from the cache (falls back to bochs27, Debian's Bochs
+                     2.7, which lacks MTF); qemu-tcg has no VMX at all.
+  --cpus N           number of virtual CPUs (default 1).
+  --timeout S        kill the VM after S seconds (default 600 for Bochs,
+                     120 for QEMU).
+  --add HOST[:VM]    put a file or directory (copied recursively) into the
+                     VM at VM, default /vmxlab/<basename of HOST>.  Dynamic
+                     executables get their shared libraries too.  Repeatable.
+  --log FILE         serial log (default build/vm/serial.log); emulator
+                     messages go to FILE with .log replaced by -emulator.log.
+  --keep             keep the temp dir (initramfs, ISO, bochsrc) and say where.
+  -h, --help         this text.
+
+Exit status: the script's, or 2 if the log shows a kernel warning, oops,
+panic or unchecked MSR access ($BAD_KERNEL_LINES),
+or 3 if the VM never finished (timeout, crash, hang).
+EOF
+}
+
+die() { echo "vm-run: error: $*" >&2; exit 1; }
+
+emulator=auto cpus=1 timeout_s='' log='' keep=0
+adds=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--emulator) [ $# -ge 2 ] || die "$1 needs a value"; emulator=$2; shift 2 ;;
+	--cpus) [ $# -ge 2 ] || die "$1 needs a value"; cpus=$2; shift 2 ;;
+	--timeout) [ $# -ge 2 ] || die "$1 needs a value"; timeout_s=$2; shift 2 ;;
+	--add) [ $# -ge 2 ] || die "$1 needs a value"; adds+=("$2"); shift 2 ;;
+	--log) [ $# -ge 2 ] || die "$1 needs a value"; log=$2; shift 2 ;;
+	--keep) keep=1; shift ;;
+	-h|--help) usage; exit 0 ;;
+	--) shift; break ;;
+	-*) die "unknown option $1 (see --help)" ;;
+	*) break ;;
+	esac
+done
+[ $# -ge 1 ] || { usage >&2; exit 1; }
+script=$1
+shift
+[ -f "$script" ] || die "no such script: $script"
+case $cpus in ''|*[!0-9]*|0) die "--cpus wants a positive number, not '$cpus'" ;; esac
+case $timeout_s in *[!0-9]*) die "--timeout wants seconds, not '$timeout_s'" ;; esac
+
+[ -f "$CACHE/kernel-version" ] || die "$CACHE/kernel-version missing: run scripts/setup.sh"
+KVER=$(cat "$CACHE/kernel-version")
+KIMG=$CACHE/kernel-$KVER
+[ -f "$KIMG/vmlinuz" ] || die "$KIMG/vmlinuz missing: run scripts/setup.sh"
+
+# --- which emulator -------------------------------------------------------
+
+nested_vmx() {
+	[ -e /dev/kvm ] || return 1
+	case $(cat /sys/module/kvm_intel/parameters/nested 2>/dev/null) in
+	Y|y|1) return 0 ;;
+	esac
+	return 1
+}
+
+if [ "$emulator" = auto ]; then
+	if nested_vmx; then emulator=qemu-kvm; else emulator=bochs; fi
+fi
+case $emulator in
+bochs)
+	if [ ! -x "$BOCHS3" ]; then
+		echo "vm-run: Bochs 3.0 not found at $BOCHS3; using Debian's Bochs 2.7 (no monitor trap flag: MTF tests will be skipped)"
+		emulator=bochs27
+	fi ;;
+bochs27|qemu-kvm|qemu-tcg) ;;
+*) die "unknown emulator '$emulator' (auto, bochs, bochs27, qemu-kvm, qemu-tcg)" ;;
+esac
+case $emulator in
+bochs*) : "${timeout_s:=600}" ;;
+*) : "${timeout_s:=120}" ;;
+esac
+
+log=${log:-$ROOT/build/vm/serial.log}
+mkdir -p "$(dirname "$log")"
+log=$(cd "$(dirname "$log")" && pwd)/$(basename "$log")
+emu_log=${log%.log}-emulator.log
+[ "$emu_log" != "$log" ] || emu_log=$log-emulator.log
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/vmxlab-vm.XXXXXX")
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+	if [ "$keep" = 1 ]; then
+		echo "vm-run: kept $work"
+	else
+		rm -rf "$work"
+	fi
+}
+trap cleanup EXIT
+
+# --- initramfs ------------------------------------------------------------
+
+initrd_root=$work/root
+
+# Copy the shared libraries (and the loader) a dynamic ELF executable needs,
+# so a test binary that was not linked -static still runs in the VM.
+add_libraries() {
+	local f lib
+	find "$@" -type f -perm -u+x 2>/dev/null | while read -r f; do
+		[ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" = '177ELF' ] || continue
+		ldd "$f" 2>/dev/null | grep -o '/[^ ]*' || true
+	done | sort -u | while read -r lib; do
+		[ -e "$initrd_root$lib" ] || cp -L --parents "$lib" "$initrd_root"
+	done
+}
+
+# Debian's KVM and msr modules, at their paths in the module tree, plus a
+# depmod run so that modprobe resolves kvm_intel -> kvm -> irqbypass.
+add_kernel_modules() {
+	local src=$KIMG/lib/modules/$KVER dst=$initrd_root/lib/modules/$KVER m
+	mkdir -p "$dst"
+	for m in kernel/arch/x86/kvm/kvm.ko kernel/arch/x86/kvm/kvm-intel.ko \
+		 kernel/virt/lib/irqbypass.ko kernel/arch/x86/kernel/msr.ko; do
+		[ -f "$src/$m" ] || die "$src/$m missing: run scripts/setup.sh"
+		mkdir -p "$dst/$(dirname "$m")"
+		cp "$src/$m" "$dst/$m"
+	done
+	cp "$src"/modules.order "$src"/modules.builtin* "$dst/"
+	depmod -b "$initrd_root" "$KVER"
+}
+
+# Quote one word for the VM's sh.
+sh_quote() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
+
+write_init() {
+	local args="" a
+	for a in "$@"; do args="$args $(sh_quote "$a")"; done
+	cat > "$initrd_root/init" <<EOF
+#!/bin/busybox sh
+# Generated by scripts/vm-run.sh: run /vmxlab/run, dump dmesg, power off.
+/bin/busybox --install -s
+export PATH=/sbin:/bin:/usr/sbin:/usr/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+cd /vmxlab
+# The leading newline ends whatever the firmware left on the serial line.
+echo
+echo VMXLAB-RUN-BEGIN
+sh /vmxlab/run$args </dev/null >/dev/console 2>&1
+echo "VMXLAB-RUN-EXIT \$?"
+echo VMXLAB-DMESG-BEGIN
+dmesg
+echo VMXLAB-DMESG-END
+echo VMXLAB-END
+# poweroff does not wait for the serial port: a TCSADRAIN (what stty does
+# when it sets a mode) blocks until the UART has sent every byte.
+stty -F /dev/console onlcr
+poweroff -f
+EOF
+	chmod 755 "$initrd_root/init"
+}
+
+build_initramfs() {
+	local spec host vm dests=("$initrd_root/vmxlab/run")
+	mkdir -p "$initrd_root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,vmxlab}
+	cp /bin/busybox "$initrd_root/bin/busybox"
+	# The kernel's built-in initramfs already has /dev/console; this is
+	# for kernels without one (mknod needs root, hence the || true).
+	mknod "$initrd_root/dev/console" c 5 1 2>/dev/null || true
+	add_kernel_modules
+	for spec in ${adds[@]+"${adds[@]}"}; do
+		host=$spec vm=
+		case $spec in *:/*) host=${spec%:/*} vm=/${spec##*:/} ;; esac
+		[ -e "$host" ] || die "--add: no such file or directory: $host"
+		[ -n "$vm" ] || vm=/vmxlab/$(basename "$host")
+		[ "$vm" != / ] || die "--add: cannot replace the VM's root directory"
+		mkdir -p "$initrd_root$(dirname "$vm")"
+		rm -rf "${initrd_root:?}$vm"
+		cp -a "$host" "$initrd_root$vm"
+		dests+=("$initrd_root$vm")
+	done
+	cp "$script" "$initrd_root/vmxlab/run"
+	add_libraries "${dests[@]}"
+	write_init "$@"
+	(cd "$initrd_root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) |
+		gzip -1 > "$work/initrd.gz"
+}
+
+# --- emulators ------------------------------------------------------------
+
+cmdline="console=ttyS0,115200 quiet loglevel=3 mitigations=off nokaslr tsc=reliable log_buf_len=4M panic=-1"
+
+# Bochs: isolinux CD, because Bochs has no direct kernel boot.  A triple
+# fault or a panic's reboot (reboot=t: by triple fault) then stops Bochs
+# (reset_on_triple_fault=0 + panic action=fatal) instead of booting again.
+run_bochs() {
+	local bochs=$1 iso=$work/iso display
+	mkdir -p "$iso/isolinux"
+	cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$iso/isolinux/"
+	cp "$KIMG/vmlinuz" "$iso/vmlinuz"
+	cp "$work/initrd.gz" "$iso/initrd.gz"
+	cat > "$iso/isolinux/isolinux.cfg" <<EOF
+DEFAULT vmxlab
+PROMPT 0
+TIMEOUT 0
+LABEL vmxlab
+  KERNEL /vmlinuz
+  APPEND initrd=/initrd.gz $cmdline reboot=t tsc_early_khz=$((BOCHS_IPS / 1000))
+EOF
+	xorriso -as mkisofs -quiet -o "$work/test.iso" -b isolinux/isolinux.bin \
+		-c isolinux/boot.cat -no-emul-boot -boot-load-size 4 \
+		-boot-info-table "$iso" 2>"$work/xorriso.log" ||
+		{ cat "$work/xorriso.log" >&2; die "xorriso failed"; }
+
+	# Bochs 3.0 is built with nogui: no display, no listening socket.
+	# Debian's 2.7 only has rfb, which binds the first free TCP port in
+	# 5900-5949 on all interfaces (no option to choose): concurrent runs
+	# take the next port; if all are taken Bochs panics and the run fails
+	# with "RFB could not bind any port" in the emulator log.
+	# Debian's 2.7 also loads its ALSA sound plugin, which aborts
+	# ("buffer overflow detected") on a machine without a sound card.
+	if [ "$bochs" = "$BOCHS3" ]; then
+		display='display_library: nogui'
+	else
+		display='display_library: rfb, options="timeout=0"
+sound: driver=dummy'
+	fi
+	cat > "$work/bochsrc" <<EOF
+megs: 512
+cpu: model=corei7_haswell_4770, count=$cpus, ips=$BOCHS_IPS, reset_on_triple_fault=0
+clock: sync=none, time0=$BOCHS_TIME0
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/vgabios/vgabios.bin
+ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14
+ata0-master: type=cdrom, path=$work/test.iso, status=inserted
+boot: cdrom
+com1: enabled=1, mode=file, dev=$log
+$display
+log: $emu_log
+panic: action=fatal
+error: action=report
+info: action=report
+debug: action=ignore
+EOF
+	local args=(-q -f "$work/bochsrc")
+	if [ "$bochs" = "$BOCHS27" ]; then
+		# Debian's 2.7 has the debugger and stops at a prompt: continue.
+		echo c > "$work/bochs.cmds"
+		args+=(-rc "$work/bochs.cmds")
+	fi
+	(cd "$work" && timeout "$timeout_s" "$bochs" "${args[@]}" </dev/null >>"$emu_log" 2>&1)
+}
+
+run_qemu() {
+	local accel=$1 cpu=$2
+	timeout "$timeout_s" qemu-system-x86_64 -accel "$accel" -cpu "$cpu" \
+		-smp "$cpus" -m 512 -kernel "$KIMG/vmlinuz" -initrd "$work/initrd.gz" \
+		-append "$cmdline" -nographic -monitor none -serial "file:$log" \
+		-no-reboot </dev/null >>"$emu_log" 2>&1
+}
+
+# --- run ------------------------------------------------------------------
+
+start=$(date +%s)
+build_initramfs "$@"
+: > "$log"
+: > "$emu_log"
+emu_status=0
+case $emulator in
+bochs) run_bochs "$BOCHS3" || emu_status=$? ;;
+bochs27) run_bochs "$BOCHS27" || emu_status=$? ;;
+qemu-kvm) run_qemu kvm host || emu_status=$? ;;
+qemu-tcg) run_qemu tcg qemu64 || emu_status=$? ;;
+esac
+wall=$(($(date +%s) - start))
+
+# --- verdict --------------------------------------------------------------
+
+clean_log=$work/serial.txt
+tr -d '\r' < "$log" > "$clean_log"
+
+# The script's output: from the begin marker to its exit marker (or to the
+# end of the log when the VM died on the way).
+sed -n '/VMXLAB-RUN-BEGIN$/,/^VMXLAB-RUN-EXIT /{/^VMXLAB-RUN-/d;p}' "$clean_log"
+
+status=$(sed -n 's/^VMXLAB-RUN-EXIT \([0-9]*\)$/\1/p' "$clean_log" | tail -n1)
+bad=$(grep -E "$BAD_KERNEL_LINES" "$clean_log" || true)
+
+if ! grep -qx 'VMXLAB-END' "$clean_log"; then
+	if [ "$emu_status" = 124 ]; then
+		echo "vm-run: FAILED: the VM did not finish within ${timeout_s}s (--timeout); serial log: $log"
+	else
+		echo "vm-run: FAILED: the VM stopped before its end marker ($emulator exit status $emu_status); serial log: $log, emulator log: $emu_log"
+		grep -E 'PANIC|ERROR|rror' "$emu_log" | grep -v 'soft power off' |
+			tail -n 5 | sed 's/^/vm-run:   /' || true
+	fi
+	[ -z "$bad" ] || printf '%s\n' "$bad" | sed 's/^/vm-run: kernel: /'
+	final=3
+elif [ -n "$bad" ]; then
+	echo "vm-run: FAILED: the kernel log shows warnings or errors (serial log: $log):"
+	printf '%s\n' "$bad" | sed 's/^/vm-run: kernel: /'
+	final=2
+else
+	final=${status:-3}
+fi
+echo "vm-run: $emulator, $cpus cpu(s), ${wall}s wall, script exit ${status:-none}"
+exit "$final"
