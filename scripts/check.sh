@@ -35,15 +35,22 @@ done
 
 step() { echo "==> check: $*"; }
 
+# Without a build nothing can be tested: say so in the closing line's form.
+cannot_test() {
+	echo "check: FAILED: $*"
+	echo "0 passed, 1 failed, 0 skipped"
+	exit 1
+}
+
 step "setup (scripts/setup.sh)"
-scripts/setup.sh
+scripts/setup.sh || cannot_test "scripts/setup.sh"
 KVER=$(cat "$CACHE/kernel-version")
 
 step "build vmxlab.ko against $KVER"
-make module KDIR="/usr/src/linux-headers-$KVER"
+make module KDIR="/usr/src/linux-headers-$KVER" || cannot_test "building vmxlab.ko"
 
 step "build selftests (make -C selftests)"
-make -C selftests
+make -C selftests || cannot_test "building the selftests"
 
 rm -rf "$OUT"
 mkdir -p "$OUT" "$VMLOGS"

@@ -148,18 +148,25 @@ def parse_layer(name, text):
         return tally
 
     # Plain TAP: a new stream starts at "TAP version" or at a second plan.
+    # It is named after the last word of the comment line just before it
+    # ("# unit: ../build/selftests-unit/caps_test" names caps_test), else
+    # numbered.
     streams = []
     cur = None
+    prev = ''
     for ln in lines:
         starts = ln.startswith('TAP version')
         m = PLAN.match(ln)
         if m and cur and cur.plan is not None:
             starts = True
         if starts or cur is None and (m or RESULT.match(ln)):
-            cur = Stream(f'{name}: #{len(streams) + 1}')
+            hint = prev.split()[-1].rstrip('/').rsplit('/', 1)[-1] \
+                if prev.startswith('#') and len(prev.split()) > 1 else ''
+            cur = Stream(f'{name}: {hint or "#" + str(len(streams) + 1)}')
             streams.append(cur)
         if cur:
             cur.feed(ln)
+        prev = ln
     for s in streams:
         if s.has_plan_or_results() or s.bailed:
             tally.add(s.finish())

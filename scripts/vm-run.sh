@@ -124,6 +124,9 @@ mkdir -p "$(dirname "$log")"
 log=$(cd "$(dirname "$log")" && pwd)/$(basename "$log")
 emu_log=${log%.log}-emulator.log
 [ "$emu_log" != "$log" ] || emu_log=$log-emulator.log
+# Two runs writing one log would garble both: the second one stops here.
+exec 9>"$log.lock"
+flock -n 9 || die "another vm-run is writing $log; give this one its own --log FILE"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vmxlab-vm.XXXXXX")
 # shellcheck disable=SC2317 # called by the EXIT trap
@@ -227,6 +230,9 @@ build_initramfs() {
 }
 
 # --- emulators ------------------------------------------------------------
+#
+# Each runs under timeout --foreground, so that Ctrl-C reaches the emulator
+# too (plain timeout moves it out of the terminal's process group).
 
 cmdline="console=ttyS0,115200 quiet loglevel=3 mitigations=off nokaslr tsc=reliable log_buf_len=4M panic=-1"
 
@@ -288,12 +294,12 @@ EOF
 		echo c > "$work/bochs.cmds"
 		args+=(-rc "$work/bochs.cmds")
 	fi
-	(cd "$work" && timeout "$timeout_s" "$bochs" "${args[@]}" </dev/null >>"$emu_log" 2>&1)
+	(cd "$work" && timeout --foreground -k 10 "$timeout_s" "$bochs" "${args[@]}" </dev/null >>"$emu_log" 2>&1)
 }
 
 run_qemu() {
 	local accel=$1 cpu=$2
-	timeout "$timeout_s" qemu-system-x86_64 -accel "$accel" -cpu "$cpu" \
+	timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 -accel "$accel" -cpu "$cpu" \
 		-smp "$cpus" -m 512 -kernel "$KIMG/vmlinuz" -initrd "$work/initrd.gz" \
 		-append "$cmdline" -nographic -monitor none -serial "file:$log" \
 		-no-reboot </dev/null >>"$emu_log" 2>&1
