@@ -48,8 +48,8 @@ Options:
   --cpus N           number of virtual CPUs (default 1).
   --timeout S        kill the VM after S seconds (default 600 for Bochs,
                      120 for QEMU).
-  --add HOST[:VM]    put a file or directory (copied recursively) into the
-                     VM at VM, default /vmxlab/<basename of HOST>.  Dynamic
+  --add HOST[:/VM]   put a file or directory (copied recursively) into the
+                     VM at /VM, default /vmxlab/<basename of HOST>.  Dynamic
                      executables get their shared libraries too.  Repeatable.
   --log FILE         serial log (default build/vm/serial.log); emulator
                      messages go to FILE with .log replaced by -emulator.log.
