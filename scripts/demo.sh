@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# `make demo` (after `make setup`): build vmxlab.ko and tools/vmxlab-info,
-# boot the test VM with one CPU, load the module there, print the VMX
-# capability report read from /dev/vmxlab, unload, and show the module's
-# kernel log.  The VM part is scripts/demo-vm.sh.  VMXLAB_EMULATOR picks
-# the emulator (default auto: see scripts/vm-run.sh --help).
+# `make demo` (after `make setup`): build vmxlab.ko and tools/, boot the
+# test VM with one CPU, load the module there, print the VMX capability
+# report read from /dev/vmxlab, run a guest that says hello and print its
+# VM exits, unload, and show the module's kernel log.  The VM part is
+# scripts/demo-vm.sh.  VMXLAB_EMULATOR picks the emulator (default auto:
+# see scripts/vm-run.sh --help).
 
 set -euo pipefail
 
@@ -22,4 +23,5 @@ make -C tools
 echo "==> demo: boot the VM, load vmxlab.ko, read the capability report"
 exec scripts/vm-run.sh --emulator "${VMXLAB_EMULATOR:-auto}" --cpus 1 \
 	--log build/vm/demo-serial.log --add vmxlab.ko \
-	--add tools/out/vmxlab-info scripts/demo-vm.sh
+	--add tools/out/vmxlab-info --add tools/out/vmxlab-hello \
+	scripts/demo-vm.sh
