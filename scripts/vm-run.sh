@@ -23,7 +23,7 @@ BOCHS_IPS=200000000
 BOCHS_TIME0=1735689600
 
 # Lines of the serial log that mean the kernel complained.
-BAD_KERNEL_LINES='WARNING:|BUG:|Oops|general protection fault|unchecked MSR access|Kernel panic|kernel BUG|RIP:'
+BAD_KERNEL_LINES='WARNING:|BUG:|Oops|general protection fault|unchecked MSR access|Kernel panic|kernel BUG'
 
 usage() {
 	cat <<EOF
