@@ -22,6 +22,7 @@ static int __init vmxlab_init(void)
 	r = vmx_read_caps(&vmx_caps);
 	if (r)
 		return r;
+	vmx_setup_vmcs_config();
 	r = vmx_shutdown_hooks_init();
 	if (r)
 		return r;

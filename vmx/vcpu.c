@@ -36,6 +36,7 @@ static int vcpu_ioctl_run(struct vmx_vcpu *vcpu)
 	/* Read once: userspace may rewrite the page while we run. */
 	if (READ_ONCE(vcpu->run->immediate_exit)) {
 		vcpu->run->exit_reason = VMXLAB_EXIT_INTR;
+		vmx_events_report(vcpu);
 		vmx_vcpu_put(vcpu);
 		return -EINTR;
 	}

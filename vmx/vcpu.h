@@ -107,7 +107,6 @@ int vmx_set_regs(struct vmx_vcpu *vcpu, const struct vmxlab_regs *regs);
 void vmx_get_sregs(struct vmx_vcpu *vcpu, struct vmxlab_sregs *sregs);
 int vmx_set_sregs(struct vmx_vcpu *vcpu, const struct vmxlab_sregs *sregs);
 void vmx_dump_vmcs(struct vmx_vcpu *vcpu);
-int vmx_vm_features_ok(void);
 void vmx_write_host_state_percpu(int cpu);
 void vmx_write_guest_cr0(u64 cr0);
 void vmx_write_guest_cr4(u64 cr4);

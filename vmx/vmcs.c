@@ -36,7 +36,7 @@ module_param(ack_intr_on_exit, bool, 0444);
 MODULE_PARM_DESC(ack_intr_on_exit,
 		 "VM exits acknowledge external interrupts (default: yes)");
 
-/* The control words every vCPU uses, computed at the first VM creation. */
+/* The control words every vCPU uses, computed once at module load. */
 static struct {
 	bool usable;		/* false: a control that guards the host is missing */
 	u32 pin, proc, proc2, exit, entry;
@@ -60,19 +60,19 @@ static struct {
 #define ENTRY_REQUIRED	ENTRY_CTL_LOAD_EFER
 
 /**
- * vmx_vm_features_ok() - compute the VMCS controls; can VMs run here?
+ * vmx_setup_vmcs_config() - compute the control words every VMCS will use
  *
- * Return: 0, or -EOPNOTSUPP naming the missing control in the log.
+ * Called once at module load.  A CPU without a required control still
+ * loads the module (its capability report is useful) but cannot create
+ * VMs; the log says so once, here.
  */
-int vmx_vm_features_ok(void)
+void vmx_setup_vmcs_config(void)
 {
 	const u64 need = VMXLAB_CAP_EPT | VMXLAB_CAP_EPT_4LEVEL |
 			 VMXLAB_CAP_EPT_WB | VMXLAB_CAP_INVEPT |
 			 VMXLAB_CAP_INTR_WINDOW;
 	int r = 0;
 
-	if (vmcs_config.usable)
-		return 0;
 	/* Virtual NMIs are only useful with NMI-window exiting. */
 	r |= vmx_adjust_controls(vmx_caps.msr_pinbased, PIN_REQUIRED,
 				 (vmx_caps.features & VMXLAB_CAP_NMI_WINDOW) ?
@@ -86,12 +86,15 @@ int vmx_vm_features_ok(void)
 				 &vmcs_config.exit);
 	r |= vmx_adjust_controls(vmx_caps.msr_entry, ENTRY_REQUIRED, 0,
 				 &vmcs_config.entry);
-	if (r || (vmx_caps.features & need) != need) {
-		pr_err_once("this CPU lacks a VMX control vmxlab needs (EPT, unrestricted guest, I/O/MSR/CR8/DR exiting or EFER switching); VMs cannot be created\n");
-		return -EOPNOTSUPP;
-	}
-	vmcs_config.usable = true;
-	return 0;
+	vmcs_config.usable = !r && (vmx_caps.features & need) == need;
+	if (!vmcs_config.usable)
+		pr_err("this CPU lacks a VMX control vmxlab needs (EPT, unrestricted guest, I/O/MSR/CR8/DR/interrupt-window exiting or EFER switching); VMs cannot be created\n");
+}
+
+/* Return: 0 when VMs can run here, else -EOPNOTSUPP. */
+int vmx_vm_features_ok(void)
+{
+	return vmcs_config.usable ? 0 : -EOPNOTSUPP;
 }
 
 /* Per-CPU host state: rewritten whenever the vCPU moves to another CPU. */

@@ -42,6 +42,10 @@ void vmx_reboot_disable(void);
 int vmx_shutdown_hooks_init(void);
 void vmx_shutdown_hooks_exit(void);
 
+/* vmcs.c: the VMCS controls, from the capabilities. */
+void vmx_setup_vmcs_config(void);
+int vmx_vm_features_ok(void);
+
 /* vm.c: VMXLAB_CREATE_VM. */
 int vmxlab_create_vm(unsigned long type);
 
