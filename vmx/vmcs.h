@@ -195,6 +195,8 @@
 #include <linux/types.h>
 #include <asm/asm.h>
 
+#include "vmx_ops.h"
+
 void vmcs_op_failed(const char *insn, unsigned long field, unsigned long value);
 
 /* Bits 14:13 of an encoding: 0 = 16-bit, 1 = 64-bit, 2 = 32-bit, 3 = natural. */
@@ -208,33 +210,25 @@ static __always_inline unsigned long __vmcs_read(unsigned long field)
 {
 	unsigned long value;
 
-	asm_goto_output("1: vmread %[field], %[value]\n\t"
-		 "jna %l[vmfail]\n\t"
-		 "jmp 3f\n\t"
-		 "2: jmp %l[vmfail]\n\t"
-		 "3:\n\t"
-		 _ASM_EXTABLE(1b, 2b)
-		 : [value] "=rm" (value)
-		 : [field] "r" (field)
-		 : "cc" : vmfail);
+	asm_goto_output(VMX_INSN_ASM("vmread %[field], %[value]")
+			: [value] "=rm" (value)
+			: [field] "r" (field)
+			: "cc" : vmfail, fault);
 	return value;
 vmfail:
+fault:
 	vmcs_op_failed("vmread", field, 0);
 	return 0;
 }
 
 static __always_inline void __vmcs_write(unsigned long field, unsigned long value)
 {
-	asm goto("1: vmwrite %[value], %[field]\n\t"
-		 "jna %l[vmfail]\n\t"
-		 "jmp 3f\n\t"
-		 "2: jmp %l[vmfail]\n\t"
-		 "3:\n\t"
-		 _ASM_EXTABLE(1b, 2b)
+	asm goto(VMX_INSN_ASM("vmwrite %[value], %[field]")
 		 : : [field] "r" (field), [value] "rm" (value)
-		 : "cc" : vmfail);
+		 : "cc" : vmfail, fault);
 	return;
 vmfail:
+fault:
 	vmcs_op_failed("vmwrite", field, value);
 }
 

@@ -24,14 +24,21 @@
 	"3:\n\t"			\
 	_ASM_EXTABLE(1b, 2b)
 
+/*
+ * The asm body of one VMX instruction: VMfailInvalid/VMfailValid (CF or ZF
+ * set) jump to the C label "vmfail", a #UD or #GP to "fault".
+ */
+#define VMX_INSN_ASM(insn)		\
+	"1: " insn "\n\t"		\
+	"jna %l[vmfail]\n\t"		\
+	VMX_INSN_FAULT_FIXUP
+
 /* VMXON with the physical address of this CPU's VMXON region. */
 static __always_inline int vmx_vmxon(u64 region_pa)
 {
-	asm goto("1: vmxon %[pa]\n\t"
-		  "jna %l[vmfail]\n\t"
-		  VMX_INSN_FAULT_FIXUP
-		  : : [pa] "m" (region_pa)
-		  : "cc", "memory" : vmfail, fault);
+	asm goto(VMX_INSN_ASM("vmxon %[pa]")
+		 : : [pa] "m" (region_pa)
+		 : "cc", "memory" : vmfail, fault);
 	return 0;
 vmfail:
 	return -EIO;
@@ -46,8 +53,8 @@ fault:
 static __always_inline int vmx_vmxoff(void)
 {
 	asm goto("1: vmxoff\n\t"
-		  VMX_INSN_FAULT_FIXUP
-		  : : : "cc", "memory" : fault);
+		 VMX_INSN_FAULT_FIXUP
+		 : : : "cc", "memory" : fault);
 	return 0;
 fault:
 	return -EFAULT;
@@ -56,11 +63,9 @@ fault:
 /* VMCLEAR: write a VMCS back to memory and make it inactive on this CPU. */
 static __always_inline int vmx_vmclear(u64 vmcs_pa)
 {
-	asm goto("1: vmclear %[pa]\n\t"
-		  "jna %l[vmfail]\n\t"
-		  VMX_INSN_FAULT_FIXUP
-		  : : [pa] "m" (vmcs_pa)
-		  : "cc", "memory" : vmfail, fault);
+	asm goto(VMX_INSN_ASM("vmclear %[pa]")
+		 : : [pa] "m" (vmcs_pa)
+		 : "cc", "memory" : vmfail, fault);
 	return 0;
 vmfail:
 	return -EIO;
@@ -71,9 +76,7 @@ fault:
 /* VMPTRLD: make a VMCS current (and active) on this CPU. */
 static __always_inline int vmx_vmptrld(u64 vmcs_pa)
 {
-	asm goto("1: vmptrld %[pa]\n\t"
-		 "jna %l[vmfail]\n\t"
-		 VMX_INSN_FAULT_FIXUP
+	asm goto(VMX_INSN_ASM("vmptrld %[pa]")
 		 : : [pa] "m" (vmcs_pa)
 		 : "cc", "memory" : vmfail, fault);
 	return 0;
@@ -83,14 +86,12 @@ fault:
 	return -EFAULT;
 }
 
-/* INVEPT and INVVPID take a 128-bit descriptor in memory. */
+/* INVEPT and INVVPID take a 128-bit descriptor in memory (SDM 31.3). */
 static __always_inline int vmx_invept(unsigned long type, u64 eptp)
 {
 	struct { u64 eptp, reserved; } desc = { eptp, 0 };
 
-	asm goto("1: invept %[desc], %[type]\n\t"
-		 "jna %l[vmfail]\n\t"
-		 VMX_INSN_FAULT_FIXUP
+	asm goto(VMX_INSN_ASM("invept %[desc], %[type]")
 		 : : [desc] "m" (desc), [type] "r" (type)
 		 : "cc", "memory" : vmfail, fault);
 	return 0;
@@ -104,9 +105,7 @@ static __always_inline int vmx_invvpid(unsigned long type, u16 vpid)
 {
 	struct { u64 vpid, gva; } desc = { vpid, 0 };
 
-	asm goto("1: invvpid %[desc], %[type]\n\t"
-		 "jna %l[vmfail]\n\t"
-		 VMX_INSN_FAULT_FIXUP
+	asm goto(VMX_INSN_ASM("invvpid %[desc], %[type]")
 		 : : [desc] "m" (desc), [type] "r" (type)
 		 : "cc", "memory" : vmfail, fault);
 	return 0;
