@@ -243,6 +243,21 @@ static int handle_io(struct vmx_vcpu *vcpu)
 	return 0;
 }
 
+/*
+ * Only an instruction's own data access to unbacked memory is MMIO: the
+ * linear address was translated to this page (qualification bits 7 and 8,
+ * SDM Table 28-7), it was not a fetch, and no event was being delivered.
+ */
+static bool is_mmio_access(unsigned long qual)
+{
+	const unsigned long data_access = EPT_VIOLATION_GLA_VALID |
+					  EPT_VIOLATION_GLA_TRANSLATED;
+
+	return (qual & data_access) == data_access &&
+	       !(qual & EPT_VIOLATION_FETCH) &&
+	       !(vmcs_read32(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID);
+}
+
 static int handle_ept_violation(struct vmx_vcpu *vcpu)
 {
 	unsigned long qual = vmcs_readl(VMCS_EXIT_QUALIFICATION);
@@ -256,6 +271,12 @@ static int handle_ept_violation(struct vmx_vcpu *vcpu)
 		return r;
 	if (result == MMU_FAULT_MAPPED)
 		return 1;
+	if (!is_mmio_access(qual)) {
+		exit_internal_error(vcpu, VMXLAB_INTERNAL_UNBACKED_ACCESS, gpa);
+		vcpu->run->internal.ndata = 2;
+		vcpu->run->internal.data[1] = qual;
+		return 0;
+	}
 	return vmx_emulate_mmio(vcpu, gpa);
 }
 

@@ -93,6 +93,8 @@
 #define EPT_VIOLATION_READ		BIT(0)
 #define EPT_VIOLATION_WRITE		BIT(1)
 #define EPT_VIOLATION_FETCH		BIT(2)
+#define EPT_VIOLATION_GLA_VALID		BIT(7)	/* a linear address was used */
+#define EPT_VIOLATION_GLA_TRANSLATED	BIT(8)	/* ... and this is its page */
 #define EPT_VIOLATION_NMI_UNBLOCKING	BIT(12)
 
 /* Exit qualification of I/O instructions (SDM Vol. 3C, Table 28-5) */

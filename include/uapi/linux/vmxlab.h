@@ -190,6 +190,13 @@ struct vmxlab_exception {
 #define VMXLAB_INTERNAL_UNKNOWN_EXIT	1	/* data[0]: VMX exit reason */
 #define VMXLAB_INTERNAL_EPT_MISCONFIG	2	/* data[0]: guest-physical addr */
 #define VMXLAB_INTERNAL_EMULATION	3	/* data[0..1]: insn bytes */
+/*
+ * Unbacked memory touched by something other than an instruction's data
+ * access -- an instruction fetch, a guest page-table walk, or event
+ * delivery (IDT, stack) -- which cannot become an MMIO exit.
+ * data[0]: guest-physical address, data[1]: EPT-violation qualification.
+ */
+#define VMXLAB_INTERNAL_UNBACKED_ACCESS	4
 
 /*
  * The page shared with userspace through mmap() on the vCPU fd.  Fields
