@@ -508,6 +508,7 @@ TEST_F_TIMEOUT(api, sigkill_while_guests_run, TIMEOUT_S)
 		for (i = 0; i < 2; i++) {
 			vcpu = vm_vcpu_add(vm, i, guest_spin);
 			vcpu_args_set(vcpu, 1, GUEST_DATA_GPA + 8 * i);
+			vcpu_set_if(vcpu, true);	/* see vcpu_set_if() */
 		}
 		pthread_create(&t, NULL, run_forever, vm->vcpus[1]);
 		run_forever(vm->vcpus[0]);
@@ -573,6 +574,7 @@ TEST_F_TIMEOUT(api, timer_signal_interrupts_spinning_guest, TIMEOUT_S)
 	vcpu = vm_vcpu_add(self->vm, 0, guest_spin);
 	counter = addr_gva2hva(self->vm, &spin_counter);
 	vcpu_args_set(vcpu, 1, (__u64)&spin_counter);
+	vcpu_set_if(vcpu, true);	/* see vcpu_set_if() */
 	catch_signal(SIGALRM);
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
@@ -600,6 +602,7 @@ TEST_F_TIMEOUT(api, thread_signal_interrupts_spinning_guest, TIMEOUT_S)
 	self->vm = vm_create();
 	vcpu = vm_vcpu_add(self->vm, 0, guest_spin);
 	vcpu_args_set(vcpu, 1, (__u64)&spin_counter);
+	vcpu_set_if(vcpu, true);	/* see vcpu_set_if() */
 	catch_signal(SIGUSR1);
 	ASSERT_EQ(0, pthread_create(&t, NULL, kill_later, &self_thread));
 	expect_interrupted_run(_metadata, vcpu);

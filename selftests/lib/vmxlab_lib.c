@@ -453,18 +453,20 @@ struct vcpu *vm_vcpu_add(struct vm *vm, __u32 id, void *guest_code)
 	memset(&regs, 0, sizeof(regs));
 	regs.rip = (__u64)vmxlab_guest_entry;
 	regs.rsp = stack_top(id);
-	/*
-	 * IF=1, although nothing is ever delivered to the guest unless a test
-	 * queues it: with "external-interrupt exiting", host interrupts must
-	 * exit whatever the guest's RFLAGS.IF (SDM 25.6.1), but Bochs 3.0
-	 * (and so KVM inside it too) holds them off while IF=0, and a guest
-	 * spinning with IF=0 then never gives its CPU back.
-	 */
-	regs.rflags = 0x202;
+	regs.rflags = 2;
 	regs.r14 = vm->guest_xcr0;
 	regs.r15 = (__u64)guest_code;
 	vcpu_regs_set(vcpu, &regs);
 	return vcpu;
+}
+
+void vcpu_set_if(struct vcpu *vcpu, bool on)
+{
+	struct vmxlab_regs regs;
+
+	vcpu_regs_get(vcpu, &regs);
+	regs.rflags = on ? regs.rflags | 0x200 : regs.rflags & ~0x200ULL;
+	vcpu_regs_set(vcpu, &regs);
 }
 
 void vcpu_args_set(struct vcpu *vcpu, unsigned int n, ...)

@@ -195,11 +195,18 @@ struct vcpu *__vm_vcpu_create(struct vm *vm, __u32 id);
 /* A vCPU in its reset state (real mode, CS.base 0xffff0000, RIP 0xfff0). */
 struct vcpu *vm_vcpu_add_bare(struct vm *vm, __u32 id);
 /*
- * A vCPU in 64-bit mode about to call guest_code(), with RFLAGS.IF set;
+ * A vCPU in 64-bit mode about to call guest_code(), RFLAGS.IF clear;
  * returning from it is a UCALL_DONE carrying the return value.
  * Arguments: vcpu_args_set().
  */
 struct vcpu *vm_vcpu_add(struct vm *vm, __u32 id, void *guest_code);
+/*
+ * Set or clear RFLAGS.IF.  A guest that loops without exiting needs IF=1
+ * to be interruptible under Bochs 3.0: with "external-interrupt exiting"
+ * host interrupts must exit whatever the guest's IF (SDM 25.6.1), but
+ * Bochs holds them off while IF=0 (KVM inside Bochs hangs the same way).
+ */
+void vcpu_set_if(struct vcpu *vcpu, bool on);
 /* Up to six integer arguments (RDI, RSI, RDX, RCX, R8, R9). */
 void vcpu_args_set(struct vcpu *vcpu, unsigned int n, ...);
 /* Closes one vCPU (fd and run page) and forgets it. */
