@@ -48,6 +48,8 @@ Options:
   --cpus N           number of virtual CPUs (default 1).
   --timeout S        kill the VM after S seconds (default 600 for Bochs,
                      120 for QEMU).
+  --idle-timeout S   kill the VM when its serial log has not grown for S
+                     seconds: a hung VM (default 0: never).
   --add HOST[:/VM]   put a file or directory (copied recursively) into the
                      VM at /VM, default /vmxlab/<basename of HOST>.  Dynamic
                      executables get their shared libraries too.  Repeatable.
@@ -64,13 +66,14 @@ EOF
 
 die() { echo "vm-run: error: $*" >&2; exit 1; }
 
-emulator=auto cpus=1 timeout_s='' log='' keep=0
+emulator=auto cpus=1 timeout_s='' idle_s=0 log='' keep=0
 adds=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--emulator) [ $# -ge 2 ] || die "$1 needs a value"; emulator=$2; shift 2 ;;
 	--cpus) [ $# -ge 2 ] || die "$1 needs a value"; cpus=$2; shift 2 ;;
 	--timeout) [ $# -ge 2 ] || die "$1 needs a value"; timeout_s=$2; shift 2 ;;
+	--idle-timeout) [ $# -ge 2 ] || die "$1 needs a value"; idle_s=$2; shift 2 ;;
 	--add) [ $# -ge 2 ] || die "$1 needs a value"; adds+=("$2"); shift 2 ;;
 	--log) [ $# -ge 2 ] || die "$1 needs a value"; log=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
@@ -86,6 +89,7 @@ shift
 [ -f "$script" ] || die "no such script: $script"
 case $cpus in ''|*[!0-9]*|0) die "--cpus wants a positive number, not '$cpus'" ;; esac
 case $timeout_s in *[!0-9]*) die "--timeout wants seconds, not '$timeout_s'" ;; esac
+case $idle_s in ''|*[!0-9]*) die "--idle-timeout wants seconds, not '$idle_s'" ;; esac
 
 [ -f "$CACHE/kernel-version" ] || die "$CACHE/kernel-version missing: run scripts/setup.sh"
 KVER=$(cat "$CACHE/kernel-version")
@@ -307,11 +311,36 @@ run_qemu() {
 
 # --- run ------------------------------------------------------------------
 
+# With --idle-timeout: kill the emulator (every process whose command line
+# names our work directory) once the serial log stops growing.
+watch_idle() {
+	local last=-1 size quiet=0
+	while sleep 10; do
+		size=$(stat -c %s "$log" 2>/dev/null || echo 0)
+		if [ "$size" = "$last" ]; then
+			quiet=$((quiet + 10))
+		else
+			quiet=0
+			last=$size
+		fi
+		if [ "$quiet" -ge "$idle_s" ]; then
+			: > "$work/idle"
+			pkill -KILL -f "$work/" || true
+			return
+		fi
+	done
+}
+
 start=$(date +%s)
 build_initramfs "$@"
 : > "$log"
 : > "$emu_log"
 emu_status=0
+watcher=
+if [ "$idle_s" -gt 0 ]; then
+	watch_idle &
+	watcher=$!
+fi
 case $emulator in
 bochs) run_bochs "$BOCHS3" || emu_status=$? ;;
 bochs27) run_bochs "$BOCHS27" || emu_status=$? ;;
@@ -319,6 +348,7 @@ qemu-kvm) run_qemu kvm host || emu_status=$? ;;
 qemu-tcg) run_qemu tcg qemu64 || emu_status=$? ;;
 esac
 wall=$(($(date +%s) - start))
+[ -z "$watcher" ] || kill "$watcher" 2>/dev/null || true
 
 # --- verdict --------------------------------------------------------------
 
@@ -333,7 +363,9 @@ status=$(sed -n 's/^VMXLAB-RUN-EXIT \([0-9]*\)$/\1/p' "$clean_log" | tail -n1)
 bad=$(grep -E "$BAD_KERNEL_LINES" "$clean_log" || true)
 
 if ! grep -qx 'VMXLAB-END' "$clean_log"; then
-	if [ "$emu_status" = 124 ]; then
+	if [ -e "$work/idle" ]; then
+		echo "vm-run: FAILED: the VM hung: no serial output for ${idle_s}s (--idle-timeout); serial log: $log"
+	elif [ "$emu_status" = 124 ]; then
 		echo "vm-run: FAILED: the VM did not finish within ${timeout_s}s (--timeout); serial log: $log"
 	else
 		echo "vm-run: FAILED: the VM stopped before its end marker ($emulator exit status $emu_status); serial log: $log, emulator log: $emu_log"
