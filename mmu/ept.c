@@ -116,8 +116,11 @@ void ept_unmap_range(struct vmxlab_mmu *mmu, u64 gpa, u64 size)
 	}
 }
 
-/* Unpin the pages ept_unmap_range() left behind and clear their leaves. */
-void ept_release_range(struct vmxlab_mmu *mmu, u64 gpa, u64 size)
+/*
+ * Unpin the pages ept_unmap_range() left behind and clear their leaves;
+ * pages of a writable slot may have been written and are marked dirty.
+ */
+void ept_release_range(struct vmxlab_mmu *mmu, u64 gpa, u64 size, bool dirty)
 {
 	u64 end = gpa + size;
 	u64 *leaf;
@@ -129,8 +132,7 @@ void ept_release_range(struct vmxlab_mmu *mmu, u64 gpa, u64 size)
 		if (!leaf || !(*leaf & EPT_ADDR_MASK))
 			continue;
 		page = pfn_to_page((*leaf & EPT_ADDR_MASK) >> PAGE_SHIFT);
-		/* The guest may have written to it: tell the page cache. */
-		unpin_user_pages_dirty_lock(&page, 1, true);
+		unpin_user_pages_dirty_lock(&page, 1, dirty);
 		*leaf = 0;
 		mmu->pinned_pages--;
 	}

@@ -98,7 +98,8 @@ static void slot_unmap(struct vmxlab_mmu *mmu, struct vmxlab_memslot *s)
 {
 	ept_unmap_range(mmu, s->gpa, s->size);
 	mmu_invept_all_cpus(mmu);
-	ept_release_range(mmu, s->gpa, s->size);
+	ept_release_range(mmu, s->gpa, s->size,
+			  !(s->flags & VMXLAB_MEM_READONLY));
 }
 
 /**

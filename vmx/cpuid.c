@@ -28,7 +28,7 @@ static void default_cpuid(struct vmx_vcpu *vcpu, u32 function, u32 index,
 		/* "vmxlabvmxlab", like KVM's "KVMKVMKVM" leaf. */
 		out[0] = VMXLAB_CPUID_SIGNATURE;
 		out[1] = 0x6c786d76;	/* "vmxl" */
-		out[2] = 0x766c6261;	/* "ablv" */
+		out[2] = 0x6d766261;	/* "abvm" */
 		out[3] = 0x62616c78;	/* "xlab" */
 		return;
 	}

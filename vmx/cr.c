@@ -76,6 +76,15 @@ static bool set_cr4(u64 cr4)
 	return true;
 }
 
+/* CR8 holds the task priority in bits 3:0; the rest is reserved. */
+static bool set_cr8(struct vmx_vcpu *vcpu, u64 cr8)
+{
+	if (cr8 & ~15ULL)
+		return false;
+	vcpu->guest_cr8 = cr8;
+	return true;
+}
+
 int vmx_handle_cr_access(struct vmx_vcpu *vcpu)
 {
 	unsigned long qual = vmcs_readl(VMCS_EXIT_QUALIFICATION);
@@ -92,7 +101,7 @@ int vmx_handle_cr_access(struct vmx_vcpu *vcpu)
 		else if (cr == 3)
 			vmcs_writel(VMCS_GUEST_CR3, read_gpr(vcpu, reg));
 		else if (cr == 8)
-			vcpu->guest_cr8 = read_gpr(vcpu, reg) & 15;
+			ok = set_cr8(vcpu, read_gpr(vcpu, reg));
 		break;
 	case CR_ACCESS_MOV_FROM_CR:
 		if (cr == 3)

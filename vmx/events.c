@@ -190,6 +190,22 @@ static void set_window_exiting(bool irq_window, bool nmi_window)
 		vmcs_write32(VMCS_PROC_BASED_CTLS, want);
 }
 
+/*
+ * VM entry fails if the guest is in an STI or MOV-SS shadow with RFLAGS.TF
+ * set and no single-step pending (SDM 27.3.1.5; Xen's XSA-308): userspace
+ * can create that state with SET_REGS.  Make the pending #DB explicit.
+ */
+static void fix_pending_single_step(void)
+{
+	u32 shadow = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) &
+		     (GUEST_INTR_STI_BLOCKING | GUEST_INTR_MOV_SS_BLOCKING);
+
+	if (shadow && (vmcs_readl(VMCS_GUEST_RFLAGS) & X86_EFLAGS_TF))
+		vmcs_writel(VMCS_GUEST_PENDING_DBG_EXCEPTIONS,
+			    vmcs_readl(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) |
+			    PENDING_DBG_BS);
+}
+
 /**
  * vmx_inject_events() - fill the VM-entry event field for the next entry
  * @vcpu: loaded
@@ -227,6 +243,7 @@ void vmx_inject_events(struct vmx_vcpu *vcpu)
 		break;
 	}
 	set_window_exiting(d.irq_window, d.nmi_window);
+	fix_pending_single_step();
 }
 
 /* What userspace learns on the way out of VMXLAB_RUN (KVM's meaning). */

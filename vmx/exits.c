@@ -57,6 +57,15 @@ void vmx_advance_rip(struct vmx_vcpu *vcpu, unsigned int len)
 		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY,
 			     intr & ~(GUEST_INTR_STI_BLOCKING |
 				      GUEST_INTR_MOV_SS_BLOCKING));
+	/*
+	 * The emulated instruction completed, so a guest single-stepping
+	 * with RFLAGS.TF takes its #DB trap now: the CPU delivers a pending
+	 * single-step on the next entry (SDM 27.7.3).
+	 */
+	if (vmcs_readl(VMCS_GUEST_RFLAGS) & X86_EFLAGS_TF)
+		vmcs_writel(VMCS_GUEST_PENDING_DBG_EXCEPTIONS,
+			    vmcs_readl(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) |
+			    PENDING_DBG_BS);
 }
 
 /**
@@ -102,7 +111,14 @@ static int exit_internal_error(struct vmx_vcpu *vcpu, u32 suberror, u64 data)
 	return 0;
 }
 
-/* Exceptions in the exception bitmap (#AC, #DB) go back to the guest. */
+/* DR6 bits a #DB exit reports in its qualification (SDM Table 28-1). */
+#define DB_QUAL_DR6_BITS	(0xfUL | BIT(13) | BIT(14))
+
+/*
+ * Exceptions in the exception bitmap (#AC, #DB) go back to the guest.  A
+ * #DB exit does not update DR6, and the guest's DR6 lives in software
+ * (MOV DR exits), so record the cause there first.
+ */
 static int handle_exception_nmi(struct vmx_vcpu *vcpu)
 {
 	u32 info = vmcs_read32(VMCS_EXIT_INTR_INFO);
@@ -110,6 +126,9 @@ static int handle_exception_nmi(struct vmx_vcpu *vcpu)
 
 	if ((info & INTR_TYPE_MASK) == INTR_TYPE_NMI)
 		return 1;	/* run.c already gave it to the host */
+	if (vector == X86_TRAP_DB)
+		vcpu->guest_dr6 |= vmcs_readl(VMCS_EXIT_QUALIFICATION) &
+				   DB_QUAL_DR6_BITS;
 	vmx_inject_exception(vcpu, vector,
 			     info & INTR_INFO_DELIVER_ERROR_CODE,
 			     vmcs_read32(VMCS_EXIT_INTR_ERROR_CODE));

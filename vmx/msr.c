@@ -106,12 +106,44 @@ static int set_efer(u64 efer)
 	return 0;
 }
 
+/* Each PAT entry must name a memory type: 0, 1, 4, 5, 6 or 7 (SDM 13.12.2). */
+static bool pat_valid(u64 pat)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 type = pat >> (8 * i);
+
+		if (type > 7 || type == 2 || type == 3)
+			return false;
+	}
+	return true;
+}
+
+/* What WRMSR accepts for the MSRs kept in software. */
+static bool software_msr_valid(u32 index, u64 data)
+{
+	switch (index) {
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+		return is_canonical(data);
+	case MSR_SYSCALL_MASK:
+		return !(data >> 32);
+	case MSR_IA32_CR_PAT:
+		return pat_valid(data);
+	default:
+		return true;
+	}
+}
+
 int vmx_set_msr(struct vmx_vcpu *vcpu, u32 index, u64 data)
 {
 	u64 *soft = software_msr(vcpu, index);
 	u32 field = vmcs_address_field(index);
 
 	if (soft) {
+		if (!software_msr_valid(index, data))
+			return -EINVAL;
 		*soft = data;
 		return 0;
 	}

@@ -255,8 +255,10 @@ static int enter_guest(struct vmx_vcpu *vcpu, u32 *exit_reason)
 		local_irq_enable();
 		return -EIO;
 	}
-	vcpu->vmcs.launched = true;
 	*exit_reason = vmcs_read32(VMCS_EXIT_REASON);
+	/* The CPU marks the VMCS launched only when the entry succeeded. */
+	if (!(*exit_reason & EXIT_REASON_FAILED_VMENTRY))
+		vcpu->vmcs.launched = true;
 	if (*exit_reason == EXIT_REASON_EXCEPTION_NMI)
 		handle_nmi_irqoff();
 	else if (*exit_reason == EXIT_REASON_EXTERNAL_INTERRUPT)

@@ -348,6 +348,7 @@ int vmxlab_create_vcpu(struct vmxlab_vm *vm, struct file *vm_file,
 	vcpu->id = id;
 	vcpu->guest_xcr0 = XFEATURE_MASK_FP;
 	vcpu->guest_pat = 0x0007040600070406ULL;	/* power-on value */
+	vcpu->guest_dr6 = 0xffff0ff0;			/* reserved bits set */
 	mutex_init(&vcpu->mutex);
 
 	/* A fresh VMCS must be VMCLEARed before its first VMPTRLD. */

@@ -49,6 +49,7 @@
 #define PROC2_CTL_VIRT_APIC_ACCESSES	BIT(0)
 #define PROC2_CTL_ENABLE_EPT		BIT(1)
 #define PROC2_CTL_ENABLE_VPID		BIT(5)
+#define PROC2_CTL_WBINVD_EXITING	BIT(6)
 #define PROC2_CTL_UNRESTRICTED_GUEST	BIT(7)
 
 /* Primary VM-exit controls (SDM Vol. 3C, 25.7.1) */
@@ -121,6 +122,9 @@
 #define GUEST_INTR_STI_BLOCKING		BIT(0)
 #define GUEST_INTR_MOV_SS_BLOCKING	BIT(1)
 #define GUEST_INTR_NMI_BLOCKING		BIT(3)
+
+/* Pending debug exceptions (SDM Vol. 3C, 25.4.2) */
+#define PENDING_DBG_BS			BIT(14)	/* single-step trap pending */
 
 /* Segment access rights in the VMCS (SDM Vol. 3C, 25.4.1) */
 #define VMX_AR_UNUSABLE			BIT(16)

@@ -80,7 +80,7 @@ struct vmxlab_regs {
 
 struct vmxlab_segment {
 	__u64 base;
-	__u32 limit;			/* in bytes when g=0, else in 4 KiB units - 1 */
+	__u32 limit;			/* in bytes, whatever g says: 0xffffffff is flat */
 	__u16 selector;
 	__u8 type, present, dpl, db, s, l, g, avl;
 	__u8 unusable;
