@@ -40,7 +40,8 @@ REQUIRED_SYMBOLS := cr4_update_irqsoff cr4_read_shadow __cpuhp_setup_state \
 	preempt_notifier_inc preempt_notifier_register fpu_swap_kvm_fpstate \
 	fpu_alloc_guest_fpstate fpu_free_guest_fpstate current_save_fsgs \
 	load_fixmap_gdt get_cpu_entry_area gdt_page __tss_limit_invalid \
-	fixed_percpu_data pin_user_pages_fast unpin_user_pages_dirty_lock
+	fixed_percpu_data pin_user_pages_fast unpin_user_pages_dirty_lock \
+	switch_fpu_return
 
 .PHONY: all module symcheck clean demo check unit selftests lint setup
 
@@ -78,3 +79,7 @@ selftests:
 
 lint:
 	scripts/lint.sh
+
+.PHONY: bench
+bench:
+	scripts/bench.sh

@@ -40,7 +40,10 @@ bool inject_nmi_allowed(const struct inject_state *s)
  * delivery), then an exception, an NMI, an external interrupt.  Whatever
  * cannot go now makes the CPU exit as soon as it could: interrupt-window
  * exiting for an interrupt (or when userspace asked for a window),
- * NMI-window exiting for an NMI.
+ * NMI-window exiting for an NMI.  That includes the interrupts queued
+ * behind the one injected now: the next goes in as soon as the guest can
+ * take it again (usually at the IRET of the first one's handler), not at
+ * whatever exit happens to come next.
  */
 void inject_decide(const struct inject_state *s, struct inject_decision *d)
 {
@@ -62,11 +65,13 @@ void inject_decide(const struct inject_state *s, struct inject_decision *d)
 			d->nmi_window = true;
 		}
 	}
-	if (s->irq_queued) {
-		if (!busy && inject_irq_allowed(s))
+	if (s->irqs_queued) {
+		if (!busy && inject_irq_allowed(s)) {
 			d->inject = INJECT_IRQ;
-		else
+			d->irq_window = s->irqs_queued > 1;
+		} else {
 			d->irq_window = true;
+		}
 	} else if (s->window_requested) {
 		d->irq_window = true;
 	}

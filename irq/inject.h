@@ -19,7 +19,7 @@ struct inject_state {
 	bool event_pending;		/* an event already fills the entry field */
 	bool exception_queued;		/* from VMXLAB_INJECT_EXCEPTION */
 	bool nmi_queued;		/* from VMXLAB_NMI */
-	bool irq_queued;		/* from VMXLAB_INTERRUPT */
+	unsigned int irqs_queued;	/* from VMXLAB_INTERRUPT */
 	bool window_requested;		/* run->request_interrupt_window */
 	bool nmi_window_supported;	/* virtual NMIs and NMI-window exiting */
 };

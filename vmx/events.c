@@ -10,6 +10,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/errno.h>
+#include <asm/processor.h>
 #include <asm/processor-flags.h>
 #include <asm/trapnr.h>
 
@@ -18,14 +19,24 @@
 #include "vcpu.h"
 #include "vmcs.h"
 
-/* Exceptions that push an error code (SDM Vol. 3A, Table 6-1). */
+/*
+ * Exceptions that push an error code (SDM Vol. 3A, Table 6-1).  #CP only
+ * exists, with its error code, on CPUs with CET; elsewhere VM entry
+ * rejects an error code for vector 21 (SDM 27.2.1.3).
+ */
 static bool exception_has_error_code(u32 vector)
 {
+	u32 eax, ebx, ecx, edx;
+
 	switch (vector) {
 	case X86_TRAP_DF: case X86_TRAP_TS: case X86_TRAP_NP:
 	case X86_TRAP_SS: case X86_TRAP_GP: case X86_TRAP_PF:
-	case X86_TRAP_AC: case X86_TRAP_CP:
+	case X86_TRAP_AC:
 		return true;
+	case X86_TRAP_CP:
+		/* CPUID.(7,0): ECX[7] shadow stacks, EDX[20] IBT. */
+		cpuid_count(7, 0, &eax, &ebx, &ecx, &edx);
+		return (ecx & BIT(7)) || (edx & BIT(20));
 	default:
 		return false;
 	}
@@ -169,7 +180,7 @@ static void read_inject_state(struct vmx_vcpu *vcpu, struct inject_state *s)
 				 INTR_INFO_VALID,
 		.exception_queued = ev->exception_queued,
 		.nmi_queued = ev->nmi_queued,
-		.irq_queued = ev->irq_count > 0,
+		.irqs_queued = ev->irq_count,
 		.window_requested = ev->window_requested,
 		.nmi_window_supported = vmcs_read32(VMCS_PIN_BASED_CTLS) &
 					PIN_CTL_VIRTUAL_NMIS,
@@ -254,7 +265,7 @@ void vmx_events_report(struct vmx_vcpu *vcpu)
 	read_inject_state(vcpu, &s);
 	vcpu->run->if_flag = s.rflags_if;
 	vcpu->run->ready_for_interrupt_injection =
-		inject_irq_allowed(&s) && !s.irq_queued;
+		inject_irq_allowed(&s) && !s.irqs_queued;
 }
 
 /*

@@ -173,6 +173,14 @@ static void prepare_entry(struct vmx_vcpu *vcpu)
 {
 	unsigned long cr3 = __read_cr3(), cr4 = cr4_read_shadow();
 
+	/*
+	 * After a context switch the kernel restores FPU registers lazily,
+	 * on the way back to userspace; the guest's FPU state must be in the
+	 * registers before it runs.
+	 */
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+
 	if (cr3 != vcpu->host.cr3) {
 		vmcs_writel(VMCS_HOST_CR3, cr3);
 		vcpu->host.cr3 = cr3;

@@ -50,10 +50,22 @@ TEST(irq_goes_in_when_guest_interruptible)
 	struct inject_state s = open_guest();
 	struct inject_decision d;
 
-	s.irq_queued = true;
+	s.irqs_queued = 1;
 	d = decide(&s);
 	EXPECT_EQ(INJECT_IRQ, d.inject);
 	EXPECT_FALSE(d.irq_window);
+}
+
+/* The next of several queued goes in as soon as the guest can take it. */
+TEST(irq_behind_injected_one_asks_for_window)
+{
+	struct inject_state s = open_guest();
+	struct inject_decision d;
+
+	s.irqs_queued = 3;
+	d = decide(&s);
+	EXPECT_EQ(INJECT_IRQ, d.inject);
+	EXPECT_TRUE(d.irq_window);
 }
 
 TEST(irq_waits_for_window_when_if_clear)
@@ -61,7 +73,7 @@ TEST(irq_waits_for_window_when_if_clear)
 	struct inject_state s = open_guest();
 	struct inject_decision d;
 
-	s.irq_queued = true;
+	s.irqs_queued = 1;
 	s.rflags_if = false;
 	d = decide(&s);
 	EXPECT_EQ(INJECT_NOTHING, d.inject);
@@ -73,7 +85,7 @@ TEST(irq_waits_in_sti_shadow)
 	struct inject_state s = open_guest();
 	struct inject_decision d;
 
-	s.irq_queued = true;
+	s.irqs_queued = 1;
 	s.sti_blocking = true;
 	d = decide(&s);
 	EXPECT_EQ(INJECT_NOTHING, d.inject);
@@ -85,7 +97,7 @@ TEST(irq_waits_in_mov_ss_shadow)
 	struct inject_state s = open_guest();
 	struct inject_decision d;
 
-	s.irq_queued = true;
+	s.irqs_queued = 1;
 	s.mov_ss_blocking = true;
 	d = decide(&s);
 	EXPECT_EQ(INJECT_NOTHING, d.inject);
@@ -98,7 +110,7 @@ TEST(irq_not_blocked_by_nmi_blocking)
 	struct inject_state s = open_guest();
 	struct inject_decision d;
 
-	s.irq_queued = true;
+	s.irqs_queued = 1;
 	s.nmi_blocking = true;
 	d = decide(&s);
 	EXPECT_EQ(INJECT_IRQ, d.inject);
@@ -110,7 +122,7 @@ TEST(irq_waits_behind_reinjected_event)
 	struct inject_state s = open_guest();
 	struct inject_decision d;
 
-	s.irq_queued = true;
+	s.irqs_queued = 1;
 	s.event_pending = true;
 	d = decide(&s);
 	EXPECT_EQ(INJECT_NOTHING, d.inject);
@@ -124,7 +136,7 @@ TEST(exception_before_nmi_before_irq)
 
 	s.exception_queued = true;
 	s.nmi_queued = true;
-	s.irq_queued = true;
+	s.irqs_queued = 1;
 	d = decide(&s);
 	EXPECT_EQ(INJECT_EXCEPTION, d.inject);
 	EXPECT_TRUE(d.nmi_window);
