@@ -1,0 +1,63 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs inside the test VM for `make bench` (busybox sh, cwd /vmxlab): the
+# benchmark through vmxlab.ko, then through Debian's kvm_intel (the two
+# cannot both hold VMX), the table, and the raw results between markers
+# for scripts/bench.sh.  With "profile", the instruction profiles instead.
+
+# shellcheck disable=SC3040 # busybox sh has pipefail
+set -euo pipefail
+
+BENCH=/vmxlab/vmxlab-bench
+mode=${1:-bench}
+shift || true
+
+# Both backends with the same options: ITERATIONS PAGES PASSES.
+bench() {
+	opts="--iterations ${1:-10000} --pages ${2:-4096} --passes ${3:-2}"
+	insmod /vmxlab/vmxlab.ko
+	# shellcheck disable=SC2086 # $opts is a list of options
+	$BENCH run --backend vmxlab --out /tmp/vmxlab.txt $opts
+	rmmod vmxlab
+	modprobe kvm_intel
+	# shellcheck disable=SC2086
+	$BENCH run --backend kvm --out /tmp/kvm.txt $opts
+	rmmod kvm_intel
+	echo
+	$BENCH report /tmp/vmxlab.txt /tmp/kvm.txt
+	for b in vmxlab kvm; do
+		echo "VMXLAB-BENCH-RESULTS-BEGIN $b"
+		cat "/tmp/$b.txt"
+		echo "VMXLAB-BENCH-RESULTS-END"
+	done
+}
+
+# Where the instructions go: tracepoints, and kprobes along the hot paths.
+profile() {
+	p="$BENCH profile --backend vmxlab"
+	loop=vmxlab:vmx_events_after_exit,vmxlab:vmx_handle_exit,vmxlab:vmx_inject_events,vmxlab:read_inject_state,vmxlab:inject_decide
+	ioctl=__x64_sys_ioctl,vmxlab:vcpu_ioctl,vmxlab:vmx_vcpu_load,fpu_swap_kvm_fpstate,vmxlab:vmx_vcpu_run,vmxlab:vmx_events_report,vmxlab:vmx_vcpu_put
+	insmod /vmxlab/vmxlab.ko
+	$p --only null --probes "$loop"
+	$p --only cpuid --probes "$loop,vmxlab:handle_cpuid,vmxlab:vmx_cpuid,vmxlab:vmx_skip_instruction"
+	$p --only out --probes "$ioctl,vmxlab:handle_io"
+	$p --only mmio_write --probes vmxlab:vmx_handle_exit,vmxlab:mmu_handle_ept_violation,vmxlab:vmx_emulate_mmio,vmxlab:gwalk_read_virt,vmxlab:mmu_read_guest,vmxlab:mmio_decode,vmxlab:mmio_store_data,vmxlab:vmx_events_report
+	$p --only ept --probes vmxlab:vmx_handle_exit,vmxlab:mmu_handle_ept_violation,vmxlab:ept_map_page,pin_user_pages_fast,mutex_unlock,vmxlab:vmx_inject_events
+	$p --only ept_alloc --probes vmxlab:vmx_handle_exit,vmxlab:ept_map_page,pin_user_pages_fast,__gup_longterm_locked,handle_mm_fault,__alloc_pages,mutex_unlock
+	$p --only irq_open --probes "$ioctl,vmxlab:vmx_queue_interrupt"
+	$p --only irq_sti
+	rmmod vmxlab
+	modprobe kvm_intel
+	p="$BENCH profile --backend kvm"
+	for w in cpuid wbinvd out mmio_write ept ept_alloc irq_open irq_sti; do
+		$p --only "$w"
+	done
+	rmmod kvm_intel
+}
+
+case $mode in
+bench) bench "$@" ;;
+profile) profile ;;
+*) echo "bench-vm: unknown mode '$mode' (bench or profile)" >&2; exit 1 ;;
+esac
