@@ -3,7 +3,8 @@
 #
 # `make check`: the project's one test command.  Sets up (cached), builds
 # vmxlab.ko against the VM's kernel and the selftests, runs the userspace
-# unit tests, then the selftests in two VMs: the main lane (VMX: Bochs, or
+# unit tests and the kernel-hygiene checks (scripts/lint.sh), then the
+# selftests in two VMs: the main lane (VMX: Bochs, or
 # QEMU/KVM with nested VMX) and the no-VMX lane (QEMU TCG, where vmxlab.ko
 # must refuse to load).  scripts/tap-summary.py then counts every result and
 # prints "N passed, N failed, N skipped" last; the exit status is non-zero
@@ -69,6 +70,24 @@ run_captured() {
 step "unit tests (make -C selftests unit)"
 run_captured "$OUT/unit.tap" make -s -C selftests unit
 summary=(--layer unit "$status" "$OUT/unit.tap")
+
+# Kernel hygiene as a layer of its own: W=1, sparse and checkpatch
+# --strict, one TAP result each (scripts/lint.sh prints "lint: NAME: clean").
+step "lint (scripts/lint.sh)"
+run_captured "$OUT/lint.out" scripts/lint.sh
+{
+	echo "1..3"
+	n=0
+	for what in W=1 sparse checkpatch; do
+		n=$((n + 1))
+		if grep -q "^lint: $what: .*clean" "$OUT/lint.out"; then
+			echo "ok $n lint $what"
+		else
+			echo "not ok $n lint $what"
+		fi
+	done
+} > "$OUT/lint.tap"
+summary+=(--layer lint "$status" "$OUT/lint.tap")
 
 # One VM lane: NAME EMULATOR CPUS TIMEOUT [run_in_vm.sh ARGS...]
 #
