@@ -280,7 +280,7 @@ static int xioctl(int fd, unsigned long req, void *arg)
 	return ioctl(fd, req, arg) < 0 ? -errno : 0;
 }
 
-static int verbose;
+static bool progress;		/* run: name each workload as it starts */
 static const char *only;	/* --only: one workload, no memory figures */
 static int tracing_on_fd = -1;	/* profile: tracefs' tracing_on file */
 
@@ -291,11 +291,14 @@ static void tracing(bool on)
 		die("tracing_on: %s", strerror(errno));
 }
 
-/* Progress on stderr with --verbose. */
+/*
+ * Progress on stderr, a word per workload: it also tells a VM runner
+ * watching the console that the VM is alive.
+ */
 static void step(const char *what)
 {
-	if (verbose)
-		fprintf(stderr, "vmxlab-bench:   %s\n", what);
+	if (progress)
+		fprintf(stderr, " %s", what);
 }
 
 /*
@@ -1371,11 +1374,14 @@ static int cmd_run(const struct run_opts *o, const char *out)
 			o->be->name);
 		measure_memory(o->be, &per_vm, &per_vcpu);
 	}
+	progress = true;
 	for (i = 0; i < o->passes; i++) {
-		fprintf(stderr, "vmxlab-bench: %s: pass %d of %d\n", o->be->name,
+		fprintf(stderr, "vmxlab-bench: %s: pass %d of %d:", o->be->name,
 			i + 1, o->passes);
 		run_pass(o, &sc, s);
+		fprintf(stderr, "\n");
 	}
+	progress = false;
 
 	if (out) {
 		f = fopen(out, "we");
@@ -1869,6 +1875,11 @@ static int cmd_compare(char **files)
 		if (strcmp(old.backend, cur.backend))
 			die("%s and %s are results of different backends",
 			    files[i], files[i + 2]);
+		if (old.iterations != cur.iterations ||
+		    old.pages != cur.pages || old.passes != cur.passes) {
+			printf("vmxlab-bench: the previous run had other settings: not compared\n");
+			return 0;
+		}
 		ok = compare_results(&old, &cur, 1.0, &d, w, sizeof(w)) && ok;
 		if (d >= worst) {
 			worst = d;
@@ -2206,8 +2217,6 @@ static void parse_opts(int argc, char **argv, struct cli *c)
 				die("unknown workload '%s'", only);
 		} else if (!strcmp(argv[a], "--probes")) {
 			c->probes = argv[++a];
-		} else if (!strcmp(argv[a], "--verbose")) {
-			verbose = parse_count(argv[++a], 9);
 		} else {
 			die("unknown option '%s'", argv[a]);
 		}
