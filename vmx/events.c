@@ -97,6 +97,15 @@ static void save_interrupted_event(struct vmx_vcpu *vcpu)
 				    INTR_INFO_VECTOR_MASK |
 				    INTR_INFO_DELIVER_ERROR_CODE);
 	ev->reinject_error_code = vmcs_read32(VMCS_IDT_VECTORING_ERROR_CODE);
+	/*
+	 * Delivering the NMI had begun, so the CPU blocked NMIs; VM entry
+	 * refuses to inject an NMI while they are blocked (SDM 27.3.1.5), and
+	 * the re-injected delivery will block them again.
+	 */
+	if (type == INTR_TYPE_NMI)
+		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY,
+			     vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) &
+			     ~GUEST_INTR_NMI_BLOCKING);
 	/* Software events are re-executed: they need their length. */
 	ev->reinject_insn_len = (type == INTR_TYPE_SOFT_INTR ||
 				 type == INTR_TYPE_SOFT_EXCEPTION) ?

@@ -256,6 +256,14 @@ static int enter_guest(struct vmx_vcpu *vcpu, u32 *exit_reason)
 		local_irq_enable();
 		return -EAGAIN;
 	}
+	/*
+	 * Decide on events only now that nothing can stop the entry: an
+	 * event put in the entry field and then left there by an early
+	 * return to userspace could meet a changed guest state (say, IF
+	 * cleared by SET_REGS) and make the entry fail.
+	 */
+	vmx_inject_events(vcpu);
+	trace_vmxlab_entry(vcpu->id, vmcs_readl(VMCS_GUEST_RIP));
 	prepare_entry(vcpu);
 	fail = __vmx_vcpu_run(vcpu->regs, vcpu->vmcs.launched);
 	finish_exit(vcpu);
@@ -318,8 +326,6 @@ int vmx_vcpu_run(struct vmx_vcpu *vcpu)
 		}
 		cond_resched();
 
-		vmx_inject_events(vcpu);
-		trace_vmxlab_entry(vcpu->id, vmcs_readl(VMCS_GUEST_RIP));
 		r = enter_guest(vcpu, &exit_reason);
 		if (r == -EAGAIN)
 			continue;
