@@ -13,7 +13,7 @@
 
 LIB_OUT := ../build/selftests-lib
 LIB_OBJS := $(LIB_OUT)/vmxlab_lib.o
-LIB_HEADERS := lib/vmxlab_lib.h vmxlab_util.h
+LIB_HEADERS := $(wildcard lib/*.h) vmxlab_util.h
 GUEST_CFLAGS := -fno-stack-protector -mno-red-zone -fno-pie
 GUEST_TESTS := $(patsubst %.c,$(OUT)/%,$(wildcard guest_*_test.c))
 
