@@ -196,7 +196,8 @@ static void read_inject_state(struct vmx_vcpu *vcpu, struct inject_state *s)
 	};
 }
 
-static void set_window_exiting(bool irq_window, bool nmi_window)
+static void set_window_exiting(struct vmx_events *ev, bool irq_window,
+			       bool nmi_window)
 {
 	u32 proc = vmcs_read32(VMCS_PROC_BASED_CTLS);
 	u32 want = proc & ~(PROC_CTL_INTR_WINDOW_EXITING |
@@ -208,22 +209,15 @@ static void set_window_exiting(bool irq_window, bool nmi_window)
 		want |= PROC_CTL_NMI_WINDOW_EXITING;
 	if (want != proc)
 		vmcs_write32(VMCS_PROC_BASED_CTLS, want);
+	ev->windows_armed = irq_window || nmi_window;
 }
 
-/*
- * VM entry fails if the guest is in an STI or MOV-SS shadow with RFLAGS.TF
- * set and no single-step pending (SDM 27.3.1.5; Xen's XSA-308): userspace
- * can create that state with SET_REGS.  Make the pending #DB explicit.
- */
-static void fix_pending_single_step(void)
+/* Nothing queued, nothing to redo, no window to open or close. */
+static bool nothing_to_inject(const struct vmx_events *ev)
 {
-	u32 shadow = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) &
-		     (GUEST_INTR_STI_BLOCKING | GUEST_INTR_MOV_SS_BLOCKING);
-
-	if (shadow && (vmcs_readl(VMCS_GUEST_RFLAGS) & X86_EFLAGS_TF))
-		vmcs_writel(VMCS_GUEST_PENDING_DBG_EXCEPTIONS,
-			    vmcs_readl(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) |
-			    PENDING_DBG_BS);
+	return !ev->reinject_info && !ev->exception_queued &&
+	       !ev->nmi_queued && !ev->irq_count && !ev->window_requested &&
+	       !ev->windows_armed;
 }
 
 /**
@@ -231,13 +225,17 @@ static void fix_pending_single_step(void)
  * @vcpu: loaded
  *
  * First an event whose delivery an exit interrupted; then what
- * inject_decide() picks from the queues.
+ * inject_decide() picks from the queues.  Most entries have nothing to
+ * do, and return at once: this runs on every round trip.
  */
 void vmx_inject_events(struct vmx_vcpu *vcpu)
 {
 	struct vmx_events *ev = &vcpu->events;
 	struct inject_decision d;
 	struct inject_state s;
+
+	if (nothing_to_inject(ev))
+		return;
 
 	if (ev->reinject_info &&
 	    !(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID))
@@ -262,8 +260,7 @@ void vmx_inject_events(struct vmx_vcpu *vcpu)
 	case INJECT_NOTHING:
 		break;
 	}
-	set_window_exiting(d.irq_window, d.nmi_window);
-	fix_pending_single_step();
+	set_window_exiting(ev, d.irq_window, d.nmi_window);
 }
 
 /* What userspace learns on the way out of VMXLAB_RUN (KVM's meaning). */

@@ -263,7 +263,9 @@ static int enter_guest(struct vmx_vcpu *vcpu, u32 *exit_reason)
 	 * cleared by SET_REGS) and make the entry fail.
 	 */
 	vmx_inject_events(vcpu);
-	trace_vmxlab_entry(vcpu->id, vmcs_readl(VMCS_GUEST_RIP));
+	/* VMREADs are not free: only when someone is tracing. */
+	if (trace_vmxlab_entry_enabled())
+		trace_vmxlab_entry(vcpu->id, vmcs_readl(VMCS_GUEST_RIP));
 	prepare_entry(vcpu);
 	fail = __vmx_vcpu_run(vcpu->regs, vcpu->vmcs.launched);
 	finish_exit(vcpu);
@@ -339,9 +341,10 @@ int vmx_vcpu_run(struct vmx_vcpu *vcpu)
 			break;
 		}
 
-		trace_vmxlab_exit(vcpu->id, exit_reason,
-				  vmcs_readl(VMCS_GUEST_RIP),
-				  vmcs_readl(VMCS_EXIT_QUALIFICATION));
+		if (trace_vmxlab_exit_enabled())
+			trace_vmxlab_exit(vcpu->id, exit_reason,
+					  vmcs_readl(VMCS_GUEST_RIP),
+					  vmcs_readl(VMCS_EXIT_QUALIFICATION));
 		vmx_events_after_exit(vcpu, exit_reason & 0xffff);
 		r = vmx_handle_exit(vcpu, exit_reason & 0xffff);
 		if (r <= 0)

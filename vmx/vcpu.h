@@ -62,6 +62,7 @@ struct vmx_events {
 	bool nmi_queued;
 	bool exception_queued;
 	bool window_requested;			/* copied from the run page */
+	bool windows_armed;			/* interrupt/NMI-window exiting on */
 	struct vmxlab_exception exception;
 	u32 reinject_info;			/* IDT-vectoring info to redo */
 	u32 reinject_error_code;

@@ -370,6 +370,23 @@ void vmx_get_regs(struct vmx_vcpu *vcpu, struct vmxlab_regs *regs)
 	};
 }
 
+/*
+ * VM entry fails if the guest is in an STI or MOV-SS shadow with RFLAGS.TF
+ * set and no single-step pending (SDM 27.3.1.5; Xen's XSA-308).  The CPU
+ * never leaves that state behind, but SET_REGS can create it: make the
+ * pending #DB explicit.
+ */
+static void fix_pending_single_step(unsigned long rflags)
+{
+	u32 shadow = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) &
+		     (GUEST_INTR_STI_BLOCKING | GUEST_INTR_MOV_SS_BLOCKING);
+
+	if (shadow && (rflags & X86_EFLAGS_TF))
+		vmcs_writel(VMCS_GUEST_PENDING_DBG_EXCEPTIONS,
+			    vmcs_readl(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) |
+			    PENDING_DBG_BS);
+}
+
 /* RFLAGS bits that are reserved: 1 must be set, 3, 5, 15, 22-63 clear. */
 #define RFLAGS_RESERVED_ZERO	(BIT(3) | BIT(5) | BIT(15) | GENMASK_ULL(63, 22))
 
@@ -397,6 +414,7 @@ int vmx_set_regs(struct vmx_vcpu *vcpu, const struct vmxlab_regs *regs)
 	vmcs_writel(VMCS_GUEST_RSP, regs->rsp);
 	vmcs_writel(VMCS_GUEST_RIP, regs->rip);
 	vmcs_writel(VMCS_GUEST_RFLAGS, regs->rflags);
+	fix_pending_single_step(regs->rflags);
 	return 0;
 }
 
