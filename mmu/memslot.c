@@ -200,6 +200,27 @@ out:
 	return ret;
 }
 
+/*
+ * The userspace address of [gpa, gpa + len), which must lie inside one
+ * slot (writable, if @write).  Return: 0, or -EFAULT.
+ */
+static int slot_range_hva(struct vmxlab_mmu *mmu, u64 gpa, unsigned int len,
+			  bool write, u64 *hva)
+{
+	struct vmxlab_memslot *s;
+	int r = -EFAULT;
+
+	mutex_lock(&mmu->lock);
+	s = find_slot(mmu, gpa);
+	if (s && !(write && (s->flags & VMXLAB_MEM_READONLY)) &&
+	    gpa + len - s->gpa <= s->size) {
+		*hva = s->hva + (gpa - s->gpa);
+		r = 0;
+	}
+	mutex_unlock(&mmu->lock);
+	return r;
+}
+
 /**
  * mmu_read_guest() - copy guest-physical memory out of its slot
  * @mmu: the VM's memory
@@ -214,17 +235,10 @@ out:
 int mmu_read_guest(struct vmxlab_mmu *mmu, u64 gpa, void *buf,
 		   unsigned int len)
 {
-	struct vmxlab_memslot *s;
 	u64 hva;
 
-	mutex_lock(&mmu->lock);
-	s = find_slot(mmu, gpa);
-	if (!s || gpa + len - s->gpa > s->size) {
-		mutex_unlock(&mmu->lock);
+	if (slot_range_hva(mmu, gpa, len, false, &hva))
 		return -EFAULT;
-	}
-	hva = s->hva + (gpa - s->gpa);
-	mutex_unlock(&mmu->lock);
 	return copy_from_user(buf, u64_to_user_ptr(hva), len) ? -EFAULT : 0;
 }
 
@@ -240,18 +254,10 @@ int mmu_read_guest(struct vmxlab_mmu *mmu, u64 gpa, void *buf,
 int mmu_write_guest(struct vmxlab_mmu *mmu, u64 gpa, const void *buf,
 		    unsigned int len)
 {
-	struct vmxlab_memslot *s;
 	u64 hva;
 
-	mutex_lock(&mmu->lock);
-	s = find_slot(mmu, gpa);
-	if (!s || (s->flags & VMXLAB_MEM_READONLY) ||
-	    gpa + len - s->gpa > s->size) {
-		mutex_unlock(&mmu->lock);
+	if (slot_range_hva(mmu, gpa, len, true, &hva))
 		return -EFAULT;
-	}
-	hva = s->hva + (gpa - s->gpa);
-	mutex_unlock(&mmu->lock);
 	return copy_to_user(u64_to_user_ptr(hva), buf, len) ? -EFAULT : 0;
 }
 

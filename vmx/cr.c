@@ -23,19 +23,6 @@
 #define DR_QUAL_FROM_DR		BIT(4)
 #define DR_QUAL_GPR		GENMASK(11, 8)
 
-static unsigned long read_gpr(struct vmx_vcpu *vcpu, int reg)
-{
-	return reg == VCPU_RSP ? vmcs_readl(VMCS_GUEST_RSP) : vcpu->regs[reg];
-}
-
-static void write_gpr(struct vmx_vcpu *vcpu, int reg, unsigned long value)
-{
-	if (reg == VCPU_RSP)
-		vmcs_writel(VMCS_GUEST_RSP, value);
-	else
-		vcpu->regs[reg] = value;
-}
-
 static bool in_long_mode(void)
 {
 	return vmcs_read64(VMCS_GUEST_IA32_EFER) & EFER_LMA;
@@ -95,19 +82,19 @@ int vmx_handle_cr_access(struct vmx_vcpu *vcpu)
 	switch (FIELD_GET(CR_QUAL_ACCESS, qual)) {
 	case CR_ACCESS_MOV_TO_CR:
 		if (cr == 0)
-			ok = set_cr0(read_gpr(vcpu, reg));
+			ok = set_cr0(vmx_read_gpr(vcpu, reg));
 		else if (cr == 4)
-			ok = set_cr4(read_gpr(vcpu, reg));
+			ok = set_cr4(vmx_read_gpr(vcpu, reg));
 		else if (cr == 3)
-			vmcs_writel(VMCS_GUEST_CR3, read_gpr(vcpu, reg));
+			vmcs_writel(VMCS_GUEST_CR3, vmx_read_gpr(vcpu, reg));
 		else if (cr == 8)
-			ok = set_cr8(vcpu, read_gpr(vcpu, reg));
+			ok = set_cr8(vcpu, vmx_read_gpr(vcpu, reg));
 		break;
 	case CR_ACCESS_MOV_FROM_CR:
 		if (cr == 3)
-			write_gpr(vcpu, reg, vmcs_readl(VMCS_GUEST_CR3));
+			vmx_write_gpr(vcpu, reg, vmcs_readl(VMCS_GUEST_CR3));
 		else if (cr == 8)
-			write_gpr(vcpu, reg, vcpu->guest_cr8);
+			vmx_write_gpr(vcpu, reg, vcpu->guest_cr8);
 		break;
 	default:
 		/* CLTS and LMSW touch no bit vmxlab owns: they never exit. */
@@ -137,11 +124,11 @@ int vmx_handle_dr_access(struct vmx_vcpu *vcpu)
 
 	if (qual & DR_QUAL_FROM_DR) {
 		if (slot)
-			write_gpr(vcpu, reg, *slot);
+			vmx_write_gpr(vcpu, reg, *slot);
 		else
-			write_gpr(vcpu, reg, vmcs_readl(VMCS_GUEST_DR7));
+			vmx_write_gpr(vcpu, reg, vmcs_readl(VMCS_GUEST_DR7));
 	} else {
-		unsigned long value = read_gpr(vcpu, reg);
+		unsigned long value = vmx_read_gpr(vcpu, reg);
 
 		if (in_long_mode() && value >> 32 && dr >= 6) {
 			vmx_inject_exception(vcpu, X86_TRAP_GP, true, 0);

@@ -29,6 +29,23 @@
 #include "vcpu.h"
 #include "vmcs.h"
 
+/*
+ * A guest GPR by its hardware number, as instructions encode them: RSP
+ * lives in the VMCS, the others in vcpu->regs[].
+ */
+unsigned long vmx_read_gpr(struct vmx_vcpu *vcpu, int reg)
+{
+	return reg == VCPU_RSP ? vmcs_readl(VMCS_GUEST_RSP) : vcpu->regs[reg];
+}
+
+void vmx_write_gpr(struct vmx_vcpu *vcpu, int reg, unsigned long value)
+{
+	if (reg == VCPU_RSP)
+		vmcs_writel(VMCS_GUEST_RSP, value);
+	else
+		vcpu->regs[reg] = value;
+}
+
 /**
  * vmx_skip_instruction() - step the guest over the instruction that exited
  * @vcpu: the vCPU

@@ -56,19 +56,6 @@ static unsigned int guest_code_size(void)
 	return cs_ar & BIT(14) ? 32 : 16;
 }
 
-static unsigned long read_reg(struct vmx_vcpu *vcpu, int reg)
-{
-	return reg == VCPU_RSP ? vmcs_readl(VMCS_GUEST_RSP) : vcpu->regs[reg];
-}
-
-static void write_reg(struct vmx_vcpu *vcpu, int reg, unsigned long value)
-{
-	if (reg == VCPU_RSP)
-		vmcs_writel(VMCS_GUEST_RSP, value);
-	else
-		vcpu->regs[reg] = value;
-}
-
 static int emulation_failed(struct vmx_vcpu *vcpu, const u8 *bytes,
 			    unsigned int n)
 {
@@ -117,7 +104,7 @@ int vmx_emulate_mmio(struct vmx_vcpu *vcpu, u64 gpa)
 	run->mmio.is_write = insn.is_write;
 	memset(run->mmio.data, 0, sizeof(run->mmio.data));
 	if (insn.is_write) {
-		data = mmio_store_data(&insn, read_reg(vcpu, insn.reg));
+		data = mmio_store_data(&insn, vmx_read_gpr(vcpu, insn.reg));
 		memcpy(run->mmio.data, &data, insn.size);
 		vmx_advance_rip(vcpu, insn.len);
 		return 0;
@@ -231,7 +218,7 @@ static int write_guest_virt(struct vmx_vcpu *vcpu, u64 gla, const u8 *buf,
 static void write_gpr_sized(struct vmx_vcpu *vcpu, int reg, u64 value,
 			    unsigned int size)
 {
-	unsigned long old = read_reg(vcpu, reg);
+	unsigned long old = vmx_read_gpr(vcpu, reg);
 
 	switch (size) {
 	case 1:
@@ -244,7 +231,7 @@ static void write_gpr_sized(struct vmx_vcpu *vcpu, int reg, u64 value,
 		value = (u32)value;	/* 32-bit writes zero-extend */
 		break;
 	}
-	write_reg(vcpu, reg, value);
+	vmx_write_gpr(vcpu, reg, value);
 }
 
 /**
@@ -275,9 +262,9 @@ void vmx_complete_userspace_exit(struct vmx_vcpu *vcpu)
 		break;
 	case COMPLETE_MMIO_LOAD:
 		memcpy(&data, run->mmio.data, p->insn.size);
-		write_reg(vcpu, p->insn.reg,
-			  mmio_load_result(&p->insn, read_reg(vcpu, p->insn.reg),
-					   data));
+		data = mmio_load_result(&p->insn,
+					vmx_read_gpr(vcpu, p->insn.reg), data);
+		vmx_write_gpr(vcpu, p->insn.reg, data);
 		vmx_advance_rip(vcpu, p->insn.len);
 		break;
 	case COMPLETE_NONE:
