@@ -12,7 +12,10 @@
 
 #include <vmxlab/vmx_arch.h>
 #include "../vmx/vmx_ops.h"
+#include "../vmx/vmxlab.h"
 #include "ept.h"
+#include "ept_sync.h"
+#include "../vmx/trace.h"
 
 #define EPT_LEVELS		4
 #define EPT_ENTRIES		512
@@ -31,13 +34,23 @@ static u64 *ept_table(u64 entry)
 
 int ept_init(struct vmxlab_mmu *mmu)
 {
+	if (!zalloc_cpumask_var(&mmu->ept_used, GFP_KERNEL_ACCOUNT))
+		return -ENOMEM;
+	if (!zalloc_cpumask_var(&mmu->ept_flush, GFP_KERNEL_ACCOUNT))
+		goto free_used;
 	mmu->ept_root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!mmu->ept_root)
-		return -ENOMEM;
+		goto free_flush;
 	/* WB paging-structure accesses, 4-level walk (SDM 25.6.11). */
 	mmu->eptp = virt_to_phys(mmu->ept_root) | EPTP_MEMTYPE_WB |
 		    EPTP_WALK_LENGTH_4;
 	return 0;
+
+free_flush:
+	free_cpumask_var(mmu->ept_flush);
+free_used:
+	free_cpumask_var(mmu->ept_used);
+	return -ENOMEM;
 }
 
 /*
@@ -150,30 +163,77 @@ static void ept_free_table(u64 *table, int level)
 	free_page((unsigned long)table);
 }
 
-/* Free the tables; every slot has been released already. */
-void ept_destroy(struct vmxlab_mmu *mmu)
+/*
+ * INVEPT for one EPTP on this CPU: single-context when the CPU has it,
+ * else all-context (SDM Vol. 3C, 31.3; one of the two exists whenever
+ * INVEPT does).
+ */
+static void invept_eptp(u64 eptp)
 {
-	WARN_ON_ONCE(mmu->pinned_pages);
-	ept_free_table(mmu->ept_root, EPT_LEVELS);
-	mmu->ept_root = NULL;
+	bool single = vmx_caps.msr_ept_vpid_cap & EPT_CAP_INVEPT_SINGLE;
+
+	trace_vmxlab_invept(eptp, single);
+	if (single)
+		vmx_invept(VMX_INVEPT_SINGLE_CONTEXT, eptp);
+	else
+		vmx_invept(VMX_INVEPT_GLOBAL, 0);
 }
 
 static void invept_this_cpu(void *info)
 {
 	struct vmxlab_mmu *mmu = info;
 
-	vmx_invept(VMX_INVEPT_SINGLE_CONTEXT, mmu->eptp);
+	invept_eptp(mmu->eptp);
+}
+
+/*
+ * INVEPT only acts on the CPU that executes it (SDM 31.3): every CPU that
+ * may cache the EPTP does it (mmu/ept_sync.c says which).  A CPU running
+ * a vCPU takes the IPI as an external-interrupt exit first.  The full
+ * barrier orders the table writes before the read of ept_used; it pairs
+ * with the atomic set of a CPU's bit in mmu_sync_before_entry(), so a CPU
+ * that is not flushed here enters only after seeing the new tables.
+ */
+static void invept_cpus_that_used(struct vmxlab_mmu *mmu, bool freeing)
+{
+	smp_mb();	/* table writes before the read of ept_used */
+	ept_sync_after_unmap(mmu->ept_used, freeing, mmu->ept_flush);
+	on_each_cpu_mask(mmu->ept_flush, invept_this_cpu, mmu, 1);
 }
 
 /**
  * mmu_invept_all_cpus() - forget this VM's guest-physical translations
- * @mmu: the VM's memory
- *
- * INVEPT only acts on the CPU that executes it (SDM 31.3), and any CPU may
- * have run one of this VM's vCPUs, so every CPU does it.  A CPU running a
- * vCPU takes the IPI as an external-interrupt exit first.
+ * @mmu: the VM's memory; its lock is held
  */
 void mmu_invept_all_cpus(struct vmxlab_mmu *mmu)
 {
-	on_each_cpu(invept_this_cpu, mmu, 1);
+	invept_cpus_that_used(mmu, false);
+}
+
+/**
+ * mmu_sync_before_entry() - INVEPT on this CPU before its first entry
+ * @mmu: the memory of the VM whose vCPU is about to run here
+ * @cpu: this CPU; preemption is off
+ */
+void mmu_sync_before_entry(struct vmxlab_mmu *mmu, unsigned int cpu)
+{
+	if (ept_sync_before_entry(mmu->ept_used, cpu)) {
+		smp_mb__after_atomic();	/* our bit before the tables */
+		invept_eptp(mmu->eptp);
+	}
+}
+
+/*
+ * Free the tables; every slot has been released already.  No vCPU is
+ * left, but CPUs that ran one may still cache entries that point into
+ * these tables: they forget them before the pages can be reused.
+ */
+void ept_destroy(struct vmxlab_mmu *mmu)
+{
+	WARN_ON_ONCE(mmu->pinned_pages);
+	invept_cpus_that_used(mmu, true);
+	ept_free_table(mmu->ept_root, EPT_LEVELS);
+	mmu->ept_root = NULL;
+	free_cpumask_var(mmu->ept_flush);
+	free_cpumask_var(mmu->ept_used);
 }

@@ -8,6 +8,7 @@
 #ifndef VMXLAB_MMU_H
 #define VMXLAB_MMU_H
 
+#include <linux/cpumask.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <uapi/linux/vmxlab.h>
@@ -27,6 +28,8 @@ struct vmxlab_mmu {
 	struct vmxlab_memslot slots[VMXLAB_MAX_MEM_SLOTS];
 	u64 *ept_root;		/* EPT PML4 table */
 	u64 eptp;		/* EPT pointer for the VMCS */
+	cpumask_var_t ept_used;	/* CPUs that may cache its translations */
+	cpumask_var_t ept_flush; /* scratch for mmu_invept_all_cpus() */
 	unsigned long pinned_pages;
 };
 
@@ -47,5 +50,6 @@ int mmu_read_guest(struct vmxlab_mmu *mmu, u64 gpa, void *buf,
 int mmu_write_guest(struct vmxlab_mmu *mmu, u64 gpa, const void *buf,
 		    unsigned int len);
 void mmu_invept_all_cpus(struct vmxlab_mmu *mmu);
+void mmu_sync_before_entry(struct vmxlab_mmu *mmu, unsigned int cpu);
 
 #endif /* VMXLAB_MMU_H */

@@ -1326,4 +1326,82 @@ TEST_F_TIMEOUT(irq, window_and_injection_counters, TIMEOUT_S)
 	EXPECT_EQ(0, after.failed_entries - before.failed_entries);
 }
 
+/*
+ * ICEBP (INT1, F1) raises a trap-like #DB: the handler sees the address
+ * after the instruction, once (SDM Vol. 3A, "Debug Exception (#DB)";
+ * Vol. 2B, INT1).  The second ICEBP goes through a copy of the IDT on a
+ * page the guest never touched, so its delivery exits on an EPT violation
+ * and must be re-injected with the instruction's length as well.
+ */
+#define ICEBP_IDT		FRESH(0)
+#define ICEBP_NR		3
+
+static __u64 icebp_next[ICEBP_NR];
+
+/* A #DB that comes back means the handler returned onto the ICEBP. */
+static void guest_icebp_handler(struct ex_regs *regs)
+{
+	guest_record_event(regs);
+	if (guest_evlog.n > ICEBP_NR)
+		GUEST_FAIL("ICEBP's #DB again: the handler returned onto it");
+}
+
+static void guest_icebp(__u64 fresh_idt, __u64 idt_limit)
+{
+	asm volatile("lea 1f(%%rip), %%r11\n\t"
+		     "mov %%r11, %[n0]\n\t"
+		     ".byte 0xf1\n"
+		     "1:"
+		     : [n0] "=m"(icebp_next[0]) : : "r11", "memory");
+	guest_lidt(fresh_idt, idt_limit);
+	asm volatile("lea 1f(%%rip), %%r11\n\t"
+		     "mov %%r11, %[n1]\n\t"
+		     ".byte 0xf1\n"
+		     "1:\n\t"
+		     "lea 2f(%%rip), %%r11\n\t"
+		     "mov %%r11, %[n2]\n\t"
+		     ".byte 0xf1\n"
+		     "2:"
+		     : [n1] "=m"(icebp_next[1]), [n2] "=m"(icebp_next[2])
+		     : : "r11", "memory");
+	GUEST_SYNC(ST_REPORT, guest_evlog.n);
+}
+
+TEST_F_TIMEOUT(irq, icebp_db_after_the_instruction, TIMEOUT_S)
+{
+	struct vmxlab_vcpu_stats before, after;
+	struct vmxlab_sregs sregs;
+	struct ev_log *log;
+	__u64 *next;
+	char *fresh;
+	int i;
+
+	self->vm = vm_create();
+	vm_install_exception_handler(self->vm, DB_VECTOR, guest_icebp_handler);
+	self->vcpu = vm_vcpu_add(self->vm, 0, guest_icebp);
+	log = vm_evlog(self->vm);
+	fresh = vm_add_region(self->vm, SLOT_TEST, FRESH_GPA,
+			      FRESH_PAGES * GUEST_PAGE_SIZE, 0);
+	vcpu_sregs_get(self->vcpu, &sregs);
+	memcpy(fresh, addr_gpa2hva(self->vm, sregs.idt.base), sregs.idt.limit + 1);
+	vcpu_args_set(self->vcpu, 2, ICEBP_IDT, (__u64)sregs.idt.limit);
+
+	vcpu_stats_get(self->vcpu, &before);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &self->uc))
+		TH_LOG("the guest never got past its ICEBPs");
+	vcpu_stats_get(self->vcpu, &after);
+	ASSERT_EQ(ST_REPORT, self->uc.args[0]);
+
+	EXPECT_EQ(ICEBP_NR, self->uc.args[1]) TH_LOG("#DB handler runs");
+	next = addr_gva2hva(self->vm, icebp_next);
+	for (i = 0; i < ICEBP_NR && i < (int)log->n; i++) {
+		EXPECT_EQ(DB_VECTOR, log->rec[i].vector);
+		EXPECT_EQ(next[i], log->rec[i].rip) TH_LOG("ICEBP %d", i);
+	}
+	EXPECT_LE(1, exits_since(&before, &after, VMX_EXIT_EPT_VIOLATION))
+		TH_LOG("the delivery through the fresh IDT did not exit");
+	EXPECT_EQ(ICEBP_NR, exits_since(&before, &after, VMX_EXIT_EXCEPTION_NMI));
+	EXPECT_EQ(0, after.failed_entries - before.failed_entries);
+}
+
 TEST_HARNESS_MAIN

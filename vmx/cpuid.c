@@ -3,7 +3,8 @@
  * CPUID as the guest sees it.  CPUID always exits (SDM 26.1.2); the exit
  * handler in exits.c asks vmx_cpuid() for the answer: from the table
  * userspace set with VMXLAB_SET_CPUID, or else from the host's CPUID with
- * VMX hidden and the hypervisor bit set.
+ * VMX hidden and the hypervisor bit set, and XSAVE hidden when the host
+ * does not use it.
  */
 #include <linux/errno.h>
 #include <linux/slab.h>
@@ -15,7 +16,10 @@
 #include "vmcs.h"
 
 #define CPUID_1_ECX_VMX		BIT(5)
+#define CPUID_1_ECX_XSAVE	BIT(26)
 #define CPUID_1_ECX_OSXSAVE	BIT(27)
+#define CPUID_1_ECX_AVX		BIT(28)
+#define CPUID_LEAF_XSAVE	0xd
 #define CPUID_1_ECX_HYPERVISOR	BIT(31)
 #define CPUID_1_ECX_MONITOR	BIT(3)
 #define VMXLAB_CPUID_SIGNATURE	0x40000000
@@ -32,13 +36,20 @@ static void default_cpuid(struct vmx_vcpu *vcpu, u32 function, u32 index,
 		out[3] = 0x62616c78;	/* "xlab" */
 		return;
 	}
+	/* Without the host's XSAVE there is no XCR0 to give the guest. */
+	if (function == CPUID_LEAF_XSAVE && !vmx_host_osxsave) {
+		memset(out, 0, 4 * sizeof(*out));
+		return;
+	}
 	cpuid_count(function, index, &out[0], &out[1], &out[2], &out[3]);
 	if (function == 1) {
 		out[2] &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_MONITOR |
 			    CPUID_1_ECX_OSXSAVE);
+		if (!vmx_host_osxsave)
+			out[2] &= ~(CPUID_1_ECX_XSAVE | CPUID_1_ECX_AVX);
 		out[2] |= CPUID_1_ECX_HYPERVISOR;
 		/* OSXSAVE mirrors the guest's own CR4.OSXSAVE. */
-		if (vmcs_readl(VMCS_CR4_READ_SHADOW) & X86_CR4_OSXSAVE)
+		if (vmx_read_guest_cr4() & X86_CR4_OSXSAVE)
 			out[2] |= CPUID_1_ECX_OSXSAVE;
 		/* Initial APIC id: the vCPU id. */
 		out[1] = (out[1] & 0x00ffffff) | (vcpu->id << 24);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Control- and debug-register exits.  Only the CR0/CR4 bits vmxlab owns
- * (CR0.NE, CR4.VMXE), CR8 and every MOV DR exit; exits.c dispatches
+ * (CR0.NE, CR4.VMXE, and CR4.OSXSAVE on a host without it), CR8 and every
+ * MOV DR exit; exits.c dispatches
  * EXIT_REASON_CR_ACCESS and EXIT_REASON_DR_ACCESS here.  SDM Vol. 3C,
  * 26.1.3 and Table 28-3 (the exit qualification).
  */
@@ -36,7 +37,7 @@ static bool in_long_mode(void)
 static bool set_cr0(u64 cr0)
 {
 	u64 efer = vmcs_read64(VMCS_GUEST_IA32_EFER);
-	u64 cr4 = vmcs_readl(VMCS_CR4_READ_SHADOW);
+	u64 cr4 = vmx_read_guest_cr4();
 
 	if (cr0 >> 32 || ((cr0 & X86_CR0_PG) && !(cr0 & X86_CR0_PE)) ||
 	    ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD)))
@@ -55,8 +56,7 @@ static bool set_cr0(u64 cr0)
 
 static bool set_cr4(u64 cr4)
 {
-	if (cr4 >> 32 || (cr4 & X86_CR4_VMXE) ||
-	    (cr4 & ~vmx_caps.msr_cr4_fixed1) ||
+	if (cr4 >> 32 || (cr4 & ~vmx_guest_cr4_allowed()) ||
 	    (in_long_mode() && !(cr4 & X86_CR4_PAE)))
 		return false;
 	vmx_write_guest_cr4(cr4);

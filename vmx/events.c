@@ -106,9 +106,13 @@ static void save_interrupted_event(struct vmx_vcpu *vcpu)
 		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY,
 			     vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) &
 			     ~GUEST_INTR_NMI_BLOCKING);
-	/* Software events are re-executed: they need their length. */
+	/*
+	 * Software interrupts and exceptions, and ICEBP's #DB, are delivered
+	 * after their instruction: they need its length again.
+	 */
 	ev->reinject_insn_len = (type == INTR_TYPE_SOFT_INTR ||
-				 type == INTR_TYPE_SOFT_EXCEPTION) ?
+				 type == INTR_TYPE_SOFT_EXCEPTION ||
+				 type == INTR_TYPE_PRIV_SW_EXCEPTION) ?
 				vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN) : 0;
 }
 

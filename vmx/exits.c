@@ -28,6 +28,7 @@
 #include <vmxlab/vmx_arch.h>
 #include "vcpu.h"
 #include "vmcs.h"
+#include "xsave.h"
 
 /*
  * A guest GPR by its hardware number, as instructions encode them: RSP
@@ -132,6 +133,21 @@ static int exit_internal_error(struct vmx_vcpu *vcpu, u32 suberror, u64 data)
 #define DB_QUAL_DR6_BITS	(0xfUL | BIT(13) | BIT(14))
 
 /*
+ * ICEBP (INT1, opcode F1) raises a #DB that is a trap: the handler must
+ * return after the instruction.  The exit reports it as a privileged
+ * software exception with RIP still on the ICEBP; injected back with that
+ * type and the instruction's length, the CPU pushes the next RIP (SDM Vol.
+ * 3C, "Details of Vectored-Event Injection").  ICEBP sets no DR6 bit.
+ */
+static void reinject_icebp(struct vmx_vcpu *vcpu)
+{
+	vmcs_write32(VMCS_ENTRY_INSTRUCTION_LEN,
+		     vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN));
+	vmcs_write32(VMCS_ENTRY_INTR_INFO, X86_TRAP_DB | INTR_INFO_VALID |
+		     INTR_TYPE_PRIV_SW_EXCEPTION);
+}
+
+/*
  * Exceptions in the exception bitmap (#AC, #DB) go back to the guest.  A
  * #DB exit does not update DR6, and the guest's DR6 lives in software
  * (MOV DR exits), so record the cause there first.
@@ -143,6 +159,10 @@ static int handle_exception_nmi(struct vmx_vcpu *vcpu)
 
 	if ((info & INTR_TYPE_MASK) == INTR_TYPE_NMI)
 		return 1;	/* run.c already gave it to the host */
+	if ((info & INTR_TYPE_MASK) == INTR_TYPE_PRIV_SW_EXCEPTION) {
+		reinject_icebp(vcpu);
+		return 1;
+	}
 	if (vector == X86_TRAP_DB)
 		vcpu->guest_dr6 |= vmcs_readl(VMCS_EXIT_QUALIFICATION) &
 				   DB_QUAL_DR6_BITS;
@@ -205,14 +225,23 @@ static int handle_monitor_mwait(struct vmx_vcpu *vcpu)
 	return 1;
 }
 
-/* XCR0 as the guest sets it; validated like the CPU would (SDM 13.3). */
+/*
+ * XCR0 as the guest sets it, validated exactly as the CPU would: run.c
+ * loads it with the host's own XSETBV, where a bad value would fault.
+ * Only XCR0 (ECX = 0) is writable.  The guest cannot get here without
+ * CR4.OSXSAVE, which needs the host's (vmx_host_osxsave).
+ */
 static int handle_xsetbv(struct vmx_vcpu *vcpu)
 {
 	u64 xcr0 = (u32)vcpu->regs[VCPU_RAX] | (vcpu->regs[VCPU_RDX] << 32);
 
-	if ((u32)vcpu->regs[VCPU_RCX] != 0 || !(xcr0 & XFEATURE_MASK_FP) ||
-	    (xcr0 & ~vmx_host_xcr0) ||
-	    ((xcr0 & XFEATURE_MASK_YMM) && !(xcr0 & XFEATURE_MASK_SSE))) {
+	/* #UD without CR4.OSXSAVE (SDM Vol. 2D, XSETBV); the CPU checks first. */
+	if (!(vmx_read_guest_cr4() & X86_CR4_OSXSAVE)) {
+		inject_ud(vcpu);
+		return 1;
+	}
+	if ((u32)vcpu->regs[VCPU_RCX] != 0 || !vmx_host_osxsave ||
+	    !xcr0_valid(xcr0, vmx_host_xcr0)) {
 		inject_gp(vcpu);
 		return 1;
 	}

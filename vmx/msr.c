@@ -94,7 +94,7 @@ int vmx_get_msr(struct vmx_vcpu *vcpu, u32 index, u64 *data)
 static int set_efer(u64 efer)
 {
 	u64 old = vmcs_read64(VMCS_GUEST_IA32_EFER);
-	bool paging = vmcs_readl(VMCS_CR0_READ_SHADOW) & X86_CR0_PG;
+	bool paging = vmx_read_guest_cr0() & X86_CR0_PG;
 
 	if (efer & ~(u64)(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX))
 		return -EINVAL;

@@ -99,8 +99,10 @@ static void vcpu_load_on(struct vmx_vcpu *vcpu, int cpu)
 	if (vmx_load_vmcs(&vcpu->vmcs))
 		pr_err_ratelimited("VMPTRLD failed on CPU %d\n", cpu);
 	local_irq_enable();
-	if (migrated)
+	if (migrated) {
 		vmx_write_host_state_percpu(cpu);
+		mmu_sync_before_entry(&vcpu->vm->mmu, cpu);
+	}
 	save_host_state(vcpu, cpu);
 }
 
@@ -167,7 +169,8 @@ void vmx_vcpu_unload(struct vmx_vcpu *vcpu)
 
 /*
  * Host state that may differ between entries: CR3 and CR4 change with the
- * task (PCID, TSD), XCR0 and CR2 are the guest's while it runs.
+ * task (PCID, TSD), XCR0 and CR2 are the guest's while it runs.  A host
+ * without CR4.OSXSAVE has no XCR0 to switch: XSETBV would raise #UD.
  */
 static void prepare_entry(struct vmx_vcpu *vcpu)
 {
@@ -189,7 +192,7 @@ static void prepare_entry(struct vmx_vcpu *vcpu)
 		vmcs_writel(VMCS_HOST_CR4, cr4);
 		vcpu->host.cr4 = cr4;
 	}
-	if (vcpu->guest_xcr0 != vmx_host_xcr0)
+	if (vmx_host_osxsave && vcpu->guest_xcr0 != vmx_host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->guest_xcr0);
 	if (native_read_cr2() != vcpu->guest_cr2)
 		native_write_cr2(vcpu->guest_cr2);
@@ -198,7 +201,7 @@ static void prepare_entry(struct vmx_vcpu *vcpu)
 static void finish_exit(struct vmx_vcpu *vcpu)
 {
 	vcpu->guest_cr2 = native_read_cr2();
-	if (vcpu->guest_xcr0 != vmx_host_xcr0)
+	if (vmx_host_osxsave && vcpu->guest_xcr0 != vmx_host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vmx_host_xcr0);
 }
 

@@ -2,7 +2,8 @@
 /*
  * Tracepoints on the exit path: one before each VM entry, one after each
  * VM exit, visible to trace-cmd and perf as vmxlab:vmxlab_entry and
- * vmxlab:vmxlab_exit.  run.c fires them around __vmx_vcpu_run().
+ * vmxlab:vmxlab_exit.  run.c fires them around __vmx_vcpu_run().  And one
+ * per INVEPT of a VM's EPT pointer (mmu/ept.c), on the CPU that does it.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM vmxlab
@@ -37,6 +38,17 @@ TRACE_EVENT(vmxlab_exit,
 	    TP_printk("vcpu %u reason %u rip 0x%lx qualification 0x%lx",
 		      __entry->vcpu_id, __entry->exit_reason, __entry->rip,
 		      __entry->qualification)
+);
+
+TRACE_EVENT(vmxlab_invept,
+	    TP_PROTO(u64 eptp, bool single_context),
+	    TP_ARGS(eptp, single_context),
+	    TP_STRUCT__entry(__field(u64, eptp)
+			     __field(bool, single_context)),
+	    TP_fast_assign(__entry->eptp = eptp;
+			   __entry->single_context = single_context;),
+	    TP_printk("eptp 0x%llx %s", __entry->eptp,
+		      __entry->single_context ? "single-context" : "global")
 );
 
 #endif /* VMXLAB_TRACE_H */

@@ -111,6 +111,9 @@ void vmx_dump_vmcs(struct vmx_vcpu *vcpu);
 void vmx_write_host_state_percpu(int cpu);
 void vmx_write_guest_cr0(u64 cr0);
 void vmx_write_guest_cr4(u64 cr4);
+u64 vmx_read_guest_cr0(void);
+u64 vmx_read_guest_cr4(void);
+u64 vmx_guest_cr4_allowed(void);
 void vmx_write_guest_efer(u64 efer);
 
 /* vm.c, vcpu.c: the ioctl layer. */

@@ -212,10 +212,28 @@ static void read_segment(int i, struct vmxlab_segment *seg)
  * Bits of CR0 and CR4 the guest may not own: reads of them return the
  * read shadow, writes that would change them exit (SDM 25.6.6).  CR0.NE
  * and CR4.VMXE must be 1 in VMX non-root operation whatever the guest
- * believes; CR0.PE/PG may be 0 thanks to unrestricted guest.
+ * believes; CR0.PE/PG may be 0 thanks to unrestricted guest.  CR4.OSXSAVE
+ * is the host's too when the host runs without it: the guest then never
+ * gets it (there is no XCR0 to switch), so setting it must exit.
  */
 #define CR0_HOST_OWNED	X86_CR0_NE
-#define CR4_HOST_OWNED	X86_CR4_VMXE
+
+static u64 cr4_host_owned(void)
+{
+	return X86_CR4_VMXE | (vmx_host_osxsave ? 0 : X86_CR4_OSXSAVE);
+}
+
+/**
+ * vmx_guest_cr4_allowed() - CR4 bits a guest may set
+ *
+ * What the CPU allows in VMX operation (IA32_VMX_CR4_FIXED1), minus VMXE
+ * (no nested VMX) and OSXSAVE on a host without it.  MOV to CR4 and
+ * VMXLAB_SET_SREGS both obey it.
+ */
+u64 vmx_guest_cr4_allowed(void)
+{
+	return vmx_caps.msr_cr4_fixed1 & ~cr4_host_owned();
+}
 
 static u64 cr0_fixed_for_guest(u64 cr0)
 {
@@ -241,14 +259,35 @@ static int check_control_regs(u64 cr0, u64 cr4, u64 efer)
 		return -EINVAL;
 	if ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD))
 		return -EINVAL;
-	/* Bits this CPU cannot set in VMX operation, VMXE aside. */
-	if (cr4 & ~(vmx_caps.msr_cr4_fixed1 & ~(u64)X86_CR4_VMXE))
+	if (cr4 & ~vmx_guest_cr4_allowed())
 		return -EINVAL;
 	if (!!(efer & EFER_LMA) != ((efer & EFER_LME) && (cr0 & X86_CR0_PG)))
 		return -EINVAL;
 	if ((efer & EFER_LMA) && !(cr4 & X86_CR4_PAE))
 		return -EINVAL;
 	return 0;
+}
+
+/*
+ * CR0/CR4 as the guest sees them: the bits the guest owns from the
+ * register the CPU runs, the others from the read shadow (SDM Vol. 3C,
+ * 25.6.6).  The shadow alone is stale for every bit the guest changed
+ * without an exit.
+ */
+u64 vmx_read_guest_cr0(void)
+{
+	unsigned long mask = vmcs_readl(VMCS_CR0_GUEST_HOST_MASK);
+
+	return (vmcs_readl(VMCS_GUEST_CR0) & ~mask) |
+	       (vmcs_readl(VMCS_CR0_READ_SHADOW) & mask);
+}
+
+u64 vmx_read_guest_cr4(void)
+{
+	unsigned long mask = vmcs_readl(VMCS_CR4_GUEST_HOST_MASK);
+
+	return (vmcs_readl(VMCS_GUEST_CR4) & ~mask) |
+	       (vmcs_readl(VMCS_CR4_READ_SHADOW) & mask);
 }
 
 /* Guest CR0/CR4 as the guest sees them, and as the CPU runs them. */
@@ -310,10 +349,10 @@ void vmx_get_sregs(struct vmx_vcpu *vcpu, struct vmxlab_sregs *sregs)
 	sregs->gdt.limit = vmcs_read32(VMCS_GUEST_GDTR_LIMIT);
 	sregs->idt.base = vmcs_readl(VMCS_GUEST_IDTR_BASE);
 	sregs->idt.limit = vmcs_read32(VMCS_GUEST_IDTR_LIMIT);
-	sregs->cr0 = vmcs_readl(VMCS_CR0_READ_SHADOW);
+	sregs->cr0 = vmx_read_guest_cr0();
 	sregs->cr2 = vcpu->guest_cr2;
 	sregs->cr3 = vmcs_readl(VMCS_GUEST_CR3);
-	sregs->cr4 = vmcs_readl(VMCS_CR4_READ_SHADOW);
+	sregs->cr4 = vmx_read_guest_cr4();
 	sregs->efer = vmcs_read64(VMCS_GUEST_IA32_EFER);
 }
 
@@ -501,7 +540,7 @@ static void vmx_write_controls(struct vmx_vcpu *vcpu)
 	vmcs_write32(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
 	vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
 	vmcs_writel(VMCS_CR0_GUEST_HOST_MASK, CR0_HOST_OWNED);
-	vmcs_writel(VMCS_CR4_GUEST_HOST_MASK, CR4_HOST_OWNED);
+	vmcs_writel(VMCS_CR4_GUEST_HOST_MASK, cr4_host_owned());
 	vmcs_write64(VMCS_MSR_BITMAP, virt_to_phys(vcpu->msr_bitmap));
 	vmcs_write64(VMCS_EPT_POINTER, vcpu->vm->mmu.eptp);
 	if (vcpu->vpid)

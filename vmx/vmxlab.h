@@ -12,8 +12,12 @@
 
 /* Capabilities of the boot CPU, read once at load (vmxon.c). */
 extern struct vmxlab_caps vmx_caps;
-/* XCR0 of the host, restored after each exit of a guest with its own. */
+/*
+ * XCR0 of the host, restored after each exit of a guest with its own; only
+ * when the host runs with CR4.OSXSAVE (vmx_host_osxsave) is there an XCR0.
+ */
 extern u64 vmx_host_xcr0;
+extern bool vmx_host_osxsave;
 
 /*
  * A VMCS that may be active on some CPU.  Whoever VMPTRLDs it records the

@@ -27,6 +27,7 @@
 
 struct vmxlab_caps vmx_caps;
 u64 vmx_host_xcr0;
+bool vmx_host_osxsave;
 
 struct vmx_cpu {
 	void *vmxon_region;		/* 4 KiB, revision id in its first word */
@@ -116,7 +117,13 @@ int vmx_read_caps(struct vmxlab_caps *caps)
 		return -EIO;
 	}
 	vmx_caps_decode(caps);
-	if (boot_cpu_has(X86_FEATURE_OSXSAVE))
+	/*
+	 * XGETBV/XSETBV raise #UD while CR4.OSXSAVE is 0 (a CPU without
+	 * XSAVE, or a kernel booted with "noxsave"): then XCR0 is never
+	 * switched and the guest is never offered XSAVE.
+	 */
+	vmx_host_osxsave = cr4_read_shadow() & X86_CR4_OSXSAVE;
+	if (vmx_host_osxsave)
 		vmx_host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
 
 	if (((caps->msr_basic >> IA32_VMX_BASIC_MEM_TYPE_SHIFT) &
@@ -221,6 +228,13 @@ static int vmx_cpu_on(struct vmx_cpu *vc)
 		goto clear_vmxe;
 	}
 	vc->in_vmx_operation = true;
+	/*
+	 * EPT translations cached before VMXOFF (ours, or another
+	 * hypervisor's) may survive it (SDM Vol. 3C, 29.4.3): start clean, so
+	 * that a CPU coming back online needs no per-VM flush.
+	 */
+	if (vmx_caps.msr_ept_vpid_cap & EPT_CAP_INVEPT_GLOBAL)
+		vmx_invept(VMX_INVEPT_GLOBAL, 0);
 	return 0;
 
 clear_vmxe:
