@@ -13,8 +13,6 @@
 typedef __u64 u64;
 #include "../../vmx/xsave.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-
 /* A Skylake-SP host: x87, SSE, AVX, MPX, AVX-512, PKRU. */
 #define SKYLAKE_X	0x2ffULL
 /* A Haswell host: x87, SSE, AVX. */
