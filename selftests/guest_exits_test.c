@@ -42,6 +42,7 @@
 
 #define CPUID_1_ECX_MONITOR	BIT(3)
 #define CPUID_1_ECX_VMX		BIT(5)
+#define CPUID_1_ECX_PDCM	BIT(15)
 #define CPUID_1_ECX_OSXSAVE	BIT(27)
 #define CPUID_1_ECX_HYPERVISOR	BIT(31)
 
@@ -137,14 +138,21 @@ TEST_F_TIMEOUT(exits, cpuid_default_table, TIMEOUT_S)
 	EXPECT_EQ(5, guest[1] >> 24) TH_LOG("initial APIC id is not the vCPU id");
 	EXPECT_EQ(0, guest[2] & CPUID_1_ECX_VMX) TH_LOG("VMX visible to the guest");
 	EXPECT_EQ(0, guest[2] & CPUID_1_ECX_MONITOR);
+	EXPECT_EQ(0, guest[2] & CPUID_1_ECX_PDCM) TH_LOG("no PMU, no PDCM");
 	EXPECT_NE(0, guest[2] & CPUID_1_ECX_HYPERVISOR) TH_LOG("no hypervisor bit");
 	EXPECT_EQ(osxsave, !!(guest[2] & CPUID_1_ECX_OSXSAVE))
 		TH_LOG("OSXSAVE does not mirror the guest's CR4.OSXSAVE");
-	EXPECT_EQ(host[2] & ~(CPUID_1_ECX_VMX | CPUID_1_ECX_MONITOR |
+	EXPECT_EQ(host[2] & ~(CPUID_1_ECX_VMX | CPUID_1_ECX_MONITOR | CPUID_1_ECX_PDCM |
 			      CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_HYPERVISOR),
-		  guest[2] & ~(CPUID_1_ECX_VMX | CPUID_1_ECX_MONITOR |
+		  guest[2] & ~(CPUID_1_ECX_VMX | CPUID_1_ECX_MONITOR | CPUID_1_ECX_PDCM |
 			       CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_HYPERVISOR));
 	EXPECT_EQ(host[3], guest[3]);
+
+	/* No virtual PMU: the performance-monitoring leaf is empty. */
+	if (max >= 0xa) {
+		guest_cpuid_query(self->vcpu, 0xa, 0, guest, NULL);
+		EXPECT_EQ(0, guest[0] | guest[1] | guest[2] | guest[3]);
+	}
 
 	/* The hypervisor leaf: "vmxlabvmxlab". */
 	guest_cpuid_query(self->vcpu, 0x40000000, 0, guest, NULL);

@@ -19,6 +19,8 @@
 #define CPUID_1_ECX_XSAVE	BIT(26)
 #define CPUID_1_ECX_OSXSAVE	BIT(27)
 #define CPUID_1_ECX_AVX		BIT(28)
+#define CPUID_1_ECX_PDCM	BIT(15)
+#define CPUID_LEAF_PMU		0xa
 #define CPUID_LEAF_XSAVE	0xd
 #define CPUID_1_ECX_HYPERVISOR	BIT(31)
 #define CPUID_1_ECX_MONITOR	BIT(3)
@@ -36,15 +38,19 @@ static void default_cpuid(struct vmx_vcpu *vcpu, u32 function, u32 index,
 		out[3] = 0x62616c78;	/* "xlab" */
 		return;
 	}
-	/* Without the host's XSAVE there is no XCR0 to give the guest. */
-	if (function == CPUID_LEAF_XSAVE && !vmx_host_osxsave) {
+	/*
+	 * No virtual PMU (RDPMC gets #GP), and without the host's XSAVE no
+	 * XCR0 to give the guest.
+	 */
+	if (function == CPUID_LEAF_PMU ||
+	    (function == CPUID_LEAF_XSAVE && !vmx_host_osxsave)) {
 		memset(out, 0, 4 * sizeof(*out));
 		return;
 	}
 	cpuid_count(function, index, &out[0], &out[1], &out[2], &out[3]);
 	if (function == 1) {
 		out[2] &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_MONITOR |
-			    CPUID_1_ECX_OSXSAVE);
+			    CPUID_1_ECX_PDCM | CPUID_1_ECX_OSXSAVE);
 		if (!vmx_host_osxsave)
 			out[2] &= ~(CPUID_1_ECX_XSAVE | CPUID_1_ECX_AVX);
 		out[2] |= CPUID_1_ECX_HYPERVISOR;

@@ -218,10 +218,20 @@ static int handle_vmx_instruction(struct vmx_vcpu *vcpu)
 	return 1;
 }
 
-/* MONITOR/MWAIT are not offered in CPUID either. */
+/* MONITOR/MWAIT are not offered in CPUID either: #UD (SDM Vol. 2B). */
 static int handle_monitor_mwait(struct vmx_vcpu *vcpu)
 {
 	inject_ud(vcpu);
+	return 1;
+}
+
+/*
+ * No virtual PMU (CPUID leaf 0xA reads zeros): every counter index is
+ * invalid, which is #GP(0) (SDM Vol. 2B, RDPMC).
+ */
+static int handle_rdpmc(struct vmx_vcpu *vcpu)
+{
+	inject_gp(vcpu);
 	return 1;
 }
 
@@ -364,6 +374,7 @@ static const exit_handler_t exit_handlers[VMXLAB_NR_VMX_EXIT_REASONS] = {
 	[EXIT_REASON_NMI_WINDOW]	 = vmx_handle_nmi_window,
 	[EXIT_REASON_CPUID]		 = handle_cpuid,
 	[EXIT_REASON_HLT]		 = handle_hlt,
+	[EXIT_REASON_RDPMC]		 = handle_rdpmc,
 	[EXIT_REASON_INVD]		 = handle_invd_wbinvd,
 	[EXIT_REASON_WBINVD]		 = handle_invd_wbinvd,
 	[EXIT_REASON_VMCALL]		 = handle_vmx_instruction,

@@ -13,6 +13,8 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/smp.h>
+#include <linux/kvm_host.h>
+#include <asm/debugreg.h>
 #include <asm/desc.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
@@ -58,6 +60,9 @@ static void save_host_state(struct vmx_vcpu *vcpu, int cpu)
 	current_save_fsgs();
 	h->fs_base = current->thread.fsbase;
 	rdmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
+	/* A CPU without DEBUGCTL has no branch tracing to lose. */
+	if (rdmsrl_safe(MSR_IA32_DEBUGCTLMSR, &h->debugctl))
+		h->debugctl = 0;
 	vmcs_writel(VMCS_HOST_FS_BASE, h->fs_base);
 	vmcs_writel(VMCS_HOST_GS_BASE, cpu_kernelmode_gs_base(cpu));
 	wrmsrl(MSR_KERNEL_GS_BASE, vcpu->guest_kernel_gs_base);
@@ -198,11 +203,20 @@ static void prepare_entry(struct vmx_vcpu *vcpu)
 		native_write_cr2(vcpu->guest_cr2);
 }
 
+/*
+ * A VM exit set DR7 to 0x400 and cleared IA32_DEBUGCTL (SDM Vol. 3C,
+ * "Loading Host State"): put back the host's breakpoints and branch
+ * tracing, and its XCR0.
+ */
 static void finish_exit(struct vmx_vcpu *vcpu)
 {
 	vcpu->guest_cr2 = native_read_cr2();
 	if (vmx_host_osxsave && vcpu->guest_xcr0 != vmx_host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vmx_host_xcr0);
+	if (vcpu->host.debugctl)
+		update_debugctlmsr(vcpu->host.debugctl);
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
 }
 
 /*
@@ -242,6 +256,40 @@ static void handle_external_interrupt_irqoff(void)
 }
 
 /*
+ * The world switch, framed as KVM frames it: while the guest runs, the
+ * task's time is guest time (PF_VCPU), and the CPU is in guest context for
+ * context tracking and in a quiescent state for RCU, so a guest that runs
+ * long stalls neither.
+ */
+static int world_switch(struct vmx_vcpu *vcpu)
+{
+	int fail;
+
+	guest_timing_enter_irqoff();
+	guest_state_enter_irqoff();
+	fail = __vmx_vcpu_run(vcpu->regs, vcpu->vmcs.launched);
+	guest_state_exit_irqoff();
+	finish_exit(vcpu);
+	return fail;
+}
+
+/*
+ * Interrupts still pending after the exit (every one, without
+ * acknowledge-on-exit) are taken while the task still counts as in the
+ * guest, so that timer ticks that landed in the guest are guest time; then
+ * guest time ends (as in KVM's vcpu_enter_guest()).
+ */
+static void end_guest_time(void)
+{
+	local_irq_enable();
+	/* STI holds interrupts off for one more instruction: give them one. */
+	asm volatile("nop");
+	local_irq_disable();
+	guest_timing_exit_irqoff();
+	local_irq_enable();
+}
+
+/*
  * One round trip into the guest, with interrupts off from the last check
  * to the exit.  Interrupts that arrive while the guest runs cause an
  * external-interrupt exit; the host takes them through its own IDT as soon
@@ -270,10 +318,9 @@ static int enter_guest(struct vmx_vcpu *vcpu, u32 *exit_reason)
 	if (trace_vmxlab_entry_enabled())
 		trace_vmxlab_entry(vcpu->id, vmcs_readl(VMCS_GUEST_RIP));
 	prepare_entry(vcpu);
-	fail = __vmx_vcpu_run(vcpu->regs, vcpu->vmcs.launched);
-	finish_exit(vcpu);
+	fail = world_switch(vcpu);
 	if (fail) {
-		local_irq_enable();
+		end_guest_time();
 		return -EIO;
 	}
 	*exit_reason = vmcs_read32(VMCS_EXIT_REASON);
@@ -284,7 +331,7 @@ static int enter_guest(struct vmx_vcpu *vcpu, u32 *exit_reason)
 		handle_nmi_irqoff();
 	else if (*exit_reason == EXIT_REASON_EXTERNAL_INTERRUPT)
 		handle_external_interrupt_irqoff();
-	local_irq_enable();
+	end_guest_time();
 	return 0;
 }
 

@@ -36,6 +36,7 @@ struct vmx_host_state {
 	bool saved;
 	u16 ds_sel, es_sel, fs_sel, gs_sel, ldt_sel;
 	unsigned long fs_base, kernel_gs_base;
+	u64 debugctl;				/* 0: nothing to restore */
 	unsigned long cr3, cr4;			/* last values in the VMCS */
 };
 

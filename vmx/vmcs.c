@@ -49,15 +49,24 @@ static struct {
  */
 #define PIN_REQUIRED	(PIN_CTL_EXT_INTR_EXITING | PIN_CTL_NMI_EXITING)
 #define PIN_OPTIONAL	PIN_CTL_VIRTUAL_NMIS
+/*
+ * RDPMC, MONITOR and MWAIT exit: run natively they would read the host's
+ * performance counters and park the host CPU for the guest.
+ */
 #define PROC_REQUIRED	(PROC_CTL_HLT_EXITING | PROC_CTL_CR8_LOAD_EXITING | \
 			 PROC_CTL_CR8_STORE_EXITING | PROC_CTL_MOV_DR_EXITING | \
 			 PROC_CTL_UNCOND_IO_EXITING | PROC_CTL_USE_MSR_BITMAPS | \
-			 PROC_CTL_ACTIVATE_SECONDARY)
+			 PROC_CTL_ACTIVATE_SECONDARY | PROC_CTL_RDPMC_EXITING | \
+			 PROC_CTL_MONITOR_EXITING | PROC_CTL_MWAIT_EXITING)
 #define PROC2_REQUIRED	(PROC2_CTL_ENABLE_EPT | PROC2_CTL_UNRESTRICTED_GUEST)
 #define PROC2_OPTIONAL	(PROC2_CTL_ENABLE_VPID | PROC2_CTL_WBINVD_EXITING)
+/*
+ * The guest's DR7 and DEBUGCTL are loaded on entry and saved on exit, so
+ * the guest never runs with the host's breakpoints or branch tracing.
+ */
 #define EXIT_REQUIRED	(EXIT_CTL_HOST_ADDR_SPACE_SIZE | EXIT_CTL_SAVE_EFER | \
-			 EXIT_CTL_LOAD_EFER)
-#define ENTRY_REQUIRED	ENTRY_CTL_LOAD_EFER
+			 EXIT_CTL_LOAD_EFER | EXIT_CTL_SAVE_DEBUG_CONTROLS)
+#define ENTRY_REQUIRED	(ENTRY_CTL_LOAD_EFER | ENTRY_CTL_LOAD_DEBUG_CONTROLS)
 
 /**
  * vmx_setup_vmcs_config() - compute the control words every VMCS will use
@@ -88,7 +97,7 @@ void vmx_setup_vmcs_config(void)
 				 &vmcs_config.entry);
 	vmcs_config.usable = !r && (vmx_caps.features & need) == need;
 	if (!vmcs_config.usable)
-		pr_err("this CPU lacks a VMX control vmxlab needs (EPT, unrestricted guest, I/O/MSR/CR8/DR/interrupt-window exiting or EFER switching); VMs cannot be created\n");
+		pr_err("this CPU lacks a VMX control vmxlab needs (EPT, unrestricted guest, I/O/MSR/CR8/DR/RDPMC/MONITOR/MWAIT/interrupt-window exiting, EFER switching or debug-control loading); VMs cannot be created\n");
 }
 
 /* Return: 0 when VMs can run here, else -EOPNOTSUPP. */

@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host state that a VM exit clobbers, seen from the VMM process: after
+ * VMXLAB_RUN its debug registers, IA32_DEBUGCTL and its CPU-time
+ * accounting must be as a process without a guest would find them, and
+ * the guest must not run with the host's breakpoints armed (SDM Vol. 3C,
+ * "Loading Host State": a VM exit sets DR7 to 400H and clears DEBUGCTL).
+ * Also the instructions a guest must not run natively: RDPMC, MONITOR,
+ * MWAIT.  Documentation/host-state.rst lists each row and its test.
+ */
+#include <fcntl.h>
+#include <linux/hw_breakpoint.h>
+#include <linux/perf_event.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "vmxlab_lib.h"
+#include "vmxlab_util.h"
+#include "kselftest_harness.h"
+
+#define TIMEOUT_S		300
+
+#define DB_VECTOR		1
+#define UD_VECTOR		6
+#define GP_VECTOR		13
+
+#define MSR_IA32_DEBUGCTL	0x1d9
+#define DEBUGCTL_LBR		BIT_ULL(0)
+#define DEBUGCTL_BTF		BIT_ULL(1)
+
+/* A store the compiler must emit: it is what the breakpoint watches. */
+static inline void store_u64(__u64 *p, __u64 v)
+{
+	asm volatile("movq %1, %0" : "=m"(*p) : "r"(v));
+}
+
+static inline void compiler_barrier(void)
+{
+	asm volatile("" : : : "memory");
+}
+
+FIXTURE(host_state) {
+	struct vm *vm;
+	struct vcpu *vcpu;
+	struct ucall uc;
+};
+
+FIXTURE_SETUP(host_state)
+{
+	cpu_set_t set;
+
+	self->vm = NULL;
+	/* One CPU throughout: what a run leaves behind stays observable. */
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set));
+}
+
+FIXTURE_TEARDOWN(host_state)
+{
+	if (self->vm)
+		vm_free(self->vm);
+}
+
+/* --- hardware breakpoints ---------------------------------------------- */
+
+/*
+ * The variable the host watches.  The guest runs the same binary at the
+ * same addresses, so its own copy sits at the watched linear address.
+ */
+static __u64 watched;
+static __u64 guest_db_count;
+
+static void guest_db_handler(struct ex_regs *regs)
+{
+	guest_db_count++;
+	regs->rflags |= BIT(16);	/* RF: do not hit the same one again */
+}
+
+/* Exits (CPUID), then a write to the watched address, then report. */
+static void guest_exits_and_writes(void)
+{
+	__u32 out[4];
+	int i;
+
+	for (i = 0; i < 16; i++)
+		guest_cpuid(0, 0, out);
+	store_u64(&watched, 0x1234);
+	GUEST_SYNC(guest_db_count);
+}
+
+/* A write breakpoint on @addr for this thread; its fd counts the hits. */
+static int watch_writes(void *addr)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_BREAKPOINT,
+		.size = sizeof(attr),
+		.bp_type = HW_BREAKPOINT_W,
+		.bp_addr = (unsigned long)addr,
+		.bp_len = HW_BREAKPOINT_LEN_8,
+		.sample_period = 1,
+		.exclude_kernel = 1,
+		.exclude_hv = 1,
+	};
+
+	return syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
+}
+
+static __u64 hits(int fd)
+{
+	__u64 n = 0;
+
+	TEST_ASSERT(read(fd, &n, sizeof(n)) == sizeof(n), "read breakpoint count");
+	return n;
+}
+
+TEST_F_TIMEOUT(host_state, hw_breakpoint_survives_run, TIMEOUT_S)
+{
+	__u64 before;
+	int fd;
+
+	fd = watch_writes((void *)&watched);
+	ASSERT_LE(0, fd) TH_LOG("perf_event_open breakpoint: %s", strerror(errno));
+	store_u64(&watched, 1);
+	before = hits(fd);
+	ASSERT_EQ(1, before) TH_LOG("this CPU does not report hardware breakpoints");
+
+	self->vm = vm_create();
+	vm_install_exception_handler(self->vm, DB_VECTOR, guest_db_handler);
+	self->vcpu = vm_vcpu_add(self->vm, 0, guest_exits_and_writes);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &self->uc));
+
+	/* The guest ran with its own DR7: the host's breakpoint never hit it. */
+	EXPECT_EQ(0, self->uc.args[0]) TH_LOG("the guest took the host's #DB");
+	EXPECT_EQ(before, hits(fd)) TH_LOG("the guest's write counted as the host's");
+	/* And the host's breakpoint is armed again after the run. */
+	store_u64(&watched, 2);
+	EXPECT_EQ(before + 1, hits(fd)) TH_LOG("DR7 was not restored after the exits");
+	close(fd);
+}
+
+/* --- IA32_DEBUGCTL -------------------------------------------------------- */
+
+static void guest_just_exits(void)
+{
+	__u32 out[4];
+	int i;
+
+	for (i = 0; i < 16; i++)
+		guest_cpuid(0, 0, out);
+	GUEST_DONE();
+}
+
+/*
+ * Set one DEBUGCTL bit the CPU model keeps (LBR, else BTF) through the
+ * msr driver, run a guest that exits, and read it back.
+ */
+TEST_F_TIMEOUT(host_state, debugctl_survives_run, TIMEOUT_S)
+{
+	static const __u64 bits[] = { DEBUGCTL_LBR, DEBUGCTL_BTF };
+	__u64 old, v = 0, after = 0;
+	unsigned int i;
+	int fd;
+
+	ASSERT_EQ(0, system("modprobe msr"));
+	fd = open("/dev/cpu/0/msr", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("/dev/cpu/0/msr: %s", strerror(errno));
+	if (pread(fd, &old, sizeof(old), MSR_IA32_DEBUGCTL) != sizeof(old)) {
+		close(fd);
+		SKIP(return, "this CPU model has no IA32_DEBUGCTL");
+	}
+	for (i = 0; i < VMXLAB_ARRAY_SIZE(bits) && !v; i++) {
+		__u64 try = old | bits[i];
+
+		if (pwrite(fd, &try, sizeof(try), MSR_IA32_DEBUGCTL) == sizeof(try) &&
+		    pread(fd, &after, sizeof(after), MSR_IA32_DEBUGCTL) == sizeof(after) &&
+		    (after & bits[i]))
+			v = bits[i];
+	}
+	if (!v) {
+		close(fd);
+		SKIP(return, "this CPU model keeps neither DEBUGCTL.LBR nor BTF");
+	}
+
+	self->vm = vm_create();
+	self->vcpu = vm_vcpu_add(self->vm, 0, guest_just_exits);
+	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(self->vcpu, &self->uc));
+	ASSERT_EQ(sizeof(after), pread(fd, &after, sizeof(after), MSR_IA32_DEBUGCTL));
+	EXPECT_EQ(v, after & v)
+		TH_LOG("DEBUGCTL after the run: %#llx", (unsigned long long)after);
+	EXPECT_EQ(sizeof(old), pwrite(fd, &old, sizeof(old), MSR_IA32_DEBUGCTL));
+	close(fd);
+}
+
+/* --- accounting ---------------------------------------------------------- */
+
+/* Field @n (1-based, proc(5)) of /proc/self/stat. */
+static unsigned long long self_stat_field(int n)
+{
+	char buf[1024], *p;
+	int i;
+	FILE *f = fopen("/proc/self/stat", "re");
+
+	TEST_ASSERT(f && fgets(buf, sizeof(buf), f), "read /proc/self/stat");
+	fclose(f);
+	/* Fields count from after the command name, which may hold spaces. */
+	p = strrchr(buf, ')');
+	TEST_ASSERT(p, "no ')' in /proc/self/stat");
+	for (i = 2; i < n && p; i++)
+		p = strchr(p + 1, ' ');
+	TEST_ASSERT(p, "/proc/self/stat has no field %d", n);
+	return strtoull(p + 1, NULL, 10);
+}
+
+#define STAT_GUEST_TIME		43
+
+/* Spin with interrupts on: timer ticks land while the guest runs. */
+static void guest_spin(__u64 iterations)
+{
+	__u64 i;
+
+	for (i = 0; i < iterations; i++)
+		compiler_barrier();
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(host_state, guest_time_accounted, TIMEOUT_S)
+{
+	unsigned long long before = self_stat_field(STAT_GUEST_TIME), after;
+
+	self->vm = vm_create();
+	self->vcpu = vm_vcpu_add(self->vm, 0, guest_spin);
+	vcpu_set_if(self->vcpu, true);
+	/* About 1 s of the VM's time: 200 M instructions at 200 MIPS. */
+	vcpu_args_set(self->vcpu, 1, 60000000ULL);
+	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(self->vcpu, &self->uc));
+	after = self_stat_field(STAT_GUEST_TIME);
+	EXPECT_LT(before, after)
+		TH_LOG("guest time %llu -> %llu clock ticks", before, after);
+}
+
+/* --- instructions that must not run natively ------------------------------ */
+
+static int guest_rdpmc_safe(__u32 counter)
+{
+	int vector;
+	__u64 ec;
+
+	asm volatile(GUEST_ASM_SAFE("rdpmc")
+		     : GUEST_ASM_SAFE_OUTPUTS(vector, ec)
+		     : "c"(counter) : "rax", "rdx", GUEST_ASM_SAFE_CLOBBERS);
+	return vector;
+}
+
+static int guest_monitor_safe(const void *addr)
+{
+	int vector;
+	__u64 ec;
+
+	asm volatile(GUEST_ASM_SAFE("monitor")
+		     : GUEST_ASM_SAFE_OUTPUTS(vector, ec)
+		     : "a"(addr), "c"(0), "d"(0) : GUEST_ASM_SAFE_CLOBBERS);
+	return vector;
+}
+
+static int guest_mwait_safe(void)
+{
+	int vector;
+	__u64 ec;
+
+	asm volatile(GUEST_ASM_SAFE("mwait")
+		     : GUEST_ASM_SAFE_OUTPUTS(vector, ec)
+		     : "a"(0), "c"(0) : GUEST_ASM_SAFE_CLOBBERS);
+	return vector;
+}
+
+static void guest_pmc_monitor_mwait(void)
+{
+	__u32 out[4];
+
+	guest_cpuid(1, 0, out);
+	/* MONITOR/MWAIT are #UD when CPUID does not list them (SDM Vol. 2B). */
+	GUEST_ASSERT_EQ(out[2] & BIT(3), 0);
+	GUEST_ASSERT_EQ(guest_monitor_safe(&watched), UD_VECTOR);
+	GUEST_ASSERT_EQ(guest_mwait_safe(), UD_VECTOR);
+	/* No virtual PMU: every counter index is invalid, #GP(0). */
+	GUEST_ASSERT_EQ(guest_rdpmc_safe(0), GP_VECTOR);
+	GUEST_ASSERT_EQ(guest_rdpmc_safe(1U << 30), GP_VECTOR);
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(host_state, rdpmc_monitor_mwait_trapped, TIMEOUT_S)
+{
+	self->vm = vm_create();
+	self->vcpu = vm_vcpu_add(self->vm, 0, guest_pmc_monitor_mwait);
+	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(self->vcpu, &self->uc));
+}
+
+FIXTURE(last) {
+	int unused;
+};
+
+FIXTURE_SETUP(last)
+{
+}
+
+FIXTURE_TEARDOWN(last)
+{
+}
+
+TEST_F_TIMEOUT(last, module_refcount_zero, TIMEOUT_S)
+{
+	int refs = vmxlab_wait_refcnt_zero(5000);
+
+	EXPECT_EQ(0, refs) TH_LOG("vmxlab still has %d references", refs);
+}
+
+TEST_HARNESS_MAIN
