@@ -3,8 +3,7 @@
  * CPUID as the guest sees it.  CPUID always exits (SDM 26.1.2); the exit
  * handler in exits.c asks vmx_cpuid() for the answer: from the table
  * userspace set with VMXLAB_SET_CPUID, or else from the host's CPUID with
- * VMX hidden and the hypervisor bit set, and XSAVE hidden when the host
- * does not use it.
+ * only the features vmxlab makes work and the hypervisor bit set.
  */
 #include <linux/errno.h>
 #include <linux/slab.h>
@@ -12,24 +11,25 @@
 #include <asm/processor.h>
 #include <asm/processor-flags.h>
 
+#include "cpuid_policy.h"
 #include "vcpu.h"
 #include "vmcs.h"
 
-#define CPUID_1_ECX_VMX		BIT(5)
-#define CPUID_1_ECX_XSAVE	BIT(26)
 #define CPUID_1_ECX_OSXSAVE	BIT(27)
-#define CPUID_1_ECX_AVX		BIT(28)
-#define CPUID_1_ECX_PDCM	BIT(15)
-#define CPUID_LEAF_PMU		0xa
-#define CPUID_LEAF_XSAVE	0xd
 #define CPUID_1_ECX_HYPERVISOR	BIT(31)
-#define CPUID_1_ECX_MONITOR	BIT(3)
 #define VMXLAB_CPUID_SIGNATURE	0x40000000
 
-/* The default table: the host's, minus what vmxlab does not virtualise. */
+/*
+ * The default table: the host's, reduced to what vmxlab makes work
+ * (vmx/cpuid_policy.c), plus what only this vCPU knows.
+ */
 static void default_cpuid(struct vmx_vcpu *vcpu, u32 function, u32 index,
 			  u32 out[4])
 {
+	const struct cpuid_host host = {
+		.xcr0 = vmx_host_osxsave ? vmx_host_xcr0 : 0,
+	};
+
 	if (function == VMXLAB_CPUID_SIGNATURE) {
 		/* "vmxlabvmxlab", like KVM's "KVMKVMKVM" leaf. */
 		out[0] = VMXLAB_CPUID_SIGNATURE;
@@ -38,21 +38,9 @@ static void default_cpuid(struct vmx_vcpu *vcpu, u32 function, u32 index,
 		out[3] = 0x62616c78;	/* "xlab" */
 		return;
 	}
-	/*
-	 * No virtual PMU (RDPMC gets #GP), and without the host's XSAVE no
-	 * XCR0 to give the guest.
-	 */
-	if (function == CPUID_LEAF_PMU ||
-	    (function == CPUID_LEAF_XSAVE && !vmx_host_osxsave)) {
-		memset(out, 0, 4 * sizeof(*out));
-		return;
-	}
 	cpuid_count(function, index, &out[0], &out[1], &out[2], &out[3]);
+	cpuid_policy_filter(function, index, out, &host);
 	if (function == 1) {
-		out[2] &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_MONITOR |
-			    CPUID_1_ECX_PDCM | CPUID_1_ECX_OSXSAVE);
-		if (!vmx_host_osxsave)
-			out[2] &= ~(CPUID_1_ECX_XSAVE | CPUID_1_ECX_AVX);
 		out[2] |= CPUID_1_ECX_HYPERVISOR;
 		/* OSXSAVE mirrors the guest's own CR4.OSXSAVE. */
 		if (vmx_read_guest_cr4() & X86_CR4_OSXSAVE)
