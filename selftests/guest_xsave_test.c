@@ -114,6 +114,7 @@ static struct xsetbv_case xsetbv_cases[] = {
 	{ 0, 0x3 | 1ULL << 17, 0, false },	/* TILECFG alone */
 	{ 0, 0x3 | 1ULL << 18, 0, false },	/* TILEDATA alone */
 	{ 0, 0x103, 0, false },			/* PT: supervisor state */
+	{ 0, 0x203, 0, false },			/* PKRU: stays the host's */
 	{ 0, 0x3 | 1ULL << 11, 0, false },	/* CET user: supervisor */
 	{ 0, 0x3 | 1ULL << 62, 0, false },	/* reserved */
 	{ 0, 0x3 | 1ULL << 63, 0, false },	/* reserved */
@@ -235,6 +236,36 @@ TEST_F_TIMEOUT(xsave, offered_iff_host_has_it, TIMEOUT_S)
 		EXPECT_EQ(0, v->cpuid_d[0] | v->cpuid_d[1] | v->cpuid_d[2] |
 			  v->cpuid_d[3]);
 	}
+}
+
+/*
+ * CR4 bits of features the guest is not offered (SMX, protection keys,
+ * CET, PKS): #GP, whether or not the CPU has them, so that the host's
+ * PKRU and CET state never become the guest's.
+ */
+static int cr4_hidden_vector[4];
+
+static void guest_cr4_hidden(void)
+{
+	static const int bits[4] = { 14, 22, 23, 24 };
+	int i;
+
+	for (i = 0; i < 4; i++)
+		cr4_hidden_vector[i] =
+			guest_write_cr4_safe(guest_read_cr4() | BIT_ULL(bits[i]));
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(xsave, cr4_of_hidden_features_refused, TIMEOUT_S)
+{
+	int i;
+
+	self->vm = vm_create();
+	self->vcpu = vm_vcpu_add(self->vm, 0, guest_cr4_hidden);
+	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(self->vcpu, &self->uc));
+	vm_sync_from_guest(self->vm, cr4_hidden_vector, sizeof(cr4_hidden_vector));
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(GP_VECTOR, cr4_hidden_vector[i]) TH_LOG("CR4 bit %d", i);
 }
 
 /* VMXLAB_SET_SREGS obeys the same rule as MOV to CR4. */

@@ -12,6 +12,7 @@
 #include <asm/processor-flags.h>
 
 #include "cpuid_policy.h"
+#include "xsave.h"
 #include "vcpu.h"
 #include "vmcs.h"
 
@@ -26,8 +27,9 @@
 static void default_cpuid(struct vmx_vcpu *vcpu, u32 function, u32 index,
 			  u32 out[4])
 {
+	/* PKRU stays the host's (handle_xsetbv()): not offered. */
 	const struct cpuid_host host = {
-		.xcr0 = vmx_host_osxsave ? vmx_host_xcr0 : 0,
+		.xcr0 = vmx_host_osxsave ? vmx_host_xcr0 & ~XCR0_PKRU : 0,
 	};
 
 	if (function == VMXLAB_CPUID_SIGNATURE) {

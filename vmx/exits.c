@@ -250,8 +250,9 @@ static int handle_xsetbv(struct vmx_vcpu *vcpu)
 		inject_ud(vcpu);
 		return 1;
 	}
+	/* PKRU stays the host's: the guest gets neither PKU nor its state. */
 	if ((u32)vcpu->regs[VCPU_RCX] != 0 || !vmx_host_osxsave ||
-	    !xcr0_valid(xcr0, vmx_host_xcr0)) {
+	    !xcr0_valid(xcr0, vmx_host_xcr0 & ~XCR0_PKRU)) {
 		inject_gp(vcpu);
 		return 1;
 	}

@@ -227,16 +227,27 @@ static void read_segment(int i, struct vmxlab_segment *seg)
  */
 #define CR0_HOST_OWNED	X86_CR0_NE
 
+/*
+ * CR4 bits of features a guest does not get (vmx/cpuid_policy.c hides
+ * them): SMX (GETSEC), protection keys (PKRU and IA32_PKRS would be the
+ * host's), CET (the host's CET MSRs).  Owned by the host, so that setting
+ * one exits and is refused.
+ */
+#define CR4_NOT_FOR_GUESTS	(X86_CR4_SMXE | X86_CR4_PKE | X86_CR4_CET | \
+				 BIT(24))	/* PKS */
+
 static u64 cr4_host_owned(void)
 {
-	return X86_CR4_VMXE | (vmx_host_osxsave ? 0 : X86_CR4_OSXSAVE);
+	return X86_CR4_VMXE | CR4_NOT_FOR_GUESTS |
+	       (vmx_host_osxsave ? 0 : X86_CR4_OSXSAVE);
 }
 
 /**
  * vmx_guest_cr4_allowed() - CR4 bits a guest may set
  *
  * What the CPU allows in VMX operation (IA32_VMX_CR4_FIXED1), minus VMXE
- * (no nested VMX) and OSXSAVE on a host without it.  MOV to CR4 and
+ * (no nested VMX), OSXSAVE on a host without it, and the bits of features
+ * the guest is not offered.  MOV to CR4 and
  * VMXLAB_SET_SREGS both obey it.
  */
 u64 vmx_guest_cr4_allowed(void)
