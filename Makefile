@@ -43,7 +43,8 @@ REQUIRED_SYMBOLS := cr4_update_irqsoff cr4_read_shadow __cpuhp_setup_state \
 	fixed_percpu_data pin_user_pages_fast unpin_user_pages_dirty_lock \
 	switch_fpu_return hw_breakpoint_restore cpu_dr7 __ct_user_enter \
 	__ct_user_exit context_tracking context_tracking_key \
-	rcu_note_context_switch vtime_guest_enter vtime_guest_exit
+	rcu_note_context_switch vtime_guest_enter vtime_guest_exit \
+	perf_guest_get_msrs
 
 .PHONY: all module symcheck clean demo check unit selftests lint setup
 

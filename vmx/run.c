@@ -19,6 +19,7 @@
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
 #include <asm/msr.h>
+#include <asm/perf_event.h>
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
 
@@ -173,6 +174,36 @@ void vmx_vcpu_unload(struct vmx_vcpu *vcpu)
 }
 
 /*
+ * The performance-monitoring MSRs perf wants different while the guest
+ * runs (PERF_GLOBAL_CTRL without the counters that exclude guests, PEBS
+ * off so that it never writes into guest memory) are switched by the CPU
+ * itself, in the VM-entry and VM-exit MSR-load areas, as KVM's
+ * atomic_switch_perf_msrs() does.  Asked before every entry: perf may
+ * have changed its mind since the last one.
+ */
+static void switch_perf_msrs(struct vmx_vcpu *vcpu)
+{
+	struct msr_autoload *m = vcpu->msr_autoload;
+	struct perf_guest_switch_msr *msrs;
+	int i, nr;
+
+	msrs = perf_guest_get_msrs(&nr, NULL);
+	for (i = 0; msrs && i < nr; i++) {
+		if (msrs[i].host == msrs[i].guest)
+			msr_autoload_clear(m, msrs[i].msr);
+		else if (msr_autoload_set(m, msrs[i].msr, msrs[i].guest,
+					  msrs[i].host))
+			pr_warn_once("more than %d MSRs to switch for perf\n",
+				     MSR_AUTOLOAD_MAX);
+	}
+	if (m->nr != vcpu->msr_autoload_nr) {
+		vmcs_write32(VMCS_ENTRY_MSR_LOAD_COUNT, m->nr);
+		vmcs_write32(VMCS_EXIT_MSR_LOAD_COUNT, m->nr);
+		vcpu->msr_autoload_nr = m->nr;
+	}
+}
+
+/*
  * Host state that may differ between entries: CR3 and CR4 change with the
  * task (PCID, TSD), XCR0 and CR2 are the guest's while it runs.  A host
  * without CR4.OSXSAVE has no XCR0 to switch: XSETBV would raise #UD.
@@ -188,6 +219,7 @@ static void prepare_entry(struct vmx_vcpu *vcpu)
 	 */
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
+	switch_perf_msrs(vcpu);
 
 	if (cr3 != vcpu->host.cr3) {
 		vmcs_writel(VMCS_HOST_CR3, cr3);

@@ -16,6 +16,7 @@
 
 #include "../mmu/mmu.h"
 #include "decode.h"
+#include "msr_autoload.h"
 #include "vmxlab.h"
 
 struct vmxlab_vm {
@@ -89,6 +90,8 @@ struct vmx_vcpu {
 	unsigned long guest_dr[4];		/* DR0-3: kept, not loaded */
 	unsigned long guest_dr6;
 	void *msr_bitmap;			/* one page, all ones: every MSR exits */
+	struct msr_autoload *msr_autoload;	/* MSRs the CPU switches (perf) */
+	unsigned int msr_autoload_nr;		/* the count now in the VMCS */
 
 	struct mutex mutex;			/* one ioctl at a time */
 	struct vmxlab_run *run;			/* the page shared with userspace */
