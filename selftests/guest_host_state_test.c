@@ -241,6 +241,39 @@ TEST_F_TIMEOUT(host_state, guest_time_accounted, TIMEOUT_S)
 		TH_LOG("guest time %llu -> %llu clock ticks", before, after);
 }
 
+/*
+ * A guest that runs long is a quiescent state for RCU, as user mode is:
+ * 10 s of the VM's time in one VMXLAB_RUN, with the stall timeout at 3 s,
+ * must not make RCU report a stall.
+ */
+#define RCU_STALL_TIMEOUT	"/sys/module/rcupdate/parameters/rcu_cpu_stall_timeout"
+
+TEST_F_TIMEOUT(host_state, long_run_no_rcu_stall, TIMEOUT_S)
+{
+	static const char *const stall[] = { "rcu", "stall", NULL };
+	char old[16] = "", line[1024];
+	char *log;
+	int kmsg;
+
+	ASSERT_LT(0, read_file(RCU_STALL_TIMEOUT, old, sizeof(old)));
+	ASSERT_EQ(0, write_file(RCU_STALL_TIMEOUT, "3"));
+	kmsg = kmsg_open();
+	ASSERT_LE(0, kmsg);
+
+	self->vm = vm_create();
+	self->vcpu = vm_vcpu_add(self->vm, 0, guest_spin);
+	vcpu_set_if(self->vcpu, true);
+	/* About 10 s of the VM's time: 2 G instructions at 200 MIPS. */
+	vcpu_args_set(self->vcpu, 1, 700000000ULL);
+	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(self->vcpu, &self->uc));
+
+	log = kmsg_collect(kmsg);
+	close(kmsg);
+	write_file(RCU_STALL_TIMEOUT, old);
+	EXPECT_FALSE(log_find(log, stall, line, sizeof(line))) TH_LOG("%s", line);
+	free(log);
+}
+
 /* --- instructions that must not run natively ------------------------------ */
 
 static int guest_rdpmc_safe(__u32 counter)
