@@ -665,6 +665,38 @@ TEST_F_TIMEOUT(irq, exceptions_delivered, TIMEOUT_S)
 }
 
 /*
+ * An error code VM entry would refuse (any of bits 31:16 set, SDM Vol. 3C,
+ * the checks on VM-entry event injection) is refused by the ioctl: queued,
+ * it would fail every following entry.  The largest one entry accepts is
+ * delivered, and the VM stays usable.
+ */
+TEST_F_TIMEOUT(irq, injected_error_code_bounds, TIMEOUT_S)
+{
+	static const __u32 refused[] = { 0x10000, 0x1fffc, 0xffffffff, 0x80000000 };
+	struct vmxlab_vcpu_stats before, after;
+	struct ev_log *log;
+	size_t i;
+
+	self->vcpu = irq_vm_create(&self->vm, guest_exception_target, 0, 31);
+	log = vm_evlog(self->vm);
+	vcpu_run_to_sync(self->vcpu, &self->uc, ST_WAIT);
+	vcpu_stats_get(self->vcpu, &before);
+	for (i = 0; i < VMXLAB_ARRAY_SIZE(refused); i++)
+		EXPECT_ERRNO(EINVAL, vcpu_queue_exception(self->vcpu, GP_VECTOR,
+							  EXC_EC, refused[i], 0));
+	/* Nothing was queued: the guest runs on, no failed entry. */
+	vcpu_run_to_sync(self->vcpu, &self->uc, ST_WAIT);
+	EXPECT_EQ(0, self->uc.args[1]) TH_LOG("an exception was delivered");
+	ASSERT_EQ(0, vcpu_queue_exception(self->vcpu, GP_VECTOR, EXC_EC, 0xfffc, 0));
+	vcpu_run_to_sync(self->vcpu, &self->uc, ST_WAIT);
+	ASSERT_EQ(1, self->uc.args[1]);
+	EXPECT_EQ(GP_VECTOR, log->rec[0].vector);
+	EXPECT_EQ(0xfffc, log->rec[0].error_code);
+	vcpu_stats_get(self->vcpu, &after);
+	EXPECT_EQ(0, after.failed_entries - before.failed_entries);
+}
+
+/*
  * #CP pushes an error code, and VM entry accepts one for it only on CPUs
  * that can load CET state (SDM Vol. 3C, 26.2.1.3): elsewhere the request
  * must be refused, not turned into a VM entry that fails.
@@ -1263,6 +1295,98 @@ TEST_F_TIMEOUT(irq, real_mode_interrupt_and_exception, TIMEOUT_S)
 	vcpu_stats_get(self->vcpu, &after);
 	EXPECT_EQ(2, after.injected_irqs - before.injected_irqs);
 	EXPECT_EQ(0, after.failed_entries - before.failed_entries);
+}
+
+/*
+ * An event an exit handler put in the VM-entry field, when the run then
+ * returns to userspace before the entry: here the completion of an INS
+ * whose destination is not mapped raises #GP (with an error code, the
+ * guest being in long mode) and immediate_exit ends the run.  Userspace
+ * then puts the guest in real mode, where VM entry refuses an error code:
+ * the #GP must be delivered there, without one, never fail the entry.
+ */
+#define UNMAPPED_GVA		0x100000000000ULL	/* beyond the identity map */
+#define RM_HANDLER_OFFSET	0x10
+
+static void guest_ins_unmapped(void)
+{
+	asm volatile("rep insb"
+		     : : "D"(UNMAPPED_GVA), "c"(1UL), "d"(0x66) : "memory");
+	GUEST_FAIL("the INS completed");
+}
+
+GUEST_CODE_BLOB(rm_gp_code, 16,
+		"	out %al, $0x77\n"		/* the #GP did not come */
+		"	hlt\n"
+		"	.org rm_gp_code + " VMXLAB_STR(RM_HANDLER_OFFSET) "\n"
+		"	hlt\n");
+
+/* From any mode straight to real mode, as a VMM's SET_SREGS may do. */
+static void force_real_mode(struct vcpu *vcpu, __u64 entry)
+{
+	const struct vmxlab_segment rm_data = {
+		.limit = 0xffff, .type = 3, .present = 1, .s = 1,
+	};
+	struct vmxlab_sregs sregs;
+	struct vmxlab_regs regs;
+
+	vcpu_sregs_get(vcpu, &sregs);
+	sregs.cs = rm_data;
+	sregs.cs.type = 11;
+	sregs.ds = rm_data;
+	sregs.es = rm_data;
+	sregs.fs = rm_data;
+	sregs.gs = rm_data;
+	sregs.ss = rm_data;
+	sregs.idt.base = 0;		/* the interrupt vector table */
+	sregs.idt.limit = 0x3ff;
+	sregs.cr0 = 0x10;		/* ET: protection and paging off */
+	sregs.cr4 = 0;
+	sregs.efer = 0;
+	vcpu_sregs_set(vcpu, &sregs);
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = entry;
+	regs.rsp = LOW_STACK_TOP;
+	regs.rflags = 2;
+	vcpu_regs_set(vcpu, &regs);
+}
+
+TEST_F_TIMEOUT(irq, entry_event_survives_return_and_mode_change, TIMEOUT_S)
+{
+	struct vmxlab_vcpu_stats before, after;
+	struct vmxlab_run *run;
+	struct vmxlab_regs regs;
+	char buf[256], *low;
+
+	self->vm = vm_create();
+	low = vm_add_low_memory(self->vm);
+	vm_load_blob(self->vm, LOW_CODE_GPA, rm_gp_code, rm_gp_code_end);
+	ivt_set(low, GP_VECTOR, LOW_CODE_GPA + RM_HANDLER_OFFSET);
+	self->vcpu = vm_vcpu_add(self->vm, 0, guest_ins_unmapped);
+	run = self->vcpu->run;
+
+	vcpu_run(self->vcpu);
+	ASSERT_EQ(VMXLAB_EXIT_IO, run->exit_reason)
+		TH_LOG("%s", vcpu_exit_str(self->vcpu, buf, sizeof(buf)));
+	ASSERT_EQ(VMXLAB_EXIT_IO_IN, run->io.direction);
+	vcpu_stats_get(self->vcpu, &before);
+
+	/* The completion fails (#GP goes in), then no entry happens. */
+	run->immediate_exit = 1;
+	EXPECT_EQ(-1, __vcpu_run(self->vcpu));
+	EXPECT_EQ(EINTR, errno);
+	run->immediate_exit = 0;
+
+	force_real_mode(self->vcpu, LOW_CODE_GPA);
+	vcpu_run(self->vcpu);
+	vcpu_stats_get(self->vcpu, &after);
+	EXPECT_EQ(0, after.failed_entries - before.failed_entries);
+	ASSERT_EQ(VMXLAB_EXIT_HLT, run->exit_reason)
+		TH_LOG("%s", vcpu_exit_str(self->vcpu, buf, sizeof(buf)));
+	vcpu_regs_get(self->vcpu, &regs);
+	/* HLT exits with RIP after the HLT: the handler's. */
+	EXPECT_EQ(LOW_CODE_GPA + RM_HANDLER_OFFSET + 1, regs.rip)
+		TH_LOG("the #GP was not delivered");
 }
 
 /* --- counters ----------------------------------------------------------------- */

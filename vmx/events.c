@@ -9,6 +9,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bits.h>
 #include <linux/errno.h>
 #include <asm/processor.h>
 #include <asm/processor-flags.h>
@@ -62,6 +63,14 @@ int vmx_queue_nmi(struct vmx_vcpu *vcpu)
 	return 0;
 }
 
+/*
+ * Error-code bits VM entry refuses: the SDM's checks on VM-entry event
+ * injection (Vol. 3C, "Checks on VM-Execution Control Fields") require
+ * bits 31:16 of the error code to be 0.  Refused here, where the caller
+ * hears about it, rather than at every following entry.
+ */
+#define INJECT_ERROR_CODE_BAD_BITS	GENMASK(31, 16)
+
 int vmx_queue_exception(struct vmx_vcpu *vcpu, const struct vmxlab_exception *e)
 {
 	struct vmx_events *ev = &vcpu->events;
@@ -71,6 +80,7 @@ int vmx_queue_exception(struct vmx_vcpu *vcpu, const struct vmxlab_exception *e)
 	    (e->flags & ~(VMXLAB_EXCEPTION_HAS_ERROR_CODE |
 			  VMXLAB_EXCEPTION_HAS_CR2)) ||
 	    has_error != exception_has_error_code(e->vector) ||
+	    (has_error && (e->error_code & INJECT_ERROR_CODE_BAD_BITS)) ||
 	    ((e->flags & VMXLAB_EXCEPTION_HAS_CR2) && e->vector != X86_TRAP_PF))
 		return -EINVAL;
 	if (ev->exception_queued)
@@ -149,6 +159,14 @@ void vmx_events_after_exit(struct vmx_vcpu *vcpu, u32 exit_reason)
 
 static void write_entry_event(u32 info, u32 error_code, u32 insn_len)
 {
+	/*
+	 * Real mode pushes no error code, and VM entry refuses one there
+	 * (SDM Vol. 3C, checks on VM-entry event injection): the guest may
+	 * have gone to real mode since the event was chosen (SET_SREGS).
+	 */
+	if ((info & INTR_INFO_DELIVER_ERROR_CODE) &&
+	    !(vmcs_readl(VMCS_GUEST_CR0) & X86_CR0_PE))
+		info &= ~INTR_INFO_DELIVER_ERROR_CODE;
 	if (info & INTR_INFO_DELIVER_ERROR_CODE)
 		vmcs_write32(VMCS_ENTRY_EXCEPTION_ERROR_CODE, error_code);
 	if (insn_len)
@@ -267,11 +285,37 @@ void vmx_inject_events(struct vmx_vcpu *vcpu)
 	set_window_exiting(ev, d.irq_window, d.nmi_window);
 }
 
+/*
+ * An exit handler (or the completion of an IN/INS) may have put an event
+ * in the VM-entry field, and then the run returned to userspace before
+ * the entry (a signal, immediate_exit).  Userspace may change the guest
+ * state before the next run, so the event goes back to the queue and is
+ * written again -- checked against the state then -- by the next
+ * vmx_inject_events().
+ */
+static void requeue_entry_event(struct vmx_vcpu *vcpu)
+{
+	u32 info = vmcs_read32(VMCS_ENTRY_INTR_INFO);
+	struct vmx_events *ev = &vcpu->events;
+	u32 type = info & INTR_TYPE_MASK;
+
+	if (!(info & INTR_INFO_VALID))
+		return;
+	ev->reinject_info = info;
+	ev->reinject_error_code = vmcs_read32(VMCS_ENTRY_EXCEPTION_ERROR_CODE);
+	ev->reinject_insn_len = (type == INTR_TYPE_SOFT_INTR ||
+				 type == INTR_TYPE_SOFT_EXCEPTION ||
+				 type == INTR_TYPE_PRIV_SW_EXCEPTION) ?
+				vmcs_read32(VMCS_ENTRY_INSTRUCTION_LEN) : 0;
+	vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
+}
+
 /* What userspace learns on the way out of VMXLAB_RUN (KVM's meaning). */
 void vmx_events_report(struct vmx_vcpu *vcpu)
 {
 	struct inject_state s;
 
+	requeue_entry_event(vcpu);
 	read_inject_state(vcpu, &s);
 	vcpu->run->if_flag = s.rflags_if;
 	vcpu->run->ready_for_interrupt_injection =
