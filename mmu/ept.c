@@ -8,6 +8,7 @@
  */
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
 #include <linux/smp.h>
 
 #include <vmxlab/vmx_arch.h>
@@ -113,20 +114,69 @@ int ept_map_page(struct vmxlab_mmu *mmu, u64 gpa, u64 hva, bool writable)
 	return 0;
 }
 
+/* Bytes one entry at @level maps: 4 KiB at level 1, 2 MiB at 2, ... */
+static u64 ept_entry_span(int level)
+{
+	return 1ULL << (12 + 9 * (level - 1));
+}
+
+/*
+ * Call @fn on every leaf slot of [gpa, end) whose page table exists,
+ * skipping the subtrees the guest never touched: deleting a slot costs
+ * what the guest mapped, not the slot's size (a 512 GiB slot has 2^27
+ * leaves).  The CPU is given away after each page table, so that even a
+ * fully mapped slot cannot hold it for long.
+ */
+static void ept_walk_range(u64 *table, int level, u64 gpa, u64 end,
+			   void (*fn)(struct vmxlab_mmu *mmu, u64 *leaf,
+				      void *arg),
+			   struct vmxlab_mmu *mmu, void *arg)
+{
+	u64 span = ept_entry_span(level);
+
+	while (gpa < end) {
+		u64 *entry = &table[ept_index(gpa, level)];
+		u64 next = (gpa & ~(span - 1)) + span;
+
+		if (level == 1)
+			fn(mmu, entry, arg);
+		else if (*entry & EPT_RWX)
+			ept_walk_range(ept_table(*entry), level - 1, gpa,
+				       min(next, end), fn, mmu, arg);
+		if (next < gpa)
+			break;		/* wrapped at the top of the address space */
+		gpa = next;
+	}
+	if (level == 1)
+		cond_resched();
+}
+
+static void leaf_unmap(struct vmxlab_mmu *mmu, u64 *leaf, void *arg)
+{
+	*leaf &= ~EPT_RWX;
+}
+
 /*
  * Make the leaves of [gpa, gpa + size) not-present but keep their
  * addresses, so ept_release_range() can unpin them after the INVEPT.
  */
 void ept_unmap_range(struct vmxlab_mmu *mmu, u64 gpa, u64 size)
 {
-	u64 end = gpa + size;
-	u64 *leaf;
+	ept_walk_range(mmu->ept_root, EPT_LEVELS, gpa, gpa + size, leaf_unmap,
+		       mmu, NULL);
+}
 
-	for (; gpa < end; gpa += PAGE_SIZE) {
-		leaf = ept_walk(mmu, gpa, false);
-		if (leaf)
-			*leaf &= ~EPT_RWX;
-	}
+static void leaf_release(struct vmxlab_mmu *mmu, u64 *leaf, void *arg)
+{
+	bool dirty = *(bool *)arg;
+	struct page *page;
+
+	if (!(*leaf & EPT_ADDR_MASK))
+		return;
+	page = pfn_to_page((*leaf & EPT_ADDR_MASK) >> PAGE_SHIFT);
+	unpin_user_pages_dirty_lock(&page, 1, dirty);
+	*leaf = 0;
+	mmu->pinned_pages--;
 }
 
 /*
@@ -135,20 +185,8 @@ void ept_unmap_range(struct vmxlab_mmu *mmu, u64 gpa, u64 size)
  */
 void ept_release_range(struct vmxlab_mmu *mmu, u64 gpa, u64 size, bool dirty)
 {
-	u64 end = gpa + size;
-	u64 *leaf;
-
-	for (; gpa < end; gpa += PAGE_SIZE) {
-		struct page *page;
-
-		leaf = ept_walk(mmu, gpa, false);
-		if (!leaf || !(*leaf & EPT_ADDR_MASK))
-			continue;
-		page = pfn_to_page((*leaf & EPT_ADDR_MASK) >> PAGE_SHIFT);
-		unpin_user_pages_dirty_lock(&page, 1, dirty);
-		*leaf = 0;
-		mmu->pinned_pages--;
-	}
+	ept_walk_range(mmu->ept_root, EPT_LEVELS, gpa, gpa + size,
+		       leaf_release, mmu, &dirty);
 }
 
 static void ept_free_table(u64 *table, int level)

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Memory slots as a hostile caller uses them: huge slots of which the
+ * guest touches a few pages.  Deleting one must cost what the guest
+ * mapped, not what the slot spans -- the slot size is the caller's
+ * choice, so a cost in the size would let one caller of /dev/vmxlab hold
+ * a host CPU for as long as it likes.
+ */
+#include <cpuid.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "vmxlab_lib.h"
+#include "vmxlab_util.h"
+#include "kselftest_harness.h"
+
+#define GIB			BIT_ULL(30)
+#define HUGE_SLOT_GPA		(64 * GIB)
+#define TOUCHED_PAGES		16
+
+/* Page-table entry bits (SDM Vol. 3A, 4.5): present, writable, 1 GiB. */
+#define PTE_P			BIT_ULL(0)
+#define PTE_W			BIT_ULL(1)
+#define PTE_PS			BIT_ULL(7)
+#define PTE_ADDR		0x000ffffffffff000ULL
+
+/*
+ * Pins held (FOLL_PIN taken minus given back), from /proc/vmstat, after
+ * folding every CPU's pending counter deltas into it (vm.stat_refresh).
+ */
+static long long pins_held(void)
+{
+	long long acquired = -1, released = -1, v;
+	char name[64];
+	FILE *f;
+
+	TEST_ASSERT(!write_file("/proc/sys/vm/stat_refresh", "1"), "vm.stat_refresh");
+	f = fopen("/proc/vmstat", "re");
+	TEST_ASSERT(f, "/proc/vmstat: %s", strerror(errno));
+	while (fscanf(f, "%63s %lld", name, &v) == 2) {
+		if (!strcmp(name, "nr_foll_pin_acquired"))
+			acquired = v;
+		else if (!strcmp(name, "nr_foll_pin_released"))
+			released = v;
+	}
+	fclose(f);
+	TEST_ASSERT(acquired >= 0 && released >= 0, "no FOLL_PIN counters");
+	return acquired - released;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Guest: one store to each of @n pages, @stride bytes apart, from @base. */
+static void guest_touch(__u64 base, __u64 stride, __u64 n)
+{
+	__u64 i;
+
+	for (i = 0; i < n; i++)
+		*(__u64 *)(base + i * stride) = i;
+	GUEST_DONE();
+}
+
+/*
+ * Map guest-virtual [@gpa, @gpa + @size) to the same guest-physical
+ * addresses with 1 GiB pages, in the PDPT the guest's CR3 leads to (the
+ * range stays below 512 GiB: one PML4 entry).
+ */
+static void map_gib_pages(struct vm *vm, struct vcpu *vcpu, __u64 gpa, __u64 size)
+{
+	struct vmxlab_sregs sregs;
+	__u64 *pml4, *pdpt, a;
+
+	vcpu_sregs_get(vcpu, &sregs);
+	pml4 = addr_gpa2hva(vm, sregs.cr3 & PTE_ADDR);
+	TEST_ASSERT(pml4 && (pml4[0] & PTE_P), "no PML4 entry 0");
+	pdpt = addr_gpa2hva(vm, pml4[0] & PTE_ADDR);
+	TEST_ASSERT(pdpt, "PDPT outside guest memory");
+	TEST_ASSERT(gpa + size <= 512 * GIB, "beyond one PDPT");
+	for (a = gpa; a < gpa + size; a += GIB)
+		pdpt[a / GIB] = a | PTE_P | PTE_W | PTE_PS;
+}
+
+TEST(delete_huge_slot_costs_what_was_touched)
+{
+	unsigned int eax, ebx, ecx, edx, phys_bits;
+	__u64 size, stride;
+	long long pins_before, pins;
+	struct vcpu *vcpu;
+	struct vm *vm;
+	double t0, took;
+	void *mem;
+
+	/* Guest-physical addresses stop at MAXPHYADDR (CPUID 0x80000008). */
+	__cpuid(0x80000008, eax, ebx, ecx, edx);
+	phys_bits = eax & 0xff;
+	/* Up to 512 GiB: one PML4 entry maps it (map_gib_pages()). */
+	size = (phys_bits >= 39 ? 512 * GIB : 1ULL << phys_bits) - HUGE_SLOT_GPA;
+	stride = size / TOUCHED_PAGES;
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem)
+		TH_LOG("mmap of %llu GiB: %s", (unsigned long long)(size / GIB),
+		       strerror(errno));
+
+	pins_before = pins_held();
+	vm = vm_create();
+	vm_add_region_hva(vm, SLOT_TEST, HUGE_SLOT_GPA, size, mem, 0);
+	vcpu = vm_vcpu_add(vm, 0, guest_touch);
+	map_gib_pages(vm, vcpu, HUGE_SLOT_GPA, size);
+	vcpu_args_set(vcpu, 3, HUGE_SLOT_GPA, stride, (__u64)TOUCHED_PAGES);
+	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(vcpu, &(struct ucall){ 0 }));
+	pins = pins_held() - pins_before;
+	EXPECT_LE(TOUCHED_PAGES, pins) TH_LOG("the touched pages are not pinned");
+
+	t0 = now_s();
+	vm_delete_region(vm, SLOT_TEST);
+	took = now_s() - t0;
+	/*
+	 * A functional bound, not a benchmark: walking every page of the
+	 * slot took minutes; what was mapped takes milliseconds, even in
+	 * an emulator.
+	 */
+	EXPECT_LT(took, 2.0) TH_LOG("deleting a %llu GiB slot with %d pages mapped took %.1f s",
+				    (unsigned long long)(size / GIB), TOUCHED_PAGES, took);
+	EXPECT_EQ(pins - TOUCHED_PAGES, pins_held() - pins_before)
+		TH_LOG("the slot's pages were not all unpinned");
+	vm_free(vm);
+	EXPECT_EQ(0, pins_held() - pins_before) TH_LOG("pins left after the VM");
+	munmap(mem, size);
+}
+
+TEST(module_refcount_zero)
+{
+	int refs = vmxlab_wait_refcnt_zero(5000);
+
+	EXPECT_EQ(0, refs) TH_LOG("vmxlab still has %d references", refs);
+}
+
+TEST_HARNESS_MAIN
