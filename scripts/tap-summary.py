@@ -38,6 +38,25 @@ VM_RUN_VERDICTS = {
 }
 
 
+def vm_run_reason(status, text):
+    """Why vm-run.sh failed the lane: its own FAILED line and the kernel
+    lines it quoted, else the generic meaning of its exit status."""
+    if isinstance(text, Exception):
+        return VM_RUN_VERDICTS[status]
+    lines = text.splitlines()
+    why = [ln[len('vm-run: FAILED: '):] for ln in lines
+           if ln.startswith('vm-run: FAILED: ')]
+    quoted = [ln[len('vm-run: kernel: '):] for ln in lines
+              if ln.startswith('vm-run: kernel: ')]
+    if not why:
+        return VM_RUN_VERDICTS[status]
+    reason = why[-1]
+    if quoted:
+        more = f' (+{len(quoted) - 3} more)' if len(quoted) > 3 else ''
+        reason += ' -- ' + ' | '.join(quoted[:3]) + more
+    return reason
+
+
 class Tally:
     def __init__(self):
         self.passed = 0
@@ -204,7 +223,7 @@ def main():
         else:
             tally = parse_layer(name, text)
         if seconds is not None and status in VM_RUN_VERDICTS:
-            tally.failed.append(f'{name}: {VM_RUN_VERDICTS[status]}')
+            tally.failed.append(f'{name}: {vm_run_reason(status, text)}')
         elif status != 0 and not tally.failed:
             tally.failed.append(f'{name}: exited with status {status}'
                                 ' and no failing test to explain it')

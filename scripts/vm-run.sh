@@ -21,9 +21,20 @@ BOCHS27=/usr/bin/bochs
 BOCHS_IPS=200000000
 # A fixed boot date instead of time0=local, so two runs see the same clock.
 BOCHS_TIME0=1735689600
+# Haswell: VMX with EPT, VPID, unrestricted guest, MTF (Bochs 3.0), AVX.
+BOCHS_MODEL_DEFAULT=corei7_haswell_4770
 
-# Lines of the serial log that mean the kernel complained.
-BAD_KERNEL_LINES='WARNING:|BUG:|Oops|general protection fault|unchecked MSR access|Kernel panic|kernel BUG'
+# Lines of the kernel log that mean the kernel complained: warnings, oopses
+# and panics, RCU stalls, hung tasks, lockups, the debug instruments
+# (KASAN, UBSAN, kmemleak, lockdep), and every error vmxlab itself prints
+# (its pr_err lines).  A test that provokes one on purpose declares it
+# first by writing "VMXLAB-EXPECT-KLOG <extended regex>" to /dev/kmsg (at
+# an error level, so that the console shows it in order); a bad line that
+# matches a regex declared before it is accepted, and counted.
+BAD_KERNEL_LINES='WARNING:|BUG:|Oops|general protection fault|invalid opcode:|unchecked MSR access|Kernel panic|kernel BUG|rcu: INFO:|self-detected stall|detected stalls|blocked for more than|sleeping function called|KASAN|UBSAN|kmemleak|possible circular locking|inconsistent lock state|soft lockup|hard LOCKUP'
+BAD_VMXLAB_LINES='vmxlab: .*(VMPTRLD failed|VMXON failed|of field 0x[0-9a-f]+ .*failed|VMCS:|unexpected exit reason|EPT misconfiguration|lacks a VMX control|already in use|disabled by firmware|has no VMX|cannot read|unsupported VMCS|different IA32_VMX_BASIC|do not meet the VMX fixed bits|MSRs to switch)|vmxlab:   (RIP|CS|controls) '
+# How long the VM may take from its end marker to powering off.
+POWEROFF_S=60
 
 usage() {
 	cat <<EOF
@@ -46,6 +57,10 @@ Options:
                      from the cache (falls back to bochs27, Debian's Bochs
                      2.7, which lacks MTF); qemu-tcg has no VMX at all.
   --cpus N           number of virtual CPUs (default 1).
+  --cpu-model M      Bochs CPU model (default $BOCHS_MODEL_DEFAULT; e.g.
+                     corei7_skylake_x for AVX-512).  Bochs only.
+  --append "ARGS"    extra arguments for the VM's kernel command line
+                     (e.g. noxsave).
   --timeout S        kill the VM after S seconds (default 600 for Bochs,
                      120 for QEMU).
   --idle-timeout S   kill the VM when its serial log has not grown for S
@@ -66,12 +81,14 @@ EOF
 
 die() { echo "vm-run: error: $*" >&2; exit 1; }
 
-emulator=auto cpus=1 timeout_s='' idle_s=0 log='' keep=0
+emulator=auto cpus=1 timeout_s='' idle_s=0 log='' keep=0 cpu_model='' append=
 adds=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--emulator) [ $# -ge 2 ] || die "$1 needs a value"; emulator=$2; shift 2 ;;
 	--cpus) [ $# -ge 2 ] || die "$1 needs a value"; cpus=$2; shift 2 ;;
+	--cpu-model) [ $# -ge 2 ] || die "$1 needs a value"; cpu_model=$2; shift 2 ;;
+	--append) [ $# -ge 2 ] || die "$1 needs a value"; append=$2; shift 2 ;;
 	--timeout) [ $# -ge 2 ] || die "$1 needs a value"; timeout_s=$2; shift 2 ;;
 	--idle-timeout) [ $# -ge 2 ] || die "$1 needs a value"; idle_s=$2; shift 2 ;;
 	--add) [ $# -ge 2 ] || die "$1 needs a value"; adds+=("$2"); shift 2 ;;
@@ -90,6 +107,7 @@ shift
 case $cpus in ''|*[!0-9]*|0) die "--cpus wants a positive number, not '$cpus'" ;; esac
 case $timeout_s in *[!0-9]*) die "--timeout wants seconds, not '$timeout_s'" ;; esac
 case $idle_s in ''|*[!0-9]*) die "--idle-timeout wants seconds, not '$idle_s'" ;; esac
+case $cpu_model in *[!a-z0-9_]*) die "--cpu-model wants a Bochs model name, not '$cpu_model'" ;; esac
 
 [ -f "$CACHE/kernel-version" ] || die "$CACHE/kernel-version missing: run scripts/setup.sh"
 KVER=$(cat "$CACHE/kernel-version")
@@ -120,8 +138,10 @@ bochs27|qemu-kvm|qemu-tcg) ;;
 esac
 case $emulator in
 bochs*) : "${timeout_s:=600}" ;;
-*) : "${timeout_s:=120}" ;;
+*) : "${timeout_s:=120}"
+   [ -z "$cpu_model" ] || die "--cpu-model is for Bochs; $emulator runs its own CPU" ;;
 esac
+: "${cpu_model:=$BOCHS_MODEL_DEFAULT}"
 
 log=${log:-$ROOT/build/vm/serial.log}
 mkdir -p "$(dirname "$log")"
@@ -195,10 +215,20 @@ echo
 echo VMXLAB-RUN-BEGIN
 sh /vmxlab/run$args </dev/null >/dev/console 2>&1
 echo "VMXLAB-RUN-EXIT \$?"
+# The module's exit path runs before the log is read.
+grep -q '^vmxlab ' /proc/modules && { rmmod vmxlab || echo "VMXLAB-RMMOD-FAILED"; }
 echo VMXLAB-DMESG-BEGIN
 dmesg
 echo VMXLAB-DMESG-END
 echo VMXLAB-END
+# Power off with vmxlab loaded, where it can load, so that its reboot
+# notifier runs; the console shows its messages from here on.
+if [ -f /vmxlab/vmxlab.ko ] && insmod /vmxlab/vmxlab.ko 2>/dev/null; then
+	echo 7 > /proc/sys/kernel/printk
+	echo VMXLAB-POWEROFF vmxlab-loaded
+else
+	echo VMXLAB-POWEROFF
+fi
 # poweroff does not wait for the serial port: a TCSADRAIN (what stty does
 # when it sets a mode) blocks until the UART has sent every byte.
 stty -F /dev/console onlcr
@@ -238,7 +268,7 @@ build_initramfs() {
 # Each runs under timeout --foreground, so that Ctrl-C reaches the emulator
 # too (plain timeout moves it out of the terminal's process group).
 
-cmdline="console=ttyS0,115200 quiet loglevel=3 mitigations=off nokaslr tsc=reliable log_buf_len=4M panic=-1"
+cmdline="console=ttyS0,115200 quiet loglevel=3 mitigations=off nokaslr tsc=reliable log_buf_len=4M panic=-1${append:+ $append}"
 
 # Bochs: isolinux CD, because Bochs has no direct kernel boot.  A triple
 # fault or a panic's reboot (reboot=t: by triple fault) then stops Bochs
@@ -282,7 +312,7 @@ sound: driver=dummy'
 	fi
 	cat > "$work/bochsrc" <<EOF
 megs: 512
-cpu: model=corei7_haswell_4770, count=$cpus, ips=$BOCHS_IPS, reset_on_triple_fault=0
+cpu: model=$cpu_model, count=$cpus, ips=$BOCHS_IPS, reset_on_triple_fault=0
 clock: sync=none, time0=$BOCHS_TIME0
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
@@ -316,23 +346,32 @@ run_qemu() {
 
 # --- run ------------------------------------------------------------------
 
-# With --idle-timeout: kill the emulator (every process whose command line
-# names our work directory) once the serial log stops growing.
-watch_idle() {
-	local last=-1 size quiet=0
-	while sleep 10; do
+# Kill the emulator (every process whose command line names our work
+# directory) when the VM has hung: with --idle-timeout, once the serial
+# log stops growing; always, once it has not powered off POWEROFF_S
+# seconds after its end marker.  The reason is left in $work.
+watch_vm() {
+	local last=-1 size quiet=0 ended=0
+	while sleep 5; do
 		size=$(stat -c %s "$log" 2>/dev/null || echo 0)
 		if [ "$size" = "$last" ]; then
-			quiet=$((quiet + 10))
+			quiet=$((quiet + 5))
 		else
 			quiet=0
 			last=$size
 		fi
-		if [ "$quiet" -ge "$idle_s" ]; then
-			: > "$work/idle"
-			pkill -KILL -f "$work/" || true
-			return
+		if [ "$ended" -gt 0 ] || grep -q '^VMXLAB-END' "$log" 2>/dev/null; then
+			ended=$((ended + 5))
 		fi
+		if [ "$idle_s" -gt 0 ] && [ "$quiet" -ge "$idle_s" ]; then
+			: > "$work/idle"
+		elif [ "$ended" -gt "$POWEROFF_S" ]; then
+			: > "$work/poweroff-hung"
+		else
+			continue
+		fi
+		pkill -KILL -f "$work/" || true
+		return
 	done
 }
 
@@ -341,11 +380,8 @@ build_initramfs "$@"
 : > "$log"
 : > "$emu_log"
 emu_status=0
-watcher=
-if [ "$idle_s" -gt 0 ]; then
-	watch_idle &
-	watcher=$!
-fi
+watch_vm &
+watcher=$!
 case $emulator in
 bochs) run_bochs "$BOCHS3" || emu_status=$? ;;
 bochs27) run_bochs "$BOCHS27" || emu_status=$? ;;
@@ -353,7 +389,7 @@ qemu-kvm) run_qemu kvm host || emu_status=$? ;;
 qemu-tcg) run_qemu tcg qemu64 || emu_status=$? ;;
 esac
 wall=$(($(date +%s) - start))
-[ -z "$watcher" ] || kill "$watcher" 2>/dev/null || true
+kill "$watcher" 2>/dev/null || true
 
 # --- verdict --------------------------------------------------------------
 
@@ -365,7 +401,24 @@ tr -d '\r' < "$log" > "$clean_log"
 sed -n '/VMXLAB-RUN-BEGIN$/,/^VMXLAB-RUN-EXIT /{/^VMXLAB-RUN-/d;p}' "$clean_log"
 
 status=$(sed -n 's/^VMXLAB-RUN-EXIT \([0-9]*\)$/\1/p' "$clean_log" | tail -n1)
-bad=$(grep -E "$BAD_KERNEL_LINES" "$clean_log" || true)
+
+# Bad lines, minus those a test declared beforehand; the declared ones that
+# did appear are counted in $work/expected.
+bad=$(awk -v bad="$BAD_KERNEL_LINES|$BAD_VMXLAB_LINES" -v counted="$work/expected" '
+	/VMXLAB-EXPECT-KLOG / {
+		sub(/.*VMXLAB-EXPECT-KLOG /, "")
+		expect[n++] = $0
+		next
+	}
+	$0 ~ bad {
+		for (i = 0; i < n; i++)
+			if ($0 ~ expect[i]) { ok++; next }
+		print
+	}
+	END { print ok + 0 > counted }' "$clean_log")
+expected=$(cat "$work/expected")
+grep -q '^VMXLAB-RMMOD-FAILED' "$clean_log" &&
+	bad=$(printf '%s\nvmxlab could not be unloaded after the script' "$bad")
 
 if ! grep -qx 'VMXLAB-END' "$clean_log"; then
 	if [ -e "$work/idle" ]; then
@@ -379,6 +432,14 @@ if ! grep -qx 'VMXLAB-END' "$clean_log"; then
 	fi
 	[ -z "$bad" ] || printf '%s\n' "$bad" | sed 's/^/vm-run: kernel: /'
 	final=3
+elif [ -e "$work/poweroff-hung" ] || [ -e "$work/idle" ] || [ "$emu_status" = 124 ]; then
+	echo "vm-run: FAILED: the VM did not power off after its end marker (${POWEROFF_S}s allowed); serial log: $log"
+	[ -z "$bad" ] || printf '%s\n' "$bad" | sed 's/^/vm-run: kernel: /'
+	final=3
+elif grep -q '^VMXLAB-POWEROFF vmxlab-loaded' "$clean_log" &&
+     ! grep -q 'vmxlab: VMX off on every CPU for' "$clean_log"; then
+	echo "vm-run: FAILED: powered off with vmxlab loaded, but its reboot notifier did not report VMX off; serial log: $log"
+	final=2
 elif [ -n "$bad" ]; then
 	echo "vm-run: FAILED: the kernel log shows warnings or errors (serial log: $log):"
 	printf '%s\n' "$bad" | sed 's/^/vm-run: kernel: /'
@@ -386,5 +447,7 @@ elif [ -n "$bad" ]; then
 else
 	final=${status:-3}
 fi
-echo "vm-run: $emulator, $cpus cpu(s), ${wall}s wall, script exit ${status:-none}"
+case $emulator in bochs*) model=" ($cpu_model)" ;; *) model= ;; esac
+[ "$expected" = 0 ] || echo "vm-run: $expected kernel log line(s) were errors a test declared it would provoke (VMXLAB-EXPECT-KLOG)"
+echo "vm-run: $emulator$model, $cpus cpu(s)${append:+, kernel args '$append'}, ${wall}s wall, script exit ${status:-none}"
 exit "$final"

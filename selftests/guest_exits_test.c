@@ -1231,6 +1231,7 @@ static void failed_entry_then_fixed(struct __test_metadata *_metadata,
 		bad.cs.type = 1;	/* a read-only data segment */
 	vcpu_sregs_set(vcpu, &bad);
 
+	vmxlab_expect_klog(KLOG_VMCS_DUMP);
 	run_expect_failed_entry(_metadata, vcpu, 0);
 	run_expect_failed_entry(_metadata, vcpu, 1);
 
@@ -1275,6 +1276,8 @@ TEST_F_TIMEOUT(exits, unknown_exit_internal_error, TIMEOUT_S)
 	vcpu_setup_protected32(vcpu, LOW_CODE_GPA);
 	run = vcpu->run;
 
+	vmxlab_expect_klog("vmxlab: vCPU [0-9]+: unexpected exit reason 9$");
+	vmxlab_expect_klog(KLOG_VMCS_DUMP);
 	kmsg = kmsg_open();
 	vcpu_run(vcpu);
 	ASSERT_EQ(VMXLAB_EXIT_INTERNAL_ERROR, run->exit_reason)

@@ -35,6 +35,7 @@ TEST(load_fails_with_enodev)
 	ASSERT_EQ(0, access(vmxlab_ko_path(), R_OK))
 		TH_LOG("%s: %s", vmxlab_ko_path(), strerror(errno));
 
+	vmxlab_expect_klog("vmxlab: CPU has no VMX");
 	kmsg = kmsg_open();
 	ASSERT_LE(0, kmsg) TH_LOG("/dev/kmsg: %s", strerror(-kmsg));
 	r = vmxlab_load();

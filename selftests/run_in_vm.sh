@@ -12,15 +12,21 @@
 #   scripts/vm-run.sh --emulator qemu-tcg --add vmxlab.ko \
 #           --add selftests/out SCRIPT --novmx
 #           runs novmx_test only
+#   scripts/vm-run.sh ... SCRIPT --only "guest_xsave_test vmxlab_test"
+#           runs just those binaries, in that order
 #
 # VMXLAB_KO and VMXLAB_TESTS override where the module and the binaries
 # are (default /vmxlab/vmxlab.ko and /vmxlab/out, else /vmxlab).
 
 mode=vmx
+only=
 case ${1:-} in
 --novmx) mode=novmx ;;
+--only)
+	[ -n "${2:-}" ] || { echo "run_in_vm: --only needs a list of test binaries" >&2; exit 2; }
+	mode=only only=$2 ;;
 '') ;;
-*) echo "run_in_vm: unknown argument '$1' (only --novmx)" >&2; exit 2 ;;
+*) echo "run_in_vm: unknown argument '$1' (--novmx or --only \"NAMES\")" >&2; exit 2 ;;
 esac
 
 : "${VMXLAB_KO:=/vmxlab/vmxlab.ko}"
@@ -38,6 +44,9 @@ fi
 
 if [ "$mode" = novmx ]; then
 	tests="$VMXLAB_TESTS/novmx_test"
+elif [ "$mode" = only ]; then
+	tests=
+	for t in $only; do tests="$tests $VMXLAB_TESTS/$t"; done
 else
 	# vmxlab_test first, then any other *_test in name order.
 	tests="$VMXLAB_TESTS/vmxlab_test"

@@ -674,6 +674,7 @@ TEST_F_TIMEOUT(vmxlab, kvm_vm_blocks_vmxlab, TEST_TIMEOUT_S)
 	kvm_hold_start(_metadata, &self->kvm, line, sizeof(line));
 	ASSERT_STREQ("ready", line) TH_LOG("KVM could not create a VM: %s", line);
 
+	vmxlab_expect_klog("vmxlab: VMX is already in use on CPU [0-9]+");
 	kmsg = kmsg_open();
 	ASSERT_LE(0, kmsg) TH_LOG("/dev/kmsg: %s", strerror(-kmsg));
 	r = vmxlab_load();

@@ -133,6 +133,28 @@ static inline bool run_cmd(const char *fmt, ...)
 }
 
 /*
+ * Tell the VM runner's verdict (scripts/vm-run.sh) that the kernel log
+ * will show an error line matching @regex (POSIX extended) because the
+ * test provokes it: from here on such lines are accepted, and counted.
+ * Any other error line still fails the run.
+ */
+static inline void vmxlab_expect_klog(const char *regex)
+{
+	char buf[512];
+	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;		/* the verdict then fails on the line itself */
+	snprintf(buf, sizeof(buf), "<3>VMXLAB-EXPECT-KLOG %s\n", regex);
+	if (write(fd, buf, strlen(buf)) < 0)
+		perror("/dev/kmsg");
+	close(fd);
+}
+
+/* The VMCS dump vmxlab prints once per vCPU for a failed or unknown exit. */
+#define KLOG_VMCS_DUMP	"vmxlab: (vCPU [0-9]+ VMCS:|  (RIP|CS|controls) )"
+
+/*
  * The kernel log through /dev/kmsg: kmsg_open() returns an fd positioned
  * after the last record, so kmsg_collect() only sees what was logged later.
  */
