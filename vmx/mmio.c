@@ -115,38 +115,82 @@ int vmx_emulate_mmio(struct vmx_vcpu *vcpu, u64 gpa)
 }
 
 /*
- * INS/OUTS: the VMCS gives the linear address of the memory operand
- * (SDM 28.2.5).  One exit moves at most a run page's worth of data; a REP
- * form with more to do is not skipped, so the CPU executes it again and
- * exits for the next chunk.
+ * INS/OUTS use SI/DI and CX, ESI/EDI and ECX, or RSI/RDI and RCX, by the
+ * instruction's address size (SDM Vol. 2B, INS and REP): the CPU reports
+ * it in the VM-exit instruction information when IA32_VMX_BASIC[54] says
+ * so (SDM Vol. 3C, Table 28-8); older CPUs get the code segment's size,
+ * which misses a 0x67 prefix.
  */
-static unsigned int string_io_count(struct vmx_vcpu *vcpu, unsigned long qual,
-				    unsigned int size)
+static unsigned int string_io_addr_size(void)
 {
-	unsigned long rcx = vcpu->regs[VCPU_RCX];
+	if (vmx_caps.msr_basic & IA32_VMX_BASIC_INS_OUTS_INFO)
+		return 2 << ((vmcs_read32(VMCS_EXIT_INSTRUCTION_INFO) >> 7) & 3);
+	return guest_code_size() / 8;
+}
 
-	if (!(qual & IO_QUAL_REP))
-		return 1;
-	if (guest_code_size() != 64)
-		rcx = (u32)rcx;
-	return min_t(unsigned long, rcx, VMXLAB_RUN_IO_DATA_SIZE / size);
+static u64 addr_mask(unsigned int addr_size)
+{
+	return addr_size == 8 ? ~0ULL : BIT_ULL(8 * addr_size) - 1;
 }
 
 /*
- * After @count elements: advance the index register (RSI for OUTS, RDI for
- * INS), count RCX down for REP, and step over the instruction when done.
+ * Write the low @addr_size bytes of a register as the CPU does: a 16-bit
+ * write keeps the rest, a 32-bit one clears the upper half.
+ */
+static void write_index_reg(struct vmx_vcpu *vcpu, int reg, u64 value,
+			    unsigned int addr_size)
+{
+	u64 mask = addr_mask(addr_size);
+
+	if (addr_size == 2)
+		value = (vcpu->regs[reg] & ~mask) | (value & mask);
+	else
+		value &= mask;
+	vcpu->regs[reg] = value;
+}
+
+/*
+ * How many elements this exit moves: one without REP, else the count
+ * register by the address size, at most a run page's worth, and never
+ * past the point where SI/DI wraps (the elements after it are elsewhere).
+ * Backwards (DF = 1) one per exit, so the data stays in memory order.  A
+ * REP form with more to do is not skipped: the CPU executes it again and
+ * exits for the next chunk.  The VMCS gives the linear address of the
+ * first element (SDM 28.2.5).
+ */
+static unsigned int string_io_count(struct vmx_vcpu *vcpu, unsigned long qual,
+				    unsigned int size, unsigned int addr_size,
+				    int index_reg)
+{
+	u64 mask = addr_mask(addr_size);
+	u64 count = qual & IO_QUAL_REP ? vcpu->regs[VCPU_RCX] & mask : 1;
+	u64 index = vcpu->regs[index_reg] & mask;
+
+	if (vmcs_readl(VMCS_GUEST_RFLAGS) & X86_EFLAGS_DF)
+		return min_t(u64, count, 1);
+	count = min_t(u64, count, VMXLAB_RUN_IO_DATA_SIZE / size);
+	if (addr_size != 8)
+		count = min_t(u64, count, max_t(u64, (mask - index + 1) / size, 1));
+	return count;
+}
+
+/*
+ * After @count elements: move the index register (RSI for OUTS, RDI for
+ * INS) and count CX down for REP, both by the address size, and step
+ * over the instruction when done.
  */
 static void finish_string_io(struct vmx_vcpu *vcpu, int index_reg)
 {
 	struct vmx_pending_completion *p = &vcpu->pending;
-	unsigned long bytes = p->count * p->size;
+	u64 bytes = (u64)p->count * p->size;
+	u64 index = vcpu->regs[index_reg];
 
-	vcpu->regs[index_reg] += bytes;
+	index = p->backward ? index - bytes : index + bytes;
+	write_index_reg(vcpu, index_reg, index, p->addr_size);
 	if (p->rep) {
-		vcpu->regs[VCPU_RCX] -= p->count;
-		if (guest_code_size() != 64)
-			vcpu->regs[VCPU_RCX] = (u32)vcpu->regs[VCPU_RCX];
-		if (vcpu->regs[VCPU_RCX])
+		write_index_reg(vcpu, VCPU_RCX, vcpu->regs[VCPU_RCX] - p->count,
+				p->addr_size);
+		if (vcpu->regs[VCPU_RCX] & addr_mask(p->addr_size))
 			return;		/* the CPU will run it again */
 	}
 	vmx_advance_rip(vcpu, p->insn_len);
@@ -156,15 +200,20 @@ int vmx_handle_string_io(struct vmx_vcpu *vcpu, unsigned long qual)
 {
 	struct vmxlab_run *run = vcpu->run;
 	unsigned int size = (qual & IO_QUAL_SIZE_MASK) + 1;
-	unsigned int count = string_io_count(vcpu, qual, size);
+	unsigned int addr_size = string_io_addr_size();
+	int index_reg = qual & IO_QUAL_IN ? VCPU_RDI : VCPU_RSI;
+	unsigned int count = string_io_count(vcpu, qual, size, addr_size,
+					     index_reg);
 	u64 gla = vmcs_readl(VMCS_GUEST_LINEAR_ADDRESS);
 	u8 *data = (u8 *)run + VMXLAB_RUN_IO_DATA_OFFSET;
 	struct gwalk_result res;
 	struct gwalk_regs regs;
 
-	/* Backwards string I/O (RFLAGS.DF = 1) is not emulated. */
-	if (!count || (vmcs_readl(VMCS_GUEST_RFLAGS) & X86_EFLAGS_DF))
-		return emulation_failed(vcpu, NULL, 0);
+	/* REP with a zero count (by the address size) moves nothing. */
+	if (!count) {
+		vmx_skip_instruction(vcpu);
+		return 1;
+	}
 
 	run->exit_reason = VMXLAB_EXIT_IO;
 	run->io.size = size;
@@ -174,6 +223,8 @@ int vmx_handle_string_io(struct vmx_vcpu *vcpu, unsigned long qual)
 	vcpu->pending.size = size;
 	vcpu->pending.count = count;
 	vcpu->pending.rep = qual & IO_QUAL_REP;
+	vcpu->pending.backward = vmcs_readl(VMCS_GUEST_RFLAGS) & X86_EFLAGS_DF;
+	vcpu->pending.addr_size = addr_size;
 	vcpu->pending.gla = gla;
 	vcpu->pending.insn_len = vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN);
 	if (qual & IO_QUAL_IN) {

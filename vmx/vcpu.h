@@ -52,6 +52,8 @@ struct vmx_pending_completion {
 	u8 size;				/* I/O element size */
 	u8 insn_len;				/* to step over the instruction */
 	bool rep;				/* REP INS/OUTS */
+	bool backward;				/* RFLAGS.DF = 1 */
+	u8 addr_size;				/* 2, 4 or 8: SI/DI and CX width */
 	u32 count;				/* string I/O elements */
 	u64 gla;				/* INS destination */
 	struct mmio_insn insn;			/* the decoded MMIO load */
