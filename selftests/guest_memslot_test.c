@@ -135,6 +135,55 @@ TEST(delete_huge_slot_costs_what_was_touched)
 	munmap(mem, size);
 }
 
+/*
+ * A 2-byte MOV to MMIO in the last bytes of a slot, with nothing backing
+ * the page after it: the instruction is whole, so it must decode and exit
+ * as MMIO, whatever lies beyond (the decoder reads 2 bytes, not 15).
+ */
+#define CODE_SLOT_GPA		GUEST_DATA_GPA
+#define CODE_SLOT_SIZE		(2 * GUEST_PAGE_SIZE)
+
+TEST(mmio_insn_at_end_of_slot)
+{
+	/* mov %edi, (%rdi); then, where it fits, hlt */
+	static const __u8 code[] = { 0x89, 0x3f, 0xf4 };
+	static const unsigned int from_end[] = { 2, 3, 8, 14, 15, 16 };
+	unsigned int i;
+
+	for (i = 0; i < VMXLAB_ARRAY_SIZE(from_end); i++) {
+		unsigned int k = from_end[i], len = k < 3 ? 2 : 3;
+		__u64 at = CODE_SLOT_GPA + CODE_SLOT_SIZE - k;
+		struct vmxlab_regs regs;
+		struct vmxlab_run *run;
+		struct vcpu *vcpu;
+		char buf[256], *mem;
+		struct vm *vm;
+		__u32 data;
+
+		vm = vm_create();
+		mem = vm_add_region(vm, SLOT_TEST, CODE_SLOT_GPA, CODE_SLOT_SIZE, 0);
+		memcpy(mem + CODE_SLOT_SIZE - k, code, len);
+		vcpu = vm_vcpu_add(vm, 0, (void *)at);
+		vcpu_args_set(vcpu, 1, GUEST_MMIO_GPA);
+		run = vcpu->run;
+
+		vcpu_run(vcpu);
+		ASSERT_EQ(VMXLAB_EXIT_MMIO, run->exit_reason)
+			TH_LOG("%u bytes before the end: %s", k,
+			       vcpu_exit_str(vcpu, buf, sizeof(buf)));
+		EXPECT_EQ(GUEST_MMIO_GPA, run->mmio.phys_addr);
+		EXPECT_EQ(4, run->mmio.len);
+		EXPECT_TRUE(run->mmio.is_write);
+		memcpy(&data, run->mmio.data, sizeof(data));
+		EXPECT_EQ((__u32)GUEST_MMIO_GPA, data);
+		vcpu_regs_get(vcpu, &regs);
+		EXPECT_EQ(at + 2, regs.rip) TH_LOG("%u bytes before the end", k);
+		if (len == 3)
+			vcpu_run_expect_hlt(vcpu);
+		vm_free(vm);
+	}
+}
+
 TEST(module_refcount_zero)
 {
 	int refs = vmxlab_wait_refcnt_zero(5000);

@@ -71,6 +71,46 @@ static int emulation_failed(struct vmx_vcpu *vcpu, const u8 *bytes,
 	return 0;
 }
 
+/*
+ * Fetch and decode the instruction at guest RIP.  Only the bytes the
+ * decoder consumes are needed: first what is left of RIP's page, and the
+ * next page only if the instruction goes on there -- an instruction at the
+ * end of guest RAM, before unbacked memory, must still decode.
+ *
+ * Return: the number of bytes fetched, with @insn decoded, or minus the
+ * number fetched when fetching or decoding failed.
+ */
+static int fetch_and_decode(struct vmx_vcpu *vcpu, u8 *bytes,
+			    struct mmio_insn *insn)
+{
+	unsigned int mode = guest_code_size(), first;
+	struct gwalk_result res;
+	struct gwalk_regs regs;
+	u64 rip;
+	int n, r;
+
+	guest_paging_regs(&regs);
+	rip = vmcs_readl(VMCS_GUEST_RIP);
+	if (mode != 64)
+		rip = (u32)(rip + vmcs_readl(VMCS_GUEST_CS_BASE));
+	first = min_t(unsigned int, MMIO_INSN_MAX_LEN,
+		      PAGE_SIZE - (rip & ~PAGE_MASK));
+	n = gwalk_read_virt(&regs, rip, guest_access(GWALK_ACC_FETCH),
+			    read_guest_phys, vcpu, bytes, first, &res);
+	if (n <= 0)
+		return 0;
+	r = mmio_decode(bytes, n, mode, insn);
+	if (r != -EINVAL || n < first || first == MMIO_INSN_MAX_LEN)
+		return r ? -n : n;
+	/* It goes on past the page: fetch the rest and decode again. */
+	r = gwalk_read_virt(&regs, rip + first, guest_access(GWALK_ACC_FETCH),
+			    read_guest_phys, vcpu, bytes + first,
+			    MMIO_INSN_MAX_LEN - first, &res);
+	if (r > 0)
+		n += r;
+	return mmio_decode(bytes, n, mode, insn) ? -n : n;
+}
+
 /**
  * vmx_emulate_mmio() - turn an access to unbacked memory into an MMIO exit
  * @vcpu: the vCPU, stopped on the accessing instruction
@@ -83,20 +123,13 @@ int vmx_emulate_mmio(struct vmx_vcpu *vcpu, u64 gpa)
 {
 	struct vmxlab_run *run = vcpu->run;
 	u8 bytes[MMIO_INSN_MAX_LEN] = {};
-	struct gwalk_result res;
-	struct gwalk_regs regs;
 	struct mmio_insn insn;
-	u64 rip, data;
+	u64 data;
 	int n;
 
-	guest_paging_regs(&regs);
-	rip = vmcs_readl(VMCS_GUEST_RIP);
-	if (guest_code_size() != 64)
-		rip = (u32)(rip + vmcs_readl(VMCS_GUEST_CS_BASE));
-	n = gwalk_read_virt(&regs, rip, guest_access(GWALK_ACC_FETCH),
-			    read_guest_phys, vcpu, bytes, sizeof(bytes), &res);
-	if (n <= 0 || mmio_decode(bytes, n, guest_code_size(), &insn))
-		return emulation_failed(vcpu, bytes, n > 0 ? n : 0);
+	n = fetch_and_decode(vcpu, bytes, &insn);
+	if (n <= 0)
+		return emulation_failed(vcpu, bytes, -n);
 
 	run->exit_reason = VMXLAB_EXIT_MMIO;
 	run->mmio.phys_addr = gpa;
