@@ -41,7 +41,8 @@ REQUIRED_SYMBOLS := cr4_update_irqsoff cr4_read_shadow __cpuhp_setup_state \
 	fpu_alloc_guest_fpstate fpu_free_guest_fpstate current_save_fsgs \
 	load_fixmap_gdt get_cpu_entry_area gdt_page __tss_limit_invalid \
 	fixed_percpu_data pin_user_pages_fast unpin_user_pages_dirty_lock \
-	switch_fpu_return
+	switch_fpu_return x86_verw_sel clear_bhb_loop l1tf_vmx_mitigation \
+	mmio_stale_data_clear x86_pred_cmd l1tf_mitigation
 
 .PHONY: all module symcheck clean demo check unit selftests lint setup
 

@@ -28,7 +28,7 @@ enum vmx_mitig_l1tf {
 
 /* What the host has and decided; every field is a host kernel fact. */
 struct vmx_mitig_host {
-	bool clear_cpu_buf;	/* X86_FEATURE_CLEAR_CPU_BUF: VERW (MDS/TAA/RFDS) */
+	bool clear_cpu_buf;	/* X86_FEATURE_CLEAR_CPU_BUF_VM: VERW (MDS/TAA/RFDS) */
 	bool mmio_stale_data;	/* mmio_stale_data_clear static key */
 	enum vmx_mitig_l1tf l1tf;
 	bool flush_l1d;		/* X86_FEATURE_FLUSH_L1D: MSR_IA32_FLUSH_CMD */

@@ -98,6 +98,7 @@ static void vcpu_load_on(struct vmx_vcpu *vcpu, int cpu)
 	local_irq_disable();
 	if (vmx_load_vmcs(&vcpu->vmcs))
 		pr_err_ratelimited("VMPTRLD failed on CPU %d\n", cpu);
+	vmx_mitig_vmcs_loaded(vcpu, cpu);
 	local_irq_enable();
 	if (migrated) {
 		vmx_write_host_state_percpu(cpu);
@@ -270,6 +271,7 @@ static int enter_guest(struct vmx_vcpu *vcpu, u32 *exit_reason)
 	if (trace_vmxlab_entry_enabled())
 		trace_vmxlab_entry(vcpu->id, vmcs_readl(VMCS_GUEST_RIP));
 	prepare_entry(vcpu);
+	vmx_mitig_before_entry();
 	fail = __vmx_vcpu_run(vcpu->regs, vcpu->vmcs.launched);
 	finish_exit(vcpu);
 	if (fail) {

@@ -50,12 +50,12 @@ TEST(l1tf_states)
 	unsigned int i;
 
 	h.flush_l1d = true;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct vmx_mitig_plan p;
 
 		h.l1tf = cases[i].s;
 		p = vmx_mitig_decide(&h, false);
-		EXPECT_EQ(cases[i].flush ? 1u << 1 : 0, p.steps);
+		EXPECT_EQ(cases[i].flush * (1u << 1), p.steps);
 		EXPECT_EQ(NULL, p.refuse);
 	}
 }
