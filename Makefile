@@ -44,7 +44,8 @@ REQUIRED_SYMBOLS := cr4_update_irqsoff cr4_read_shadow __cpuhp_setup_state \
 	switch_fpu_return hw_breakpoint_restore cpu_dr7 __ct_user_enter \
 	__ct_user_exit context_tracking context_tracking_key \
 	rcu_note_context_switch vtime_guest_enter vtime_guest_exit \
-	perf_guest_get_msrs
+	perf_guest_get_msrs x86_verw_sel clear_bhb_loop l1tf_vmx_mitigation \
+	mmio_stale_data_clear x86_pred_cmd l1tf_mitigation
 
 .PHONY: all module symcheck clean demo check unit selftests lint setup
 

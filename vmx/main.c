@@ -19,6 +19,9 @@ static int __init vmxlab_init(void)
 	r = vmx_check_support();
 	if (r)
 		return r;
+	r = vmx_mitig_init();
+	if (r)
+		return r;
 	r = vmx_read_caps(&vmx_caps);
 	if (r)
 		return r;

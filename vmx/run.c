@@ -104,6 +104,7 @@ static void vcpu_load_on(struct vmx_vcpu *vcpu, int cpu)
 	local_irq_disable();
 	if (vmx_load_vmcs(&vcpu->vmcs))
 		pr_err_ratelimited("VMPTRLD failed on CPU %d\n", cpu);
+	vmx_mitig_vmcs_loaded(vcpu, cpu);
 	local_irq_enable();
 	if (migrated) {
 		vmx_write_host_state_percpu(cpu);
@@ -299,6 +300,8 @@ static int world_switch(struct vmx_vcpu *vcpu)
 
 	guest_timing_enter_irqoff();
 	guest_state_enter_irqoff();
+	/* The L1D flush as late as C can do it (vmenter.S does the VERW). */
+	vmx_mitig_before_entry();
 	fail = __vmx_vcpu_run(vcpu->regs, vcpu->vmcs.launched);
 	guest_state_exit_irqoff();
 	finish_exit(vcpu);

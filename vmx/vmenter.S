@@ -62,6 +62,13 @@ SYM_FUNC_START(__vmx_vcpu_run)
 	vmwrite	%rsp, %rax
 	jna	.Lvmfail_no_guest_regs
 
+	/*
+	 * MDS/TAA/RFDS: where the host clears CPU buffers before a guest
+	 * runs (X86_FEATURE_CLEAR_CPU_BUF_VM), VERW here; it sets ZF, so
+	 * before the launch/resume test.  Only guest-register loads follow.
+	 */
+	VM_CLEAR_CPU_BUFFERS
+
 	/* Decide launch vs resume now: MOVs below leave RFLAGS alone. */
 	test	%sil, %sil
 
@@ -155,6 +162,12 @@ SYM_INNER_LABEL(vmx_vmexit, SYM_L_GLOBAL)
 	 */
 	FILL_RETURN_BUFFER %rcx, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT, \
 			   X86_FEATURE_RSB_VMEXIT_LITE
+
+	/*
+	 * BHI: the guest may have trained the branch history; clear it
+	 * before the host's first indirect branch, where the host does.
+	 */
+	CLEAR_BRANCH_HISTORY_VMEXIT
 
 	mov	%ebx, %eax
 .Lout:
