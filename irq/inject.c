@@ -76,3 +76,28 @@ void inject_decide(const struct inject_state *s, struct inject_decision *d)
 		d->irq_window = true;
 	}
 }
+
+/**
+ * inject_exception_has_error_code() - must an injected exception carry one?
+ * @vector:       exception vector, 0-31
+ * @cet_loadable: the CPU allows the "load CET state" VM-entry control
+ *
+ * The exceptions that push an error code (SDM Vol. 3A, Table 6-1), as VM
+ * entry checks them (SDM Vol. 3C, checks on VM-entry event injection):
+ * #DF, #TS, #NP, #SS, #GP, #PF, #AC, and #CP only on a processor whose
+ * VM entry can load CET state -- elsewhere an error code for vector 21
+ * fails the entry.
+ *
+ * Return: true if the exception delivers an error code.
+ */
+bool inject_exception_has_error_code(unsigned int vector, bool cet_loadable)
+{
+	switch (vector) {
+	case 8: case 10: case 11: case 12: case 13: case 14: case 17:
+		return true;
+	case 21:
+		return cet_loadable;
+	default:
+		return false;
+	}
+}

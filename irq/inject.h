@@ -40,5 +40,6 @@ struct inject_decision {
 void inject_decide(const struct inject_state *s, struct inject_decision *d);
 bool inject_irq_allowed(const struct inject_state *s);
 bool inject_nmi_allowed(const struct inject_state *s);
+bool inject_exception_has_error_code(unsigned int vector, bool cet_loadable);
 
 #endif /* VMXLAB_INJECT_H */

@@ -11,7 +11,6 @@
 
 #include <linux/bits.h>
 #include <linux/errno.h>
-#include <asm/processor.h>
 #include <asm/processor-flags.h>
 #include <asm/trapnr.h>
 
@@ -20,27 +19,11 @@
 #include "vcpu.h"
 #include "vmcs.h"
 
-/*
- * Exceptions that push an error code (SDM Vol. 3A, Table 6-1).  #CP only
- * exists, with its error code, on CPUs with CET; elsewhere VM entry
- * rejects an error code for vector 21 (SDM 27.2.1.3).
- */
+/* #CP's error code depends on what VM entry can do (irq/inject.c). */
 static bool exception_has_error_code(u32 vector)
 {
-	u32 eax, ebx, ecx, edx;
-
-	switch (vector) {
-	case X86_TRAP_DF: case X86_TRAP_TS: case X86_TRAP_NP:
-	case X86_TRAP_SS: case X86_TRAP_GP: case X86_TRAP_PF:
-	case X86_TRAP_AC:
-		return true;
-	case X86_TRAP_CP:
-		/* CPUID.(7,0): ECX[7] shadow stacks, EDX[20] IBT. */
-		cpuid_count(7, 0, &eax, &ebx, &ecx, &edx);
-		return (ecx & BIT(7)) || (edx & BIT(20));
-	default:
-		return false;
-	}
+	return inject_exception_has_error_code(vector,
+			(vmx_caps.msr_entry >> 32) & ENTRY_CTL_LOAD_CET_STATE);
 }
 
 int vmx_queue_interrupt(struct vmx_vcpu *vcpu, u32 vector)

@@ -257,4 +257,34 @@ TEST(irq_allowed_predicate)
 	EXPECT_FALSE(inject_irq_allowed(&s));
 }
 
+/*
+ * Which injected exceptions carry an error code (SDM Vol. 3A, Table 6-1;
+ * VM entry's check, SDM Vol. 3C): #DF, #TS, #NP, #SS, #GP, #PF, #AC, and
+ * #CP exactly when VM entry can load CET state.
+ */
+TEST(exception_error_codes_without_cet)
+{
+	static const unsigned int with[] = { 8, 10, 11, 12, 13, 14, 17 };
+	unsigned int v, i;
+
+	for (v = 0; v < 32; v++) {
+		bool expect = false;
+
+		for (i = 0; i < ARRAY_SIZE(with); i++)
+			expect |= v == with[i];
+		EXPECT_EQ(expect, inject_exception_has_error_code(v, false))
+			TH_LOG("vector %u", v);
+	}
+}
+
+TEST(cp_error_code_follows_load_cet_state)
+{
+	EXPECT_FALSE(inject_exception_has_error_code(21, false));
+	EXPECT_TRUE(inject_exception_has_error_code(21, true));
+	/* The control changes nothing else. */
+	EXPECT_TRUE(inject_exception_has_error_code(13, true));
+	EXPECT_FALSE(inject_exception_has_error_code(6, true));
+	EXPECT_FALSE(inject_exception_has_error_code(2, true));
+}
+
 TEST_HARNESS_MAIN
