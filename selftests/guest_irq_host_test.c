@@ -335,21 +335,36 @@ struct competitor {
 	int cpu;
 	bool stop;
 	__u64 count;
+	__u64 corrupted;	/* rounds whose xmm7/xmm15 came back changed */
 	double x;
 };
 
-/* Floating point, and its own values in the registers the guest holds. */
+/*
+ * Floating point, and its own values in the registers the guest holds:
+ * written, held across a spin in which the vCPU thread may run (and its
+ * guest load its own values), read back and compared.  The guest's FPU
+ * state must never leak into this thread's, nor this one's into it.
+ */
 static void *compete(void *arg)
 {
 	struct competitor *c = arg;
 	double x = 1.0;
-	__u64 n = 0;
+	__u64 n = 0, a, b;
 
 	pin_to_cpu(c->cpu);
 	while (!__atomic_load_n(&c->stop, __ATOMIC_RELAXED)) {
 		x = x * 1.000001 + 0.5;
-		asm volatile("movq %0, %%xmm7\n\t"
-			     "movq %0, %%xmm15" : : "r"(~n) : "xmm7", "xmm15");
+		asm volatile("movq %[v], %%xmm7\n\t"
+			     "movq %[v], %%xmm15\n\t"
+			     "mov $2000, %%ecx\n"
+			     "1:\tdec %%ecx\n\t"
+			     "jnz 1b\n\t"
+			     "movq %%xmm7, %[a]\n\t"
+			     "movq %%xmm15, %[b]"
+			     : [a] "=r"(a), [b] "=r"(b) : [v] "r"(~n)
+			     : "rcx", "xmm7", "xmm15");
+		if (a != ~n || b != ~n)
+			c->corrupted++;
 		__atomic_store_n(&c->count, ++n, __ATOMIC_RELAXED);
 	}
 	c->x = x;
@@ -414,6 +429,10 @@ FIXTURE_TEARDOWN(phys)
 	if (self->comp_started) {
 		__atomic_store_n(&self->comp.stop, true, __ATOMIC_RELAXED);
 		pthread_join(self->comp.thread, NULL);
+		EXPECT_EQ(0, self->comp.corrupted)
+			TH_LOG("competitor's xmm7/xmm15 changed in %llu of %llu rounds",
+			       (unsigned long long)self->comp.corrupted,
+			       (unsigned long long)self->comp.count);
 	}
 	if (self->vm)
 		vm_free(self->vm);
