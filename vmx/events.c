@@ -74,6 +74,16 @@ int vmx_queue_exception(struct vmx_vcpu *vcpu, const struct vmxlab_exception *e)
 }
 
 /*
+ * Software interrupts and exceptions, and ICEBP's #DB, are delivered
+ * after their instruction: injecting one again needs its length.
+ */
+static bool event_after_insn(u32 type)
+{
+	return type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_SOFT_EXCEPTION ||
+	       type == INTR_TYPE_PRIV_SW_EXCEPTION;
+}
+
+/*
  * An exit interrupted the delivery of an event (say, an EPT violation on
  * the guest's IDT or stack): the CPU reports it in the IDT-vectoring
  * field, and it must be delivered again on the next entry, exactly once.
@@ -99,13 +109,7 @@ static void save_interrupted_event(struct vmx_vcpu *vcpu)
 		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY,
 			     vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) &
 			     ~GUEST_INTR_NMI_BLOCKING);
-	/*
-	 * Software interrupts and exceptions, and ICEBP's #DB, are delivered
-	 * after their instruction: they need its length again.
-	 */
-	ev->reinject_insn_len = (type == INTR_TYPE_SOFT_INTR ||
-				 type == INTR_TYPE_SOFT_EXCEPTION ||
-				 type == INTR_TYPE_PRIV_SW_EXCEPTION) ?
+	ev->reinject_insn_len = event_after_insn(type) ?
 				vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN) : 0;
 }
 
@@ -286,9 +290,7 @@ static void requeue_entry_event(struct vmx_vcpu *vcpu)
 		return;
 	ev->reinject_info = info;
 	ev->reinject_error_code = vmcs_read32(VMCS_ENTRY_EXCEPTION_ERROR_CODE);
-	ev->reinject_insn_len = (type == INTR_TYPE_SOFT_INTR ||
-				 type == INTR_TYPE_SOFT_EXCEPTION ||
-				 type == INTR_TYPE_PRIV_SW_EXCEPTION) ?
+	ev->reinject_insn_len = event_after_insn(type) ?
 				vmcs_read32(VMCS_ENTRY_INSTRUCTION_LEN) : 0;
 	vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
 }
