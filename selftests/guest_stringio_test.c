@@ -145,6 +145,105 @@ TEST_F_TIMEOUT(sio, long_mode_address_sizes_and_direction, TIMEOUT_S)
 	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(self->vcpu, &self->uc));
 }
 
+/* --- REP larger than the run page's data area ------------------------------ */
+
+/*
+ * The run page carries VMXLAB_RUN_IO_DATA_SIZE (2048) bytes of string
+ * I/O data, so a REP INSW of 2500 words (5000 bytes) must reach userspace
+ * as 1024 + 1024 + 452 words, each chunk written into guest memory where
+ * the CPU would have put it (the buffer crosses pages), with RDI and RCX
+ * moved by what was done.  REP OUTSL of 1300 dwords: 512 + 512 + 276.
+ */
+#define BIG_INS_WORDS		2500
+#define BIG_OUTS_DWORDS		1300
+
+static __u16 big_in[BIG_INS_WORDS];
+static __u32 big_out[BIG_OUTS_DWORDS];
+
+static __u16 big_in_word(unsigned int i)
+{
+	return (__u16)(i * 7 + 0x1234);
+}
+
+static void guest_big_sio(void)
+{
+	__u64 rdi = (__u64)big_in, rsi = (__u64)big_out, rcx;
+	unsigned int i;
+
+	rcx = BIG_INS_WORDS;
+	asm volatile("rep insw" : "+D"(rdi), "+c"(rcx) : "d"(PORT_IN)
+		     : "memory");
+	GUEST_SYNC(1, rdi, rcx);
+	for (i = 0; i < BIG_INS_WORDS; i++)
+		GUEST_ASSERT_EQ(big_in[i], big_in_word(i));
+
+	for (i = 0; i < BIG_OUTS_DWORDS; i++)
+		big_out[i] = i ^ 0xa5a50000;
+	rcx = BIG_OUTS_DWORDS;
+	asm volatile("rep outsl" : "+S"(rsi), "+c"(rcx) : "d"(PORT_OUT)
+		     : "memory");
+	GUEST_SYNC(2, rsi, rcx);
+	GUEST_DONE();
+}
+
+/* Run to the next exit: string I/O of @count @size-byte elements. */
+static void *expect_big_chunk(struct __test_metadata *_metadata,
+			      struct vcpu *vcpu, __u8 dir, __u16 port,
+			      __u8 size, __u32 count)
+{
+	struct vmxlab_run *run = vcpu->run;
+	char buf[256];
+
+	vcpu_run(vcpu);
+	ASSERT_EQ(VMXLAB_EXIT_IO, run->exit_reason)
+		TH_LOG("%s", vcpu_exit_str(vcpu, buf, sizeof(buf)));
+	EXPECT_EQ(dir, run->io.direction);
+	EXPECT_EQ(port, run->io.port);
+	EXPECT_EQ(size, run->io.size);
+	EXPECT_EQ(count, run->io.count) TH_LOG("elements in this exit");
+	return vcpu_io_data(vcpu);
+}
+
+TEST_F_TIMEOUT(sio, rep_larger_than_the_data_area, TIMEOUT_S)
+{
+	static const __u32 in_chunks[] = { 1024, 1024, 452 };
+	static const __u32 out_chunks[] = { 512, 512, 276 };
+	unsigned int c, i, done = 0;
+	__u16 *in, *guest_in;
+	__u32 *out;
+
+	self->vm = vm_create();
+	self->vcpu = vm_vcpu_add(self->vm, 0, guest_big_sio);
+	guest_in = addr_gva2hva(self->vm, big_in);
+
+	for (c = 0; c < VMXLAB_ARRAY_SIZE(in_chunks); c++) {
+		in = expect_big_chunk(_metadata, self->vcpu, VMXLAB_EXIT_IO_IN,
+				      PORT_IN, 2, in_chunks[c]);
+		for (i = 0; i < in_chunks[c]; i++)
+			in[i] = big_in_word(done + i);
+		done += in_chunks[c];
+	}
+	expect_sync(_metadata, self->vcpu, &self->uc, 1,
+		    (__u64)big_in + 2 * BIG_INS_WORDS, 0);
+	for (i = 0; i < BIG_INS_WORDS && guest_in[i] == big_in_word(i); i++)
+		;
+	ASSERT_EQ(BIG_INS_WORDS, i) TH_LOG("first wrong word in memory");
+
+	done = 0;
+	for (c = 0; c < VMXLAB_ARRAY_SIZE(out_chunks); c++) {
+		out = expect_big_chunk(_metadata, self->vcpu, VMXLAB_EXIT_IO_OUT,
+				       PORT_OUT, 4, out_chunks[c]);
+		for (i = 0; i < out_chunks[c]; i++)
+			if (out[i] != ((done + i) ^ 0xa5a50000))
+				break;
+		ASSERT_EQ(out_chunks[c], i) TH_LOG("chunk %u: first wrong dword", c);
+		done += out_chunks[c];
+	}
+	expect_sync(_metadata, self->vcpu, &self->uc, 2,
+		    (__u64)big_out + 4 * BIG_OUTS_DWORDS, 0);
+	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(self->vcpu, &self->uc));
+}
+
 /* --- real mode: 16-bit addresses that wrap --------------------------------- */
 
 /*

@@ -67,17 +67,6 @@ FIXTURE_TEARDOWN(xsave)
 		vm_free(self->vm);
 }
 
-static int guest_write_cr4_safe(__u64 v)
-{
-	int vector;
-	__u64 ec;
-
-	asm volatile(GUEST_ASM_SAFE("mov %[v], %%cr4")
-		     : GUEST_ASM_SAFE_OUTPUTS(vector, ec)
-		     : [v] "r"(v) : GUEST_ASM_SAFE_CLOBBERS);
-	return vector;
-}
-
 /* --- XSETBV: every #GP(0) rule, and what the CPU loads -------------------- */
 
 /*

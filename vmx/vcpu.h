@@ -141,6 +141,7 @@ int vmx_vcpu_run(struct vmx_vcpu *vcpu);
 
 /* exits.c: the exit dispatcher and its helpers. */
 int vmx_handle_exit(struct vmx_vcpu *vcpu, u32 exit_reason);
+int vmx_unexpected_exit(struct vmx_vcpu *vcpu, u32 exit_reason);
 unsigned long vmx_read_gpr(struct vmx_vcpu *vcpu, int reg);
 void vmx_write_gpr(struct vmx_vcpu *vcpu, int reg, unsigned long value);
 void vmx_skip_instruction(struct vmx_vcpu *vcpu);

@@ -543,16 +543,22 @@ static inline void guest_write_cr8(__u64 v)
 	asm volatile("mov %0, %%cr8" : : "r"(v) : "memory");
 }
 
-static inline int guest_write_cr8_safe(__u64 v)
-{
-	int vector;
-	__u64 ec;
-
-	asm volatile(GUEST_ASM_SAFE("mov %[v], %%cr8")
-		     : GUEST_ASM_SAFE_OUTPUTS(vector, ec)
-		     : [v] "r"(v) : GUEST_ASM_SAFE_CLOBBERS);
-	return vector;
+/* MOV to CRn that may fault: the vector, or GUEST_NO_EXCEPTION. */
+#define GUEST_WRITE_CR_SAFE(n)						\
+static inline int guest_write_cr##n##_safe(__u64 v)			\
+{									\
+	int vector;							\
+	__u64 ec;							\
+									\
+	asm volatile(GUEST_ASM_SAFE("mov %[v], %%cr" #n)		\
+		     : GUEST_ASM_SAFE_OUTPUTS(vector, ec)		\
+		     : [v] "r"(v) : GUEST_ASM_SAFE_CLOBBERS);		\
+	return vector;							\
 }
+
+GUEST_WRITE_CR_SAFE(0)
+GUEST_WRITE_CR_SAFE(4)
+GUEST_WRITE_CR_SAFE(8)
 
 static inline void guest_lidt(__u64 base, __u16 limit)
 {
