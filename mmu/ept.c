@@ -12,6 +12,7 @@
 #include <linux/smp.h>
 
 #include <vmxlab/vmx_arch.h>
+#include "../vmx/fault_inject.h"
 #include "../vmx/vmx_ops.h"
 #include "../vmx/vmxlab.h"
 #include "ept.h"
@@ -110,6 +111,9 @@ int ept_map_page(struct vmxlab_mmu *mmu, u64 gpa, u64 hva, bool writable)
 	 */
 	*leaf = page_to_phys(page) | EPT_READ | EPT_EXEC |
 		(writable ? EPT_WRITE : 0) | EPT_MEMTYPE_WB | EPT_IGNORE_PAT;
+	/* Tests only: writable but not readable is a misconfiguration. */
+	if (vmx_fault_take(VMX_FAULT_EPT_MISCONFIG))
+		*leaf = (*leaf & ~EPT_RWX) | EPT_WRITE;
 	mmu->pinned_pages++;
 	return 0;
 }

@@ -151,6 +151,16 @@ static inline void vmxlab_expect_klog(const char *regex)
 	close(fd);
 }
 
+/*
+ * Arm one of vmxlab's test faults (vmx/fault_inject.c): "vmfail" or
+ * "ept_misconfig".  It fires once, at the next VM entry or EPT fault-in.
+ * Returns 0 or -errno.
+ */
+static inline int vmxlab_inject_fault(const char *name)
+{
+	return write_file("/sys/module/vmxlab/parameters/fault_inject", name);
+}
+
 /* The VMCS dump vmxlab prints once per vCPU for a failed or unknown exit. */
 #define KLOG_VMCS_DUMP	"vmxlab: (vCPU [0-9]+ VMCS:|  (RIP|CS|controls) )"
 

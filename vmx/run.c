@@ -24,6 +24,7 @@
 #include <asm/tlbflush.h>
 
 #include <vmxlab/vmx_arch.h>
+#include "fault_inject.h"
 #include "vcpu.h"
 #include "vmcs.h"
 #include "vmx_ops.h"
@@ -335,6 +336,8 @@ static void end_guest_time(void)
  */
 static int enter_guest(struct vmx_vcpu *vcpu, u32 *exit_reason)
 {
+	bool break_entry;
+	u32 pin = 0;
 	int fail;
 
 	local_irq_disable();
@@ -353,7 +356,12 @@ static int enter_guest(struct vmx_vcpu *vcpu, u32 *exit_reason)
 	if (trace_vmxlab_entry_enabled())
 		trace_vmxlab_entry(vcpu->id, vmcs_readl(VMCS_GUEST_RIP));
 	prepare_entry(vcpu);
+	break_entry = vmx_fault_take(VMX_FAULT_VMFAIL);
+	if (break_entry)
+		pin = vmx_fault_break_controls();
 	fail = world_switch(vcpu);
+	if (break_entry)
+		vmcs_write32(VMCS_PIN_BASED_CTLS, pin);
 	if (fail) {
 		end_guest_time();
 		return -EIO;

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The paths only a vmxlab bug takes, reached through the module's test
+ * faults (/sys/module/vmxlab/parameters/fault_inject, vmx/fault_inject.c):
+ * a VMLAUNCH or VMRESUME that fails (VMfailValid) and an EPT
+ * misconfiguration.  Each must end the run with a clear report and the
+ * VMCS or the address in the kernel log, never a host crash, and the VM
+ * must be usable again afterwards where vmxlab can repair the damage.
+ */
+#include "vmxlab_lib.h"
+#include "vmxlab_util.h"
+#include "kselftest_harness.h"
+
+#define TIMEOUT_S		120
+#define FAULT_PARAM		"/sys/module/vmxlab/parameters/fault_inject"
+
+/* SDM Vol. 3C, 31.4: "VM entry with invalid control field(s)". */
+#define VMINSTR_ERR_ENTRY_INVALID_CONTROLS	7
+
+FIXTURE(fault) {
+	struct vm *vm;
+	struct vcpu *vcpu;
+	struct ucall uc;
+};
+
+FIXTURE_SETUP(fault)
+{
+	self->vm = NULL;
+}
+
+FIXTURE_TEARDOWN(fault)
+{
+	vmxlab_inject_fault("none");
+	if (self->vm)
+		vm_free(self->vm);
+}
+
+TEST_F_TIMEOUT(fault, parameter_takes_known_names_only, TIMEOUT_S)
+{
+	char buf[64];
+
+	EXPECT_EQ(-EINVAL, vmxlab_inject_fault("bogus"));
+	ASSERT_EQ(0, vmxlab_inject_fault("vmfail"));
+	ASSERT_LT(0, read_file(FAULT_PARAM, buf, sizeof(buf)));
+	EXPECT_STREQ("vmfail\n", buf);
+	ASSERT_EQ(0, vmxlab_inject_fault("none"));
+	ASSERT_LT(0, read_file(FAULT_PARAM, buf, sizeof(buf)));
+	EXPECT_STREQ("none\n", buf);
+}
+
+/* --- VMfail: the entry instruction itself fails --------------------------- */
+
+static void guest_two_syncs(void)
+{
+	GUEST_SYNC(1);
+	GUEST_SYNC(2);
+	GUEST_DONE();
+}
+
+/*
+ * VMfailValid is not an exit: RFLAGS.ZF says it, and the reason is the
+ * VM-instruction error field.  RUN reports VMXLAB_EXIT_FAIL_ENTRY with
+ * that number (not an exit reason with bit 31 set, which is what a
+ * guest-state check failure gives), counts it, and the next entry works.
+ */
+static void expect_vmfail(struct __test_metadata *_metadata,
+			  struct vcpu *vcpu, __u64 failed_before)
+{
+	struct vmxlab_vcpu_stats stats;
+	char buf[256];
+
+	ASSERT_EQ(0, vmxlab_inject_fault("vmfail"));
+	vcpu_run(vcpu);
+	ASSERT_EQ(VMXLAB_EXIT_FAIL_ENTRY, vcpu->run->exit_reason)
+		TH_LOG("%s", vcpu_exit_str(vcpu, buf, sizeof(buf)));
+	EXPECT_EQ(VMINSTR_ERR_ENTRY_INVALID_CONTROLS,
+		  vcpu->run->fail_entry.hardware_entry_failure_reason);
+	vcpu_stats_get(vcpu, &stats);
+	EXPECT_EQ(failed_before + 1, stats.failed_entries);
+	ASSERT_LT(0, read_file(FAULT_PARAM, buf, sizeof(buf)));
+	EXPECT_STREQ("none\n", buf) TH_LOG("the fault fires once");
+}
+
+TEST_F_TIMEOUT(fault, vmfail_on_launch_and_resume, TIMEOUT_S)
+{
+	self->vm = vm_create();
+	self->vcpu = vm_vcpu_add(self->vm, 0, guest_two_syncs);
+	vmxlab_expect_klog(KLOG_VMCS_DUMP);
+
+	/* VMLAUNCH: the VMCS has never run. */
+	expect_vmfail(_metadata, self->vcpu, 0);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &self->uc));
+	ASSERT_EQ(1, self->uc.args[0]);
+
+	/* VMRESUME: it has. */
+	expect_vmfail(_metadata, self->vcpu, 1);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &self->uc));
+	ASSERT_EQ(2, self->uc.args[0]);
+	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(self->vcpu, &self->uc));
+}
+
+/* --- an EPT misconfiguration --------------------------------------------- */
+
+#define TOUCH_GPA		(GUEST_DATA_GPA + 0x18)
+
+static void guest_touch_new_page(void)
+{
+	GUEST_SYNC(1);
+	GUEST_SYNC(__atomic_load_n((__u64 *)TOUCH_GPA, __ATOMIC_RELAXED));
+	GUEST_DONE();
+}
+
+/*
+ * The leaf made for the guest's first access to a page is written
+ * "writable, not readable", which the CPU refuses (SDM Vol. 3C, 29.3.3.1):
+ * the retried access exits with EPT misconfiguration, and RUN ends with
+ * VMXLAB_INTERNAL_EPT_MISCONFIG and that guest-physical address, again on
+ * every run (vmxlab does not guess how to repair its own table).
+ */
+TEST_F_TIMEOUT(fault, ept_misconfig_reported, TIMEOUT_S)
+{
+	struct vmxlab_run *run;
+	__u64 *mem;
+	int pass;
+
+	self->vm = vm_create();
+	mem = vm_add_region(self->vm, SLOT_TEST, GUEST_DATA_GPA,
+			    GUEST_PAGE_SIZE, 0);
+	mem[3] = 0x1234;
+	self->vcpu = vm_vcpu_add(self->vm, 0, guest_touch_new_page);
+	run = self->vcpu->run;
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &self->uc));
+
+	vmxlab_expect_klog("vmxlab: EPT misconfiguration at GPA 0x[0-9a-f]+$");
+	ASSERT_EQ(0, vmxlab_inject_fault("ept_misconfig"));
+	for (pass = 0; pass < 2; pass++) {
+		vcpu_run(self->vcpu);
+		vcpu_assert_exit(self->vcpu, VMXLAB_EXIT_INTERNAL_ERROR);
+		EXPECT_EQ(VMXLAB_INTERNAL_EPT_MISCONFIG, run->internal.suberror);
+		EXPECT_EQ(1, run->internal.ndata);
+		EXPECT_EQ(TOUCH_GPA, run->internal.data[0]);
+	}
+}
+
+FIXTURE(last) {
+	int unused;
+};
+
+FIXTURE_SETUP(last)
+{
+}
+
+FIXTURE_TEARDOWN(last)
+{
+}
+
+TEST_F_TIMEOUT(last, module_refcount_zero, TIMEOUT_S)
+{
+	int refs = vmxlab_wait_refcnt_zero(5000);
+
+	EXPECT_EQ(0, refs) TH_LOG("vmxlab still has %d references", refs);
+}
+
+TEST_HARNESS_MAIN
