@@ -105,7 +105,6 @@ static void vcpu_load_on(struct vmx_vcpu *vcpu, int cpu)
 	local_irq_disable();
 	if (vmx_load_vmcs(&vcpu->vmcs))
 		pr_err_ratelimited("VMPTRLD failed on CPU %d\n", cpu);
-	vmx_mitig_vmcs_loaded(vcpu, cpu);
 	local_irq_enable();
 	if (migrated) {
 		vmx_write_host_state_percpu(cpu);

@@ -28,9 +28,6 @@ static char mitigations[64];
 module_param_string(mitigations, mitigations, sizeof(mitigations), 0444);
 MODULE_PARM_DESC(mitigations, "speculation mitigations applied to guests (read-only)");
 
-/* The vCPU whose VMCS was last loaded on each CPU, for the IBPB rule. */
-static DEFINE_PER_CPU(void *, last_vcpu);
-
 static enum vmx_mitig_l1tf host_l1tf(void)
 {
 	switch (l1tf_vmx_mitigation) {
@@ -116,14 +113,15 @@ void vmx_mitig_before_entry(void)
 }
 
 /*
- * Another vCPU's VMCS on this CPU: that guest must not steer this one's
- * indirect branches (spectre.rst, "IBPB ... between guests").
+ * A VMCS other than the current one was just made current on this CPU
+ * (vmx_load_vmcs()): the guest that ran here before must not steer this
+ * one's indirect branches (spectre.rst, "IBPB ... between guests"), as
+ * KVM's vmx_vcpu_load_vmcs() does.  "Other" is decided by the CPU's
+ * current-VMCS pointer, which VMCLEAR resets: a vCPU freed and another
+ * allocated at the same address can never look like the same one.
  */
-void vmx_mitig_vmcs_loaded(void *vcpu, int cpu)
+void vmx_mitig_vmcs_switched(void)
 {
-	if (per_cpu(last_vcpu, cpu) == vcpu)
-		return;
-	per_cpu(last_vcpu, cpu) = vcpu;
 	if (vmx_mitig_steps & VMX_MITIG_IBPB_LOAD)
 		indirect_branch_prediction_barrier();
 }

@@ -38,7 +38,7 @@ int vmx_check_support(void);
 /* spec.c: speculation mitigations for guests */
 int vmx_mitig_init(void);
 void vmx_mitig_before_entry(void);
-void vmx_mitig_vmcs_loaded(void *vcpu, int cpu);
+void vmx_mitig_vmcs_switched(void);
 
 int vmx_read_caps(struct vmxlab_caps *caps);
 int vmx_enable_all_cpus(void);

@@ -158,6 +158,7 @@ int vmx_load_vmcs(struct loaded_vmcs *lv)
 	r = vmx_vmptrld(virt_to_phys(lv->vmcs));
 	if (r)
 		return r;
+	vmx_mitig_vmcs_switched();
 	if (lv->cpu != smp_processor_id()) {
 		lv->cpu = smp_processor_id();
 		list_add(&lv->cpu_link, this_cpu_ptr(&vmx_cpu.loaded_vmcss));
