@@ -13,6 +13,7 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/smp.h>
+#include <linux/entry-kvm.h>
 #include <linux/kvm_host.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
@@ -330,8 +331,8 @@ static void end_guest_time(void)
  * external-interrupt exit; the host takes them through its own IDT as soon
  * as interrupts are enabled again below.
  *
- * Return: 0 after a VM exit (@exit_reason set), -EAGAIN when a signal or
- * a reschedule came first, -EIO when VMLAUNCH/VMRESUME failed (VMfail).
+ * Return: 0 after a VM exit (@exit_reason set), -EAGAIN when work for the
+ * task (a signal, a reschedule, ...) came first, -EIO when VMLAUNCH/VMRESUME failed (VMfail).
  */
 static int enter_guest(struct vmx_vcpu *vcpu, u32 *exit_reason)
 {
@@ -340,7 +341,7 @@ static int enter_guest(struct vmx_vcpu *vcpu, u32 *exit_reason)
 	int fail;
 
 	local_irq_disable();
-	if (signal_pending(current) || need_resched()) {
+	if (xfer_to_guest_mode_work_pending()) {
 		local_irq_enable();
 		return -EAGAIN;
 	}
@@ -378,6 +379,16 @@ static int enter_guest(struct vmx_vcpu *vcpu, u32 *exit_reason)
 }
 
 /*
+ * xfer_to_guest_mode_handle_work() takes a struct kvm_vcpu only to note a
+ * signal exit in it (kvm_handle_signal_exit(): run->exit_reason and
+ * stat.signal_exits).  vmxlab has no kvm_vcpu; it lends this scratch one,
+ * shared by every vCPU and never read, and reports the exit in its own
+ * run page.
+ */
+static struct kvm_run xfer_scratch_run;
+static struct kvm_vcpu xfer_scratch_vcpu = { .run = &xfer_scratch_run };
+
+/*
  * Entry failed before the guest ran.  @reason is the VM-instruction error
  * after a VMfail (a small number, SDM 31.4), or the full exit reason, bit
  * 31 set, after an entry that failed on invalid guest state (SDM 27.8).
@@ -413,12 +424,17 @@ int vmx_vcpu_run(struct vmx_vcpu *vcpu)
 	vcpu->events.window_requested =
 		READ_ONCE(vcpu->run->request_interrupt_window);
 	for (;;) {
-		if (signal_pending(current)) {
+		/*
+		 * What the task owes before it may run the guest, done as for
+		 * a return to user mode (KVM does the same): a reschedule,
+		 * task work, the rseq CPU number, memcg throttling; a signal
+		 * ends the run.
+		 */
+		if (xfer_to_guest_mode_handle_work(&xfer_scratch_vcpu)) {
 			vcpu->run->exit_reason = VMXLAB_EXIT_INTR;
 			r = -EINTR;
 			break;
 		}
-		cond_resched();
 
 		r = enter_guest(vcpu, &exit_reason);
 		if (r == -EAGAIN)
