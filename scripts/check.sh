@@ -119,11 +119,15 @@ vm_lane() {
 #                components whose partial values once crashed the host;
 #   vm-noxsave   the host kernel booted with noxsave: no CR4.OSXSAVE, no
 #                XCR0 to switch.
+# vm-mitigations runs every selftest again with the host's speculation
+# mitigations on (every other lane boots mitigations=off), so that
+# vmxlab's mitigation steps run under the whole suite.
 XSAVE_LANE_TESTS="guest_xsave_test"
 
 vm_lane vm "${VMXLAB_EMULATOR:-auto}" 2 "${VMXLAB_VM_TIMEOUT:-1800}"
 vm_lane vm-skylake bochs 1 600 --cpu-model corei7_skylake_x -- --only "$XSAVE_LANE_TESTS"
 vm_lane vm-noxsave bochs 1 600 --append noxsave -- --only "$XSAVE_LANE_TESTS"
+vm_lane vm-mitigations bochs 2 1200 --append mitigations=auto
 if [ "$quick" = 1 ]; then
 	step "no-VMX lane skipped (--quick)"
 else

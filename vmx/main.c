@@ -24,11 +24,11 @@ static int __init vmxlab_init(void)
 		return r;
 	r = vmx_read_caps(&vmx_caps);
 	if (r)
-		return r;
+		goto exit_mitigations;
 	vmx_setup_vmcs_config();
 	r = vmx_shutdown_hooks_init();
 	if (r)
-		return r;
+		goto exit_mitigations;
 	r = vmx_enable_all_cpus();
 	if (r)
 		goto remove_shutdown_hooks;
@@ -47,6 +47,8 @@ dec_notifiers:
 	vmx_disable_all_cpus();
 remove_shutdown_hooks:
 	vmx_shutdown_hooks_exit();
+exit_mitigations:
+	vmx_mitig_exit();
 	return r;
 }
 
@@ -56,6 +58,7 @@ static void __exit vmxlab_exit(void)
 	preempt_notifier_dec();
 	vmx_disable_all_cpus();
 	vmx_shutdown_hooks_exit();
+	vmx_mitig_exit();
 	pr_info("VMX off\n");
 }
 

@@ -10,6 +10,7 @@
 
 const char * const vmx_mitig_names[VMX_MITIG_NR] = {
 	"verw", "l1d_flush", "bhb_clear", "rsb_fill", "ibpb", "spec_ctrl",
+	"ibpb_exit_to_user",
 };
 
 /*
@@ -32,14 +33,11 @@ static bool l1tf_wants_flush(enum vmx_mitig_l1tf l1tf)
 
 /**
  * vmx_mitig_decide() - the steps to run around VM entry for this host
- * @host:              the host kernel's feature bits and decisions
- * @allow_unmitigated: the admin accepted loading with a gap (unsafe)
+ * @host: the host kernel's feature bits and decisions
  *
- * Return: the steps, and in .refuse the name of a vulnerability the host
- * mitigates that vmxlab cannot, unless @allow_unmitigated.
+ * Return: the steps, and how the L1D flush is done.
  */
-struct vmx_mitig_plan vmx_mitig_decide(const struct vmx_mitig_host *host,
-				       bool allow_unmitigated)
+struct vmx_mitig_plan vmx_mitig_decide(const struct vmx_mitig_host *host)
 {
 	struct vmx_mitig_plan plan = { .steps = 0 };
 
@@ -52,14 +50,12 @@ struct vmx_mitig_plan vmx_mitig_decide(const struct vmx_mitig_host *host,
 		plan.steps |= VMX_MITIG_VERW_ENTRY;
 
 	/*
-	 * Without the FLUSH_CMD MSR the kernel falls back to a software
-	 * flush that walks a buffer it does not export: a module cannot.
+	 * Without the FLUSH_CMD MSR, as in KVM, by reading a buffer larger
+	 * than L1D so that every line holds vmxlab's data instead.
 	 */
 	if (l1tf_wants_flush(host->l1tf)) {
-		if (host->flush_l1d)
-			plan.steps |= VMX_MITIG_L1D_FLUSH;
-		else if (!allow_unmitigated)
-			plan.refuse = "l1tf";
+		plan.steps |= VMX_MITIG_L1D_FLUSH;
+		plan.l1d_flush_by_reads = !host->flush_l1d;
 	}
 
 	/* BHI (spectre.rst): the clearing sequence after exit. */
@@ -77,6 +73,14 @@ struct vmx_mitig_plan vmx_mitig_decide(const struct vmx_mitig_host *host,
 	/* IBRS/STIBP/SSBD: the host's value must be back before any RET. */
 	if (host->msr_spec_ctrl)
 		plan.steps |= VMX_MITIG_SPEC_CTRL;
+
+	/*
+	 * VMSCAPE (vmscape.rst): a guest may have trained the branch
+	 * predictors that the VMM's user code then uses; the host issues
+	 * an IBPB on the next return to user mode of a task that ran one.
+	 */
+	if (host->ibpb_exit_to_user)
+		plan.steps |= VMX_MITIG_IBPB_EXIT;
 
 	return plan;
 }

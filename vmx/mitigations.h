@@ -36,25 +36,27 @@ struct vmx_mitig_host {
 	bool rsb_vmexit;	/* X86_FEATURE_RSB_VMEXIT or _LITE */
 	bool use_ibpb;		/* X86_FEATURE_USE_IBPB */
 	bool msr_spec_ctrl;	/* X86_FEATURE_MSR_SPEC_CTRL */
+	bool ibpb_exit_to_user;	/* X86_FEATURE_IBPB_EXIT_TO_USER (VMSCAPE) */
 };
 
 /* The steps vmxlab runs, one bit each; vmx_mitig_names[] spells them. */
 #define VMX_MITIG_VERW_ENTRY	BIT(0)	/* VERW just before VMLAUNCH/VMRESUME */
-#define VMX_MITIG_L1D_FLUSH	BIT(1)	/* FLUSH_CMD.L1D before entry */
+#define VMX_MITIG_L1D_FLUSH	BIT(1)	/* L1D flushed before entry */
 #define VMX_MITIG_BHB_CLEAR	BIT(2)	/* branch-history clearing after exit */
 #define VMX_MITIG_RSB_FILL	BIT(3)	/* RSB overwrite after exit */
 #define VMX_MITIG_IBPB_LOAD	BIT(4)	/* IBPB when another vCPU's VMCS loads */
 #define VMX_MITIG_SPEC_CTRL	BIT(5)	/* guest/host SPEC_CTRL switch */
-#define VMX_MITIG_NR		6
+#define VMX_MITIG_IBPB_EXIT	BIT(6)	/* IBPB before the VMM's user code runs */
+#define VMX_MITIG_NR		7
 
 extern const char * const vmx_mitig_names[VMX_MITIG_NR];
 
 struct vmx_mitig_plan {
 	u32 steps;		/* VMX_MITIG_* to run */
-	const char *refuse;	/* vulnerability left open, or NULL */
+	/* L1D flush by reading a buffer: the CPU has no FLUSH_CMD MSR */
+	bool l1d_flush_by_reads;
 };
 
-struct vmx_mitig_plan vmx_mitig_decide(const struct vmx_mitig_host *host,
-				       bool allow_unmitigated);
+struct vmx_mitig_plan vmx_mitig_decide(const struct vmx_mitig_host *host);
 
 #endif /* VMXLAB_MITIGATIONS_H */

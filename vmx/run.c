@@ -305,6 +305,7 @@ static int world_switch(struct vmx_vcpu *vcpu)
 	vmx_mitig_before_entry();
 	fail = __vmx_vcpu_run(vcpu->regs, vcpu->vmcs.launched);
 	guest_state_exit_irqoff();
+	vmx_mitig_after_exit();
 	finish_exit(vcpu);
 	return fail;
 }

@@ -7,6 +7,9 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cache.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <asm/cpufeature.h>
 #include <asm/msr.h>
@@ -17,15 +20,46 @@
 #include "mitigations.h"
 #include "vmxlab.h"
 
-static bool allow_unmitigated;
-module_param(allow_unmitigated, bool, 0444);
-MODULE_PARM_DESC(allow_unmitigated,
-		 "UNSAFE: load even if a host mitigation cannot be applied to guests");
-
 static u32 vmx_mitig_steps;
 static char mitigations[64];
 module_param_string(mitigations, mitigations, sizeof(mitigations), 0444);
 MODULE_PARM_DESC(mitigations, "speculation mitigations applied to guests (read-only)");
+
+/*
+ * The L1D flush without the FLUSH_CMD MSR: reading a buffer four times the
+ * size of any Intel L1D (32 or 48 KiB) leaves no line of the host's data in
+ * it.  The pages hold different bytes, so that nothing (KSM in a nested
+ * setup) can merge them into one.
+ */
+#define L1D_FLUSH_ORDER		4
+#define L1D_FLUSH_SIZE		(PAGE_SIZE << L1D_FLUSH_ORDER)
+static u8 *l1d_flush_buf;
+
+static int l1d_flush_buf_alloc(void)
+{
+	struct page *page = alloc_pages(GFP_KERNEL, L1D_FLUSH_ORDER);
+	int i;
+
+	if (!page)
+		return -ENOMEM;
+	l1d_flush_buf = page_address(page);
+	for (i = 0; i < 1 << L1D_FLUSH_ORDER; i++)
+		memset(l1d_flush_buf + i * PAGE_SIZE, i + 1, PAGE_SIZE);
+	return 0;
+}
+
+static void l1d_flush_by_reads(void)
+{
+	unsigned int eax = 0, ebx, ecx = 0, edx, off;
+
+	/* Every page in the TLB first, so that the fill takes no page walk. */
+	for (off = 0; off < L1D_FLUSH_SIZE; off += PAGE_SIZE)
+		READ_ONCE(l1d_flush_buf[off]);
+	native_cpuid(&eax, &ebx, &ecx, &edx);	/* serialise */
+	for (off = 0; off < L1D_FLUSH_SIZE; off += L1_CACHE_BYTES)
+		READ_ONCE(l1d_flush_buf[off]);
+	rmb();		/* LFENCE: the loads are done before VM entry */
+}
 
 static enum vmx_mitig_l1tf host_l1tf(void)
 {
@@ -62,9 +96,9 @@ static enum vmx_mitig_l1tf host_l1tf(void)
 }
 
 /**
- * vmx_mitig_init() - choose the mitigations; refuse what cannot be done
+ * vmx_mitig_init() - choose the mitigations, get what they need
  *
- * Return: 0, or -EPERM naming the vulnerability left open.
+ * Return: 0, or -ENOMEM.
  */
 int vmx_mitig_init(void)
 {
@@ -79,15 +113,14 @@ int vmx_mitig_init(void)
 			      boot_cpu_has(X86_FEATURE_RSB_VMEXIT_LITE),
 		.use_ibpb = boot_cpu_has(X86_FEATURE_USE_IBPB),
 		.msr_spec_ctrl = boot_cpu_has(X86_FEATURE_MSR_SPEC_CTRL),
+		.ibpb_exit_to_user = boot_cpu_has(X86_FEATURE_IBPB_EXIT_TO_USER),
 	};
-	struct vmx_mitig_plan plan = vmx_mitig_decide(&host, allow_unmitigated);
+	struct vmx_mitig_plan plan = vmx_mitig_decide(&host);
 	int i, n = 0;
 
-	if (plan.refuse) {
-		pr_err("host mitigates %s but vmxlab cannot for guests; allow_unmitigated=1 loads anyway (unsafe)\n",
-		       plan.refuse);
-		return -EPERM;
-	}
+	if ((plan.steps & VMX_MITIG_L1D_FLUSH) && plan.l1d_flush_by_reads &&
+	    l1d_flush_buf_alloc())
+		return -ENOMEM;
 	vmx_mitig_steps = plan.steps;
 	for (i = 0; i < VMX_MITIG_NR; i++)
 		if (plan.steps & BIT(i))
@@ -95,20 +128,43 @@ int vmx_mitig_init(void)
 				       "%s%s", n ? "," : "", vmx_mitig_names[i]);
 	if (!n)
 		strscpy(mitigations, "none", sizeof(mitigations));
-	pr_info("speculation mitigations for guests: %s\n", mitigations);
+	pr_info("speculation mitigations for guests: %s%s\n", mitigations,
+		l1d_flush_buf ? " (L1D flush by reads)" : "");
 	return 0;
+}
+
+void vmx_mitig_exit(void)
+{
+	if (l1d_flush_buf)
+		free_pages((unsigned long)l1d_flush_buf, L1D_FLUSH_ORDER);
+	l1d_flush_buf = NULL;
 }
 
 /* With interrupts off, just before __vmx_vcpu_run(). */
 void vmx_mitig_before_entry(void)
 {
 	/* l1tf.rst: the guest must not find host data in L1D. */
-	if (vmx_mitig_steps & VMX_MITIG_L1D_FLUSH)
-		wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
+	if (vmx_mitig_steps & VMX_MITIG_L1D_FLUSH) {
+		if (l1d_flush_buf)
+			l1d_flush_by_reads();
+		else
+			wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
+	}
 	/* MMIO stale data only: the VERW in vmenter.S covers the rest. */
 	else if ((vmx_mitig_steps & VMX_MITIG_VERW_ENTRY) &&
 		 !boot_cpu_has(X86_FEATURE_CLEAR_CPU_BUF_VM))
 		x86_clear_cpu_buffers();
+}
+
+/*
+ * With interrupts off, right after a VM exit: on this CPU, the one whose
+ * predictors the guest could train, the next return to user mode must
+ * issue an IBPB (as KVM's vcpu_enter_guest() asks).
+ */
+void vmx_mitig_after_exit(void)
+{
+	if (vmx_mitig_steps & VMX_MITIG_IBPB_EXIT)
+		this_cpu_write(x86_ibpb_exit_to_user, true);
 }
 
 /*

@@ -37,7 +37,9 @@ int vmx_check_support(void);
 
 /* spec.c: speculation mitigations for guests */
 int vmx_mitig_init(void);
+void vmx_mitig_exit(void);
 void vmx_mitig_before_entry(void);
+void vmx_mitig_after_exit(void);
 void vmx_mitig_vmcs_switched(void);
 
 int vmx_read_caps(struct vmxlab_caps *caps);
