@@ -6,10 +6,12 @@
 # unit tests and the kernel-hygiene checks (scripts/lint.sh), then the
 # selftests in VMs: the main lane (VMX: Bochs, or QEMU/KVM with nested
 # VMX), two short Bochs lanes for the tests that depend on the CPU model or
-# the host kernel's options (AVX-512, noxsave), and the no-VMX lane (QEMU
-# TCG, where vmxlab.ko must refuse to load).  scripts/tap-summary.py then counts every result and
-# prints "N passed, N failed, N skipped" last; the exit status is non-zero
-# if anything failed.  Outputs are kept in build/check/ and build/vm/.
+# the host kernel's options (AVX-512, noxsave), a short Bochs lane that
+# reboots in an emergency (sysrq b) while guests run on every CPU, and the
+# no-VMX lane (QEMU TCG, where vmxlab.ko must refuse to load).
+# scripts/tap-summary.py then counts every result and prints "N passed, N
+# failed, N skipped" last; the exit status is non-zero if anything failed.
+# Outputs are kept in build/check/ and build/vm/.
 #
 #   scripts/check.sh [--quick]
 #     --quick            skip the no-VMX lane
@@ -122,12 +124,17 @@ vm_lane() {
 # vm-mitigations runs every selftest again with the host's speculation
 # mitigations on (every other lane boots mitigations=off), so that
 # vmxlab's mitigation steps run under the whole suite.
+# The reboot lane runs no selftest: a guest spins on each CPU, then sysrq b
+# resets the VM.  vm-run.sh --expect-reboot passes it when the serial log
+# shows vmxlab's emergency line for every CPU and then a second boot, and
+# stops the VM at that second boot.
 XSAVE_LANE_TESTS="guest_xsave_test"
 
 vm_lane vm "${VMXLAB_EMULATOR:-auto}" 2 "${VMXLAB_VM_TIMEOUT:-1800}"
 vm_lane vm-skylake bochs 1 600 --cpu-model corei7_skylake_x -- --only "$XSAVE_LANE_TESTS"
 vm_lane vm-noxsave bochs 1 600 --append noxsave -- --only "$XSAVE_LANE_TESTS"
 vm_lane vm-mitigations bochs 2 1200 --append mitigations=auto
+vm_lane vm-reboot bochs 2 120 --expect-reboot -- --emergency-reboot
 if [ "$quick" = 1 ]; then
 	step "no-VMX lane skipped (--quick)"
 else

@@ -35,6 +35,10 @@ BAD_KERNEL_LINES='WARNING:|BUG:|Oops|general protection fault|invalid opcode:|un
 BAD_VMXLAB_LINES='vmxlab: .*(VMPTRLD failed|VMXON failed|of field 0x[0-9a-f]+ .*failed|VMCS:|unexpected exit reason|EPT misconfiguration|lacks a VMX control|already in use|disabled by firmware|has no VMX|cannot read|unsupported VMCS|different IA32_VMX_BASIC|do not meet the VMX fixed bits|MSRs to switch)|vmxlab:   (RIP|CS|controls) '
 # How long the VM may take from its end marker to powering off.
 POWEROFF_S=60
+# --expect-reboot: a kernel's boot banner, and the line vmxlab's emergency
+# callback prints for each CPU it takes out of VMX operation.
+BOOT_BANNER='Linux version [0-9]'
+EMERGENCY_LINE='vmxlab: emergency: VMX off on CPU'
 
 usage() {
 	cat <<EOF
@@ -70,18 +74,29 @@ Options:
                      executables get their shared libraries too.  Repeatable.
   --log FILE         serial log (default build/vm/serial.log); emulator
                      messages go to FILE with .log replaced by -emulator.log.
+  --expect-reboot    SCRIPT resets the VM with an emergency reboot (sysrq b)
+                     and never ends.  Passes when the serial log shows, in
+                     this order, vmxlab's "$EMERGENCY_LINE N" for
+                     every CPU N and a second kernel boot banner; the
+                     emulator is stopped at that banner.  Prints the checks
+                     as TAP.  Bochs only (the kernel resets the VM through
+                     port 0xcf9, reboot=p, and boots with loglevel=6 so that
+                     the banner reaches the console).
   --keep             keep the temp dir (initramfs, ISO, bochsrc) and say where.
   -h, --help         this text.
 
 Exit status: the script's, or 2 if the log shows a kernel warning, oops,
 panic or unchecked MSR access ($BAD_KERNEL_LINES),
-or 3 if the VM never finished (timeout, crash, hang).
+or 3 if the VM never finished (timeout, crash, hang).  With --expect-reboot:
+0, 1 if an emergency line is missing, 2 as above, 3 if the VM did not boot
+again.
 EOF
 }
 
 die() { echo "vm-run: error: $*" >&2; exit 1; }
 
 emulator=auto cpus=1 timeout_s='' idle_s=0 log='' keep=0 cpu_model='' append=
+expect_reboot=0
 adds=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -94,6 +109,7 @@ while [ $# -gt 0 ]; do
 	--add) [ $# -ge 2 ] || die "$1 needs a value"; adds+=("$2"); shift 2 ;;
 	--log) [ $# -ge 2 ] || die "$1 needs a value"; log=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
+	--expect-reboot) expect_reboot=1; shift ;;
 	-h|--help) usage; exit 0 ;;
 	--) shift; break ;;
 	-*) die "unknown option $1 (see --help)" ;;
@@ -139,7 +155,8 @@ esac
 case $emulator in
 bochs*) : "${timeout_s:=600}" ;;
 *) : "${timeout_s:=120}"
-   [ -z "$cpu_model" ] || die "--cpu-model is for Bochs; $emulator runs its own CPU" ;;
+   [ -z "$cpu_model" ] || die "--cpu-model is for Bochs; $emulator runs its own CPU"
+   [ "$expect_reboot" = 0 ] || die "--expect-reboot is for Bochs, not $emulator" ;;
 esac
 : "${cpu_model:=$BOCHS_MODEL_DEFAULT}"
 
@@ -268,13 +285,21 @@ build_initramfs() {
 # Each runs under timeout --foreground, so that Ctrl-C reaches the emulator
 # too (plain timeout moves it out of the terminal's process group).
 
-cmdline="console=ttyS0,115200 quiet loglevel=3 mitigations=off nokaslr tsc=reliable log_buf_len=4M panic=-1${append:+ $append}"
+# The console shows errors only (loglevel=3), or with --expect-reboot also
+# notices (loglevel=6): the boot banner and vmxlab's emergency lines.
+console_level=3
+[ "$expect_reboot" = 0 ] || console_level=6
+cmdline="console=ttyS0,115200 quiet loglevel=$console_level mitigations=off nokaslr tsc=reliable log_buf_len=4M panic=-1${append:+ $append}"
 
 # Bochs: isolinux CD, because Bochs has no direct kernel boot.  A triple
 # fault or a panic's reboot (reboot=t: by triple fault) then stops Bochs
 # (reset_on_triple_fault=0 + panic action=fatal) instead of booting again.
+# With --expect-reboot the kernel resets through port 0xcf9 (reboot=p),
+# which Bochs does like a reset button: the VM boots again (and a triple
+# fault still stops it).
 run_bochs() {
-	local bochs=$1 iso=$work/iso display
+	local bochs=$1 iso=$work/iso display reboot=t
+	[ "$expect_reboot" = 0 ] || reboot=p
 	mkdir -p "$iso/isolinux"
 	cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$iso/isolinux/"
 	cp "$KIMG/vmlinuz" "$iso/vmlinuz"
@@ -285,7 +310,7 @@ PROMPT 0
 TIMEOUT 0
 LABEL vmxlab
   KERNEL /vmlinuz
-  APPEND initrd=/initrd.gz $cmdline reboot=t tsc_early_khz=$((BOCHS_IPS / 1000))
+  APPEND initrd=/initrd.gz $cmdline reboot=$reboot tsc_early_khz=$((BOCHS_IPS / 1000))
 EOF
 	xorriso -as mkisofs -quiet -o "$work/test.iso" -b isolinux/isolinux.bin \
 		-c isolinux/boot.cat -no-emul-boot -boot-load-size 4 \
@@ -333,7 +358,9 @@ EOF
 		echo c > "$work/bochs.cmds"
 		args+=(-rc "$work/bochs.cmds")
 	fi
-	(cd "$work" && timeout --foreground -k 10 "$timeout_s" "$bochs" "${args[@]}" </dev/null >>"$emu_log" 2>&1)
+	# The watcher's kills (a hang; the second boot of --expect-reboot) are
+	# for the verdict to report: no "Killed" notice from bash.
+	{ (cd "$work" && timeout --foreground -k 10 "$timeout_s" "$bochs" "${args[@]}" </dev/null >>"$emu_log" 2>&1); } 2>/dev/null
 }
 
 run_qemu() {
@@ -346,10 +373,22 @@ run_qemu() {
 
 # --- run ------------------------------------------------------------------
 
+# The kernel boot banners of serial log $1, as "LINE-NUMBER:banner", but
+# not the one of the kernel log that the init dumps (VMXLAB-DMESG-BEGIN to
+# VMXLAB-DMESG-END), which is no new boot.
+boot_banners() {
+	awk -v banner="$BOOT_BANNER" '
+		/^VMXLAB-DMESG-BEGIN/ { dump = 1 }
+		/^VMXLAB-DMESG-END/ { dump = 0 }
+		!dump && $0 ~ banner { print NR ":" $0 }' "$1"
+}
+
 # Kill the emulator (every process whose command line names our work
 # directory) when the VM has hung: with --idle-timeout, once the serial
 # log stops growing; always, once it has not powered off POWEROFF_S
-# seconds after its end marker.  The reason is left in $work.
+# seconds after its end marker.  With --expect-reboot, also once a second
+# boot banner shows that the VM reset and booted again: the second boot
+# would only run the script once more.  The reason is left in $work.
 watch_vm() {
 	local last=-1 size quiet=0 ended=0
 	while sleep 5; do
@@ -363,7 +402,10 @@ watch_vm() {
 		if [ "$ended" -gt 0 ] || grep -q '^VMXLAB-END' "$log" 2>/dev/null; then
 			ended=$((ended + 5))
 		fi
-		if [ "$idle_s" -gt 0 ] && [ "$quiet" -ge "$idle_s" ]; then
+		if [ "$expect_reboot" = 1 ] &&
+		   [ "$(boot_banners "$log" | wc -l)" -ge 2 ]; then
+			: > "$work/rebooted"
+		elif [ "$idle_s" -gt 0 ] && [ "$quiet" -ge "$idle_s" ]; then
 			: > "$work/idle"
 		elif [ "$ended" -gt "$POWEROFF_S" ]; then
 			: > "$work/poweroff-hung"
@@ -395,15 +437,28 @@ kill "$watcher" 2>/dev/null || true
 
 clean_log=$work/serial.txt
 tr -d '\r' < "$log" > "$clean_log"
+# What the first boot printed: all of it, or with --expect-reboot what came
+# before the second boot banner.  Only the first boot is judged: the second
+# need only reach its banner.  (After a reset Bochs starts the TSC at 0
+# through IA32_TSC_ADJUST; the kernel puts that back to 0, "TSC ADJUST ...
+# force to 0", so its clock jumps by the first boot's length and it may
+# report an RCU stall before the watcher stops it.)
+first_boot=$work/first-boot.txt
+second_boot=$(boot_banners "$clean_log" | sed -n 2p)
+if [ "$expect_reboot" = 1 ] && [ -n "$second_boot" ]; then
+	head -n "$((${second_boot%%:*} - 1))" "$clean_log" > "$first_boot"
+else
+	cp "$clean_log" "$first_boot"
+fi
 
 # The script's output: from the begin marker to its exit marker (or to the
-# end of the log when the VM died on the way).
-sed -n '/VMXLAB-RUN-BEGIN$/,/^VMXLAB-RUN-EXIT /{/^VMXLAB-RUN-/d;p}' "$clean_log"
+# end of the first boot when the VM died or reset on the way).
+sed -n '/VMXLAB-RUN-BEGIN$/,/^VMXLAB-RUN-EXIT /{/^VMXLAB-RUN-/d;p}' "$first_boot"
 
-status=$(sed -n 's/^VMXLAB-RUN-EXIT \([0-9]*\)$/\1/p' "$clean_log" | tail -n1)
+status=$(sed -n 's/^VMXLAB-RUN-EXIT \([0-9]*\)$/\1/p' "$first_boot" | tail -n1)
 
-# Bad lines, minus those a test declared beforehand; the declared ones that
-# did appear are counted in $work/expected.
+# Bad lines of the first boot, minus those a test declared beforehand; the
+# declared ones that did appear are counted in $work/expected.
 bad=$(awk -v bad="$BAD_KERNEL_LINES|$BAD_VMXLAB_LINES" -v counted="$work/expected" '
 	/VMXLAB-EXPECT-KLOG / {
 		sub(/.*VMXLAB-EXPECT-KLOG /, "")
@@ -415,12 +470,61 @@ bad=$(awk -v bad="$BAD_KERNEL_LINES|$BAD_VMXLAB_LINES" -v counted="$work/expecte
 			if ($0 ~ expect[i]) { ok++; next }
 		print
 	}
-	END { print ok + 0 > counted }' "$clean_log")
+	END { print ok + 0 > counted }' "$first_boot")
 expected=$(cat "$work/expected")
 grep -q '^VMXLAB-RMMOD-FAILED' "$clean_log" &&
 	bad=$(printf '%s\nvmxlab could not be unloaded after the script' "$bad")
 
-if ! grep -qx 'VMXLAB-END' "$clean_log"; then
+# --expect-reboot: one TAP result for each CPU's emergency line in the
+# first boot, one for the second boot; sets $final.
+judge_reboot() {
+	local cpu line missing='' n=1
+
+	echo "# vm-run: expect-reboot"
+	echo "1..$((cpus + 1))"
+	for ((cpu = 0; cpu < cpus; cpu++, n++)); do
+		line=$(grep -m1 "$EMERGENCY_LINE $cpu " "$first_boot") || true
+		if [ -n "$line" ]; then
+			echo "ok $n vmxlab emergency callback on CPU $cpu"
+			echo "#   $line"
+		else
+			echo "not ok $n vmxlab emergency callback on CPU $cpu"
+			missing+=" $cpu"
+		fi
+	done
+	if [ -n "$second_boot" ]; then
+		echo "ok $n second boot after the emergency reboot"
+		echo "#   ${second_boot#*:}"
+	else
+		echo "not ok $n second boot after the emergency reboot"
+	fi
+
+	if [ -z "$second_boot" ]; then
+		if [ -n "$status" ]; then
+			echo "vm-run: FAILED: the script ended (exit $status) instead of resetting the VM; serial log: $log"
+		elif [ -e "$work/idle" ]; then
+			echo "vm-run: FAILED: the VM hung: no serial output for ${idle_s}s (--idle-timeout), no second boot; serial log: $log"
+		elif [ "$emu_status" = 124 ]; then
+			echo "vm-run: FAILED: the VM did not boot again within ${timeout_s}s (--timeout); serial log: $log"
+		else
+			echo "vm-run: FAILED: the VM stopped without booting again ($emulator exit status $emu_status); serial log: $log, emulator log: $emu_log"
+		fi
+		final=3
+	elif [ -n "$bad" ]; then
+		echo "vm-run: FAILED: the kernel log shows warnings or errors (serial log: $log):"
+		final=2
+	elif [ -n "$missing" ]; then
+		echo "vm-run: FAILED: the VM booted again, but vmxlab's emergency callback printed no line for CPU(s)$missing before the second boot; serial log: $log"
+		final=1
+	else
+		final=0
+	fi
+	[ -z "$bad" ] || printf '%s\n' "$bad" | sed 's/^/vm-run: kernel: /'
+}
+
+if [ "$expect_reboot" = 1 ]; then
+	judge_reboot
+elif ! grep -qx 'VMXLAB-END' "$clean_log"; then
 	if [ -e "$work/idle" ]; then
 		echo "vm-run: FAILED: the VM hung: no serial output for ${idle_s}s (--idle-timeout); serial log: $log"
 	elif [ "$emu_status" = 124 ]; then
@@ -449,5 +553,6 @@ else
 fi
 case $emulator in bochs*) model=" ($cpu_model)" ;; *) model= ;; esac
 [ "$expected" = 0 ] || echo "vm-run: $expected kernel log line(s) were errors a test declared it would provoke (VMXLAB-EXPECT-KLOG)"
+[ "$expect_reboot" = 0 ] || model+=", expect-reboot"
 echo "vm-run: $emulator$model, $cpus cpu(s)${append:+, kernel args '$append'}, ${wall}s wall, script exit ${status:-none}"
 exit "$final"

@@ -14,6 +14,9 @@
 #           runs novmx_test only
 #   scripts/vm-run.sh ... SCRIPT --only "guest_xsave_test vmxlab_test"
 #           runs just those binaries, in that order
+#   scripts/vm-run.sh --cpus 2 --expect-reboot ... SCRIPT --emergency-reboot
+#           runs sysrq_reboot, which resets the VM (sysrq b) while guests
+#           run on every CPU: the vm-reboot lane, judged by vm-run.sh
 #
 # VMXLAB_KO and VMXLAB_TESTS override where the module and the binaries
 # are (default /vmxlab/vmxlab.ko and /vmxlab/out, else /vmxlab).
@@ -22,11 +25,12 @@ mode=vmx
 only=
 case ${1:-} in
 --novmx) mode=novmx ;;
+--emergency-reboot) mode=reboot ;;
 --only)
 	[ -n "${2:-}" ] || { echo "run_in_vm: --only needs a list of test binaries" >&2; exit 2; }
 	mode=only only=$2 ;;
 '') ;;
-*) echo "run_in_vm: unknown argument '$1' (--novmx or --only \"NAMES\")" >&2; exit 2 ;;
+*) echo "run_in_vm: unknown argument '$1' (--novmx, --emergency-reboot or --only \"NAMES\")" >&2; exit 2 ;;
 esac
 
 : "${VMXLAB_KO:=/vmxlab/vmxlab.ko}"
@@ -40,6 +44,14 @@ export VMXLAB_KVM_HOLD="$VMXLAB_TESTS/kvm_hold"
 if [ ! -f "$VMXLAB_KO" ]; then
 	echo "run_in_vm: $VMXLAB_KO not found (pass --add vmxlab.ko to the runner)" >&2
 	exit 2
+fi
+
+# No test blocks here: the VM resets in the middle, and the verdict is
+# vm-run.sh's (--expect-reboot).  Coming back is the failure.
+if [ "$mode" = reboot ]; then
+	"$VMXLAB_TESTS/sysrq_reboot"
+	echo "run_in_vm: sysrq_reboot returned (rc=$?) instead of resetting the VM"
+	exit 1
 fi
 
 if [ "$mode" = novmx ]; then

@@ -4,7 +4,7 @@
  * blocks INIT, so a reboot, a kexec or a crash dump kernel would hang if
  * vmxlab left VMX on.  Orderly reboots get a reboot notifier; crashes and
  * emergency reboots call the kernel's "emergency virtualisation" callback
- * on every CPU (in NMI context) -- see vmx_emergency_disable().
+ * on every CPU (in NMI context) -- see vmx_emergency_callback().
  *
  * The emergency callback is a single slot, and kvm_intel takes it when it
  * loads; registering over an owner WARNs.  So vmxlab holds the slot only
@@ -15,6 +15,10 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/console.h>
+#include <linux/delay.h>
+#include <linux/hardirq.h>
+#include <linux/kernel.h>
 #include <linux/kobject.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -26,6 +30,67 @@
 
 #define EMERGENCY_SLOT_RIVAL "kvm_intel"
 
+/*
+ * How long a CPU in the emergency NMI waits for the console lock when
+ * another CPU is printing: well under the second the rebooting CPU waits
+ * for all of them.
+ */
+#define EMERGENCY_CONSOLE_WAIT_MS	100
+
+/*
+ * Print the ring buffer on the consoles from NMI context, where printk()
+ * only stores a line.  Taking the console lock once, after our line is
+ * stored, is enough: console_unlock() prints every stored line, and a CPU
+ * that held the lock before us looks for lines stored meanwhile when it
+ * lets go.  If the code this NMI interrupted holds a lock that printing
+ * needs (the console semaphore's spinlock, the UART's port lock), this
+ * CPU spins here for good: its VMXOFF is done, and the rebooting CPU
+ * waits at most a second for the other CPUs before it resets anyway.
+ */
+static void emergency_console_flush(void)
+{
+	unsigned int ms;
+
+	for (ms = 0; ms < EMERGENCY_CONSOLE_WAIT_MS; ms++) {
+		if (console_trylock()) {
+			console_unlock();
+			return;
+		}
+		mdelay(1);
+	}
+}
+
+/*
+ * The emergency callback.  It runs on every CPU when the machine goes down
+ * in a hurry: in an emergency reboot first on the CPU that reboots, with
+ * interrupts off, then on each of the others in the NMI that stops it for
+ * good (a crash dump does the others first).  Each CPU that had VMX on
+ * says so: the vm-reboot lane (Documentation/testing.rst) looks for these
+ * lines, and so does anyone reading a console after a reset.
+ *
+ * The rebooting CPU's line reaches the console at once.  In NMI context
+ * printk() only stores the line and leaves the console to an irq_work of
+ * this CPU, which never runs: the CPU halts after this callback, and the
+ * rebooting CPU resets the machine as soon as every CPU has checked in,
+ * printing nothing that would flush the buffer.  (Seen in Bochs: only the
+ * rebooting CPU's line reached the serial console.)  So in an emergency
+ * restart, which emergency_restart() announces as SYSTEM_RESTART before
+ * it sends the NMIs, the NMI'd CPU prints the buffer itself.  A crash dump
+ * keeps the buffer (the kdump kernel reads it from the vmcore): there the
+ * line is only stored.
+ */
+static void vmx_emergency_callback(void)
+{
+	int cleared = vmx_emergency_disable();
+
+	if (cleared < 0)
+		return;
+	pr_notice("emergency: VMX off on CPU %d (%d VMCS%s cleared)\n",
+		  raw_smp_processor_id(), cleared, cleared == 1 ? "" : "s");
+	if (in_nmi() && system_state == SYSTEM_RESTART)
+		emergency_console_flush();
+}
+
 static DEFINE_MUTEX(emergency_slot_lock);
 static bool emergency_slot_held;
 static bool emergency_slot_closed;	/* vmxlab is unloading */
@@ -35,7 +100,7 @@ static void emergency_slot_take(void)
 	lockdep_assert_held(&emergency_slot_lock);
 	if (emergency_slot_held || emergency_slot_closed)
 		return;
-	cpu_emergency_register_virt_callback(vmx_emergency_disable);
+	cpu_emergency_register_virt_callback(vmx_emergency_callback);
 	emergency_slot_held = true;
 }
 
@@ -44,7 +109,7 @@ static void emergency_slot_release(void)
 	lockdep_assert_held(&emergency_slot_lock);
 	if (!emergency_slot_held)
 		return;
-	cpu_emergency_unregister_virt_callback(vmx_emergency_disable);
+	cpu_emergency_unregister_virt_callback(vmx_emergency_callback);
 	emergency_slot_held = false;
 }
 

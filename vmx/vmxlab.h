@@ -47,7 +47,7 @@ int vmx_enable_all_cpus(void);
 void vmx_disable_all_cpus(void);
 int vmx_load_vmcs(struct loaded_vmcs *lv);
 void vmx_clear_loaded_vmcs(struct loaded_vmcs *lv);
-void vmx_emergency_disable(void);
+int vmx_emergency_disable(void);
 void vmx_reboot_disable(void);
 
 /* shutdown.c: reboot, kexec and crash must never leave VMX on. */

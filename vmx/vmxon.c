@@ -183,12 +183,17 @@ void vmx_clear_loaded_vmcs(struct loaded_vmcs *lv)
 	lv->launched = false;
 }
 
-static void vmx_clear_all_loaded_vmcss(struct vmx_cpu *vc)
+/* Returns how many VMCSs it cleared. */
+static int vmx_clear_all_loaded_vmcss(struct vmx_cpu *vc)
 {
 	struct loaded_vmcs *lv, *tmp;
+	int cleared = 0;
 
-	list_for_each_entry_safe(lv, tmp, &vc->loaded_vmcss, cpu_link)
+	list_for_each_entry_safe(lv, tmp, &vc->loaded_vmcss, cpu_link) {
 		vmx_clear_loaded_vmcs(lv);
+		cleared++;
+	}
+	return cleared;
 }
 
 /* Enter VMX root operation on this CPU; interrupts are off. */
@@ -243,15 +248,21 @@ clear_vmxe:
 	return r;
 }
 
-/* Leave VMX operation on this CPU; interrupts are off. */
-static void vmx_cpu_off(struct vmx_cpu *vc)
+/*
+ * Leave VMX operation on this CPU; interrupts are off.  Returns how many
+ * VMCSs were active here and had to be cleared first.
+ */
+static int vmx_cpu_off(struct vmx_cpu *vc)
 {
+	int cleared;
+
 	if (!vc->in_vmx_operation)
-		return;
-	vmx_clear_all_loaded_vmcss(vc);
+		return 0;
+	cleared = vmx_clear_all_loaded_vmcss(vc);
 	vmx_vmxoff();
 	cr4_clear_bits(X86_CR4_VMXE);
 	vc->in_vmx_operation = false;
+	return cleared;
 }
 
 /*
@@ -281,19 +292,24 @@ static int vmx_cpuhp_offline(unsigned int cpu)
 	return 0;
 }
 
-/*
+/**
+ * vmx_emergency_disable() - leave VMX operation on this CPU, in an emergency
+ *
  * Called from the emergency path (crash, kexec, emergency reboot) in NMI
  * or interrupts-off context on each CPU.  Nothing here may sleep or trust
  * the bookkeeping to be consistent: CR4.VMXE says whether to act, and a
  * VMXOFF fault is ignored.
+ *
+ * Return: how many VMCSs were cleared, or -1 when this CPU was not in VMX
+ * operation (nothing was done).
  */
-void vmx_emergency_disable(void)
+int vmx_emergency_disable(void)
 {
 	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
 
-	if (!(__read_cr4() & X86_CR4_VMXE))
-		return;
-	vmx_cpu_off(vc);
+	if (!(__read_cr4() & X86_CR4_VMXE) || !vc->in_vmx_operation)
+		return -1;
+	return vmx_cpu_off(vc);
 }
 
 static void vmx_free_regions(void)
