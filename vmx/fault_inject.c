@@ -21,6 +21,7 @@
 #include "vmxlab.h"
 
 int vmx_fault_armed = VMX_FAULT_NONE;
+DEFINE_STATIC_KEY_FALSE(vmx_fault_inject_used);
 
 static const char * const fault_names[VMX_NR_FAULTS] = {
 	[VMX_FAULT_NONE]		= "none",
@@ -34,6 +35,8 @@ static int fault_inject_set(const char *val, const struct kernel_param *kp)
 
 	if (i < 0)
 		return -EINVAL;
+	if (i != VMX_FAULT_NONE)
+		static_branch_enable(&vmx_fault_inject_used);
 	WRITE_ONCE(vmx_fault_armed, i);
 	if (i != VMX_FAULT_NONE)
 		pr_notice("fault_inject: the next %s is armed\n", fault_names[i]);

@@ -8,6 +8,7 @@
 
 #include <linux/atomic.h>
 #include <linux/compiler.h>
+#include <linux/jump_label.h>
 #include <linux/types.h>
 
 enum vmx_fault {
@@ -18,11 +19,14 @@ enum vmx_fault {
 };
 
 extern int vmx_fault_armed;
+/* On from the first arming to unload: until then the checks cost nothing. */
+DECLARE_STATIC_KEY_FALSE(vmx_fault_inject_used);
 
 /* Is @fault armed?  If so it is disarmed: each arming fires once. */
 static inline bool vmx_fault_take(enum vmx_fault fault)
 {
-	return unlikely(READ_ONCE(vmx_fault_armed) == fault) &&
+	return static_branch_unlikely(&vmx_fault_inject_used) &&
+	       READ_ONCE(vmx_fault_armed) == fault &&
 	       cmpxchg(&vmx_fault_armed, fault, VMX_FAULT_NONE) == fault;
 }
 

@@ -15,9 +15,9 @@ const char * const vmx_mitig_names[VMX_MITIG_NR] = {
 
 /*
  * L1TF (l1tf.rst): the host flushes L1D before entry unless the admin said
- * "never", EPT is off, or the CPU is not affected.  vmxlab does not track
- * KVM's "conditional" heuristics, so it flushes before every entry: more
- * work, never less protection.
+ * "never", EPT is off, or the CPU is not affected; "always" before every
+ * entry, "conditional" (and "auto", which kvm_intel would resolve so) only
+ * after host activity that may have left secrets in L1D (spec.c).
  */
 static bool l1tf_wants_flush(enum vmx_mitig_l1tf l1tf)
 {
@@ -56,6 +56,7 @@ struct vmx_mitig_plan vmx_mitig_decide(const struct vmx_mitig_host *host)
 	if (l1tf_wants_flush(host->l1tf)) {
 		plan.steps |= VMX_MITIG_L1D_FLUSH;
 		plan.l1d_flush_by_reads = !host->flush_l1d;
+		plan.l1d_flush_always = host->l1tf == VMX_L1TF_ALWAYS;
 	}
 
 	/* BHI (spectre.rst): the clearing sequence after exit. */

@@ -55,6 +55,8 @@ struct vmx_mitig_plan {
 	u32 steps;		/* VMX_MITIG_* to run */
 	/* L1D flush by reading a buffer: the CPU has no FLUSH_CMD MSR */
 	bool l1d_flush_by_reads;
+	/* L1D flush before every entry, not only after host activity */
+	bool l1d_flush_always;
 };
 
 struct vmx_mitig_plan vmx_mitig_decide(const struct vmx_mitig_host *host);

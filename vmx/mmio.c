@@ -24,6 +24,7 @@ static int read_guest_phys(void *ctx, u64 gpa, void *buf, unsigned int len)
 {
 	struct vmx_vcpu *vcpu = ctx;
 
+	vcpu->l1d_flush_wanted = true;	/* guest memory in L1D, for L1TF */
 	return mmu_read_guest(&vcpu->vm->mmu, gpa, buf, len);
 }
 
@@ -281,6 +282,7 @@ static int write_guest_virt(struct vmx_vcpu *vcpu, u64 gla, const u8 *buf,
 	struct gwalk_result res;
 	struct gwalk_regs regs;
 
+	vcpu->l1d_flush_wanted = true;	/* guest memory in L1D, for L1TF */
 	guest_paging_regs(&regs);
 	while (len) {
 		unsigned int chunk = min_t(unsigned int, len,

@@ -121,7 +121,10 @@ static struct vmx_vcpu *notifier_to_vcpu(struct preempt_notifier *pn)
 
 static void vmx_sched_in(struct preempt_notifier *pn, int cpu)
 {
-	vcpu_load_on(notifier_to_vcpu(pn), cpu);
+	struct vmx_vcpu *vcpu = notifier_to_vcpu(pn);
+
+	vcpu->l1d_flush_wanted = true;	/* another task ran here */
+	vcpu_load_on(vcpu, cpu);
 }
 
 static void vmx_sched_out(struct preempt_notifier *pn, struct task_struct *next)
@@ -302,7 +305,9 @@ static int world_switch(struct vmx_vcpu *vcpu)
 	guest_timing_enter_irqoff();
 	guest_state_enter_irqoff();
 	/* The L1D flush as late as C can do it (vmenter.S does the VERW). */
-	vmx_mitig_before_entry();
+	if (vmx_mitig_before_entry(vcpu->l1d_flush_wanted))
+		vcpu->stats.l1d_flushes++;
+	vcpu->l1d_flush_wanted = false;
 	fail = __vmx_vcpu_run(vcpu->regs, vcpu->vmcs.launched);
 	guest_state_exit_irqoff();
 	vmx_mitig_after_exit();
@@ -421,6 +426,7 @@ int vmx_vcpu_run(struct vmx_vcpu *vcpu)
 	u32 exit_reason;
 	int r;
 
+	vcpu->l1d_flush_wanted = true;	/* user space ran */
 	/* Read once: userspace may rewrite the page while we run. */
 	vcpu->events.window_requested =
 		READ_ONCE(vcpu->run->request_interrupt_window);
@@ -431,7 +437,8 @@ int vmx_vcpu_run(struct vmx_vcpu *vcpu)
 		 * task work, the rseq CPU number, memcg throttling; a signal
 		 * ends the run.
 		 */
-		if (xfer_to_guest_mode_handle_work(&xfer_scratch_vcpu)) {
+		if (__xfer_to_guest_mode_work_pending() &&
+		    xfer_to_guest_mode_handle_work(&xfer_scratch_vcpu)) {
 			vcpu->run->exit_reason = VMXLAB_EXIT_INTR;
 			r = -EINTR;
 			break;

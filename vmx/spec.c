@@ -12,6 +12,7 @@
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <asm/cpufeature.h>
+#include <asm/hardirq.h>
 #include <asm/msr.h>
 #include <asm/nospec-branch.h>
 #include <asm/processor.h>
@@ -21,6 +22,9 @@
 #include "vmxlab.h"
 
 static u32 vmx_mitig_steps;
+static bool l1d_flush_always;
+DEFINE_STATIC_KEY_FALSE(vmx_mitig_entry_work);
+DEFINE_STATIC_KEY_FALSE(vmx_mitig_exit_work);
 static char mitigations[64];
 module_param_string(mitigations, mitigations, sizeof(mitigations), 0444);
 MODULE_PARM_DESC(mitigations, "speculation mitigations applied to guests (read-only)");
@@ -122,49 +126,81 @@ int vmx_mitig_init(void)
 	    l1d_flush_buf_alloc())
 		return -ENOMEM;
 	vmx_mitig_steps = plan.steps;
+	l1d_flush_always = plan.l1d_flush_always;
+	/* The VERW of vmenter.S is an alternative of its own. */
+	if ((plan.steps & VMX_MITIG_L1D_FLUSH) ||
+	    ((plan.steps & VMX_MITIG_VERW_ENTRY) &&
+	     !boot_cpu_has(X86_FEATURE_CLEAR_CPU_BUF_VM)))
+		static_branch_enable(&vmx_mitig_entry_work);
+	if (plan.steps & VMX_MITIG_IBPB_EXIT)
+		static_branch_enable(&vmx_mitig_exit_work);
 	for (i = 0; i < VMX_MITIG_NR; i++)
 		if (plan.steps & BIT(i))
 			n += scnprintf(mitigations + n, sizeof(mitigations) - n,
 				       "%s%s", n ? "," : "", vmx_mitig_names[i]);
 	if (!n)
 		strscpy(mitigations, "none", sizeof(mitigations));
-	pr_info("speculation mitigations for guests: %s%s\n", mitigations,
-		l1d_flush_buf ? " (L1D flush by reads)" : "");
+	pr_info("speculation mitigations for guests: %s%s%s\n", mitigations,
+		(plan.steps & VMX_MITIG_L1D_FLUSH) ?
+		(l1d_flush_always ? " (L1D flush: always" : " (L1D flush: conditional") : "",
+		(plan.steps & VMX_MITIG_L1D_FLUSH) ?
+		(l1d_flush_buf ? ", by reads)" : ", FLUSH_CMD)") : "");
 	return 0;
 }
 
 void vmx_mitig_exit(void)
 {
+	static_branch_disable(&vmx_mitig_entry_work);
+	static_branch_disable(&vmx_mitig_exit_work);
 	if (l1d_flush_buf)
 		free_pages((unsigned long)l1d_flush_buf, L1D_FLUSH_ORDER);
 	l1d_flush_buf = NULL;
 }
 
-/* With interrupts off, just before __vmx_vcpu_run(). */
-void vmx_mitig_before_entry(void)
+/*
+ * Is an L1D flush due?  Always, if the host chose "always"; under the
+ * "conditional" choice (l1tf.rst, the default) only when the host ran
+ * code since the last entry that may have brought secrets into L1D: the
+ * vCPU's user space, another task, emulation that touched guest memory
+ * (@l1d_flush_wanted), or an interrupt, softirq or NMI on this CPU, which
+ * the host's entry code records in a per-CPU flag for exactly this.  An
+ * exit handled on the spot (CPUID, say) touches only the vCPU's own data.
+ */
+static bool l1d_flush_due(bool l1d_flush_wanted)
+{
+	bool irq = kvm_get_cpu_l1tf_flush_l1d();
+
+	kvm_clear_cpu_l1tf_flush_l1d();
+	return l1d_flush_always || l1d_flush_wanted || irq;
+}
+
+bool __vmx_mitig_before_entry(bool l1d_flush_wanted)
 {
 	/* l1tf.rst: the guest must not find host data in L1D. */
 	if (vmx_mitig_steps & VMX_MITIG_L1D_FLUSH) {
+		if (!l1d_flush_due(l1d_flush_wanted))
+			return false;
 		if (l1d_flush_buf)
 			l1d_flush_by_reads();
 		else
 			wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
+		return true;
 	}
 	/* MMIO stale data only: the VERW in vmenter.S covers the rest. */
-	else if ((vmx_mitig_steps & VMX_MITIG_VERW_ENTRY) &&
-		 !boot_cpu_has(X86_FEATURE_CLEAR_CPU_BUF_VM))
+	if ((vmx_mitig_steps & VMX_MITIG_VERW_ENTRY) &&
+	    !boot_cpu_has(X86_FEATURE_CLEAR_CPU_BUF_VM))
 		x86_clear_cpu_buffers();
+	return false;
 }
 
 /*
- * With interrupts off, right after a VM exit: on this CPU, the one whose
- * predictors the guest could train, the next return to user mode must
- * issue an IBPB (as KVM's vcpu_enter_guest() asks).
+ * On this CPU, the one whose predictors the guest could train, the next
+ * return to user mode must issue an IBPB (as KVM's vcpu_enter_guest()
+ * asks).
  */
-void vmx_mitig_after_exit(void)
+void __vmx_mitig_after_exit(void)
 {
-	if (vmx_mitig_steps & VMX_MITIG_IBPB_EXIT)
-		this_cpu_write(x86_ibpb_exit_to_user, true);
+	this_cpu_write(x86_ibpb_exit_to_user, true);
 }
 
 /*

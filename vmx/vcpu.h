@@ -101,6 +101,12 @@ struct vmx_vcpu {
 	struct vmx_events events;
 	struct vmxlab_vcpu_stats stats;
 	bool unknown_exit_dumped;		/* dump the VMCS only once */
+	/*
+	 * The host ran code since the last entry that may have left data
+	 * in L1D (user space, another task, emulation): flush before the
+	 * next entry where the host's L1TF choice is "conditional".
+	 */
+	bool l1d_flush_wanted;
 
 	struct vmxlab_cpuid_entry *cpuid;	/* NULL: the default table */
 	u32 cpuid_nent;

@@ -7,6 +7,7 @@
 #define VMXLAB_VMXLAB_H
 
 #include <linux/list.h>
+#include <linux/jump_label.h>
 #include <linux/types.h>
 #include <uapi/linux/vmxlab.h>
 
@@ -35,12 +36,35 @@ struct loaded_vmcs {
 /* vmxon.c: VMX operation on every CPU. */
 int vmx_check_support(void);
 
-/* spec.c: speculation mitigations for guests */
+/*
+ * spec.c: speculation mitigations for guests.  The entry and exit steps
+ * sit behind static keys: on a host with nothing to mitigate they cost
+ * no instruction at all.
+ */
 int vmx_mitig_init(void);
 void vmx_mitig_exit(void);
-void vmx_mitig_before_entry(void);
-void vmx_mitig_after_exit(void);
 void vmx_mitig_vmcs_switched(void);
+DECLARE_STATIC_KEY_FALSE(vmx_mitig_entry_work);
+DECLARE_STATIC_KEY_FALSE(vmx_mitig_exit_work);
+bool __vmx_mitig_before_entry(bool l1d_flush_wanted);
+void __vmx_mitig_after_exit(void);
+
+/*
+ * With interrupts off, just before __vmx_vcpu_run().  Return: true when
+ * L1D was flushed.
+ */
+static inline bool vmx_mitig_before_entry(bool l1d_flush_wanted)
+{
+	return static_branch_unlikely(&vmx_mitig_entry_work) &&
+	       __vmx_mitig_before_entry(l1d_flush_wanted);
+}
+
+/* With interrupts off, right after the VM exit. */
+static inline void vmx_mitig_after_exit(void)
+{
+	if (static_branch_unlikely(&vmx_mitig_exit_work))
+		__vmx_mitig_after_exit();
+}
 
 int vmx_read_caps(struct vmxlab_caps *caps);
 int vmx_enable_all_cpus(void);

@@ -37,14 +37,21 @@ TEST(clear_cpu_buf_gives_verw)
 	EXPECT_EQ(1u << 0, vmx_mitig_decide(&h).steps);
 }
 
-/* l1tf.rst: cond/always/auto flush, never/EPT off/not affected do not. */
+/*
+ * l1tf.rst: cond/always/auto flush, never/EPT off/not affected do not;
+ * only "always" flushes before every entry, the others after host
+ * activity (kvm_intel resolves "auto" to "cond").
+ */
 TEST(l1tf_states)
 {
-	static const struct { enum vmx_mitig_l1tf s; bool flush; } cases[] = {
-		{ VMX_L1TF_AUTO, true }, { VMX_L1TF_COND, true },
-		{ VMX_L1TF_ALWAYS, true }, { VMX_L1TF_NEVER, false },
-		{ VMX_L1TF_EPT_DISABLED, false },
-		{ VMX_L1TF_NOT_REQUIRED, false },
+	static const struct {
+		enum vmx_mitig_l1tf s;
+		bool flush, always;
+	} cases[] = {
+		{ VMX_L1TF_AUTO, true, false }, { VMX_L1TF_COND, true, false },
+		{ VMX_L1TF_ALWAYS, true, true }, { VMX_L1TF_NEVER, false, false },
+		{ VMX_L1TF_EPT_DISABLED, false, false },
+		{ VMX_L1TF_NOT_REQUIRED, false, false },
 	};
 	struct vmx_mitig_host h = none;
 	unsigned int i;
@@ -57,6 +64,7 @@ TEST(l1tf_states)
 		p = vmx_mitig_decide(&h);
 		EXPECT_EQ(cases[i].flush * (1u << 1), p.steps);
 		EXPECT_FALSE(p.l1d_flush_by_reads) TH_LOG("the CPU has FLUSH_CMD");
+		EXPECT_EQ(cases[i].always, p.l1d_flush_always) TH_LOG("case %u", i);
 	}
 }
 

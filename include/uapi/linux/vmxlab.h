@@ -263,7 +263,8 @@ struct vmxlab_vcpu_stats {
 	__u64 exits_to_userspace;
 	__u64 failed_entries;
 	__u64 injected_irqs;		/* virtual interrupts delivered */
-	__u64 reserved[5];
+	__u64 l1d_flushes;		/* L1D flushed before an entry (L1TF) */
+	__u64 reserved[4];
 };
 
 /*
