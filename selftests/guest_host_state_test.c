@@ -8,6 +8,8 @@
  * Also the instructions a guest must not run natively: RDPMC, MONITOR,
  * MWAIT.  Documentation/host-state.rst lists each row and its test.
  */
+#include <asm/ldt.h>
+#include <asm/prctl.h>
 #include <fcntl.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
@@ -329,6 +331,126 @@ TEST_F_TIMEOUT(host_state, rdpmc_monitor_mwait_trapped, TIMEOUT_S)
 	self->vm = vm_create();
 	self->vcpu = vm_vcpu_add(self->vm, 0, guest_pmc_monitor_mwait);
 	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(self->vcpu, &self->uc));
+}
+
+/* --- segment registers and the LDT ----------------------------------------- */
+
+/*
+ * A VM exit loads the host's segment selectors from the VMCS (null for DS,
+ * ES, FS, GS and LDTR) and its FS/GS bases; a process may have others:
+ * an LDT (modify_ldt(2)), FS and GS loaded with LDT selectors, DS and ES
+ * with the user data selector.  vmxlab must put them back before the
+ * process runs again (restore_host_state(); SDM Vol. 3C, 28.5.2).  While
+ * FS is not glibc's TLS selector the test makes raw system calls only.
+ */
+#define LDT_GS_ENTRY		0
+#define LDT_FS_ENTRY		1
+#define LDT_SEL(entry)		((entry) << 3 | 4 | 3)	/* TI = LDT, RPL 3 */
+#define USER_DS			0x2b	/* __USER_DS */
+#define RUNS_WITH_SEGMENTS	8
+
+static __u64 gs_area[2] = { 0x6767676767676767ULL };
+static __u64 fs_area[2] = { 0x4646464646464646ULL };
+
+static void guest_syncs(void)
+{
+	__u32 out[4];
+	int i;
+
+	for (i = 0; ; i++) {
+		guest_cpuid(0, 0, out);
+		GUEST_SYNC(i);
+	}
+}
+
+static long raw_syscall3(long nr, long a, long b, long c)
+{
+	long r;
+
+	asm volatile("syscall" : "=a"(r) : "0"(nr), "D"(a), "S"(b), "d"(c)
+		     : "rcx", "r11", "memory");
+	return r;
+}
+
+static int ldt_data_entry(int entry, void *base)
+{
+	struct user_desc d = {
+		.entry_number = entry,
+		.base_addr = (unsigned long)base,
+		.limit = sizeof(gs_area) - 1,
+		.seg_32bit = 1,
+	};
+
+	return syscall(SYS_modify_ldt, 1, &d, sizeof(d));
+}
+
+struct seg_seen {
+	__u16 ds, es, fs, gs;
+	__u64 fs0, gs0;
+	__u32 gs_limit;
+	bool gs_lsl_ok;
+	long run_errors;
+};
+
+/*
+ * Load the segments, run the vCPU @n times through raw ioctls, read
+ * everything back, then give glibc its FS base again.
+ */
+static void runs_with_segments(int vcpu_fd, int n, struct seg_seen *seen)
+{
+	unsigned long fs_base;
+	__u16 fs_sel = LDT_SEL(LDT_FS_ENTRY), gs_sel = LDT_SEL(LDT_GS_ENTRY);
+	__u16 ds = USER_DS;
+	__u8 zf;
+	int i;
+
+	syscall(SYS_arch_prctl, ARCH_GET_FS, &fs_base);
+	asm volatile("mov %0, %%ds\n\tmov %0, %%es" : : "r"(ds));
+	asm volatile("mov %0, %%gs" : : "r"(gs_sel));
+	asm volatile("mov %0, %%fs" : : "r"(fs_sel));
+	/* From here to ARCH_SET_FS: no libc (its TLS is through FS). */
+	seen->run_errors = 0;
+	for (i = 0; i < n; i++)
+		seen->run_errors += raw_syscall3(SYS_ioctl, vcpu_fd, VMXLAB_RUN, 0) != 0;
+	asm volatile("mov %%ds, %0" : "=r"(seen->ds));
+	asm volatile("mov %%es, %0" : "=r"(seen->es));
+	asm volatile("mov %%fs, %0" : "=r"(seen->fs));
+	asm volatile("mov %%gs, %0" : "=r"(seen->gs));
+	asm volatile("movq %%fs:0, %0" : "=r"(seen->fs0));
+	asm volatile("movq %%gs:0, %0" : "=r"(seen->gs0));
+	/* LSL finds the descriptor through LDTR: ZF says it did. */
+	asm volatile("lsl %k2, %0\n\tsetz %1"
+		     : "=r"(seen->gs_limit), "=q"(zf) : "r"((__u32)gs_sel));
+	seen->gs_lsl_ok = zf;
+	asm volatile("mov %0, %%fs\n\tmov %0, %%gs" : : "r"(0));
+	raw_syscall3(SYS_arch_prctl, ARCH_SET_FS, fs_base, 0);
+	raw_syscall3(SYS_arch_prctl, ARCH_SET_GS, 0, 0);
+}
+
+TEST_F_TIMEOUT(host_state, ldt_and_segments_survive_runs, TIMEOUT_S)
+{
+	struct seg_seen seen;
+
+	ASSERT_EQ(0, ldt_data_entry(LDT_GS_ENTRY, gs_area))
+		TH_LOG("modify_ldt: %s", strerror(errno));
+	ASSERT_EQ(0, ldt_data_entry(LDT_FS_ENTRY, fs_area));
+	self->vm = vm_create();
+	self->vcpu = vm_vcpu_add(self->vm, 0, guest_syncs);
+
+	runs_with_segments(self->vcpu->fd, RUNS_WITH_SEGMENTS, &seen);
+
+	EXPECT_EQ(0, seen.run_errors) TH_LOG("VMXLAB_RUN failed");
+	EXPECT_EQ(USER_DS, seen.ds);
+	EXPECT_EQ(USER_DS, seen.es);
+	EXPECT_EQ(LDT_SEL(LDT_FS_ENTRY), seen.fs);
+	EXPECT_EQ(LDT_SEL(LDT_GS_ENTRY), seen.gs);
+	EXPECT_EQ(fs_area[0], seen.fs0) TH_LOG("FS base");
+	EXPECT_EQ(gs_area[0], seen.gs0) TH_LOG("GS base");
+	EXPECT_TRUE(seen.gs_lsl_ok) TH_LOG("LDTR lost: LSL found no descriptor");
+	EXPECT_EQ(sizeof(gs_area) - 1, seen.gs_limit);
+	/* The guest got as far as it should: one SYNC per run. */
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &self->uc));
+	EXPECT_EQ(RUNS_WITH_SEGMENTS, self->uc.args[0]);
 }
 
 FIXTURE(last) {

@@ -4,6 +4,7 @@
  * low memory), 32-bit protected mode and 64-bit long mode, each doing a
  * port I/O round trip and HLT; in long mode also the library's C guests.
  */
+#include <errno.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -173,6 +174,96 @@ TEST_F_TIMEOUT(modes, protected32_io_hlt, TIMEOUT_S)
 	EXPECT_EQ(1, sregs.cs.db);
 	EXPECT_EQ(0, sregs.cs.l);
 	EXPECT_EQ(0, sregs.efer & EFER_LMA);
+}
+
+/* --- 32-bit protected mode with PAE paging ------------------------------- */
+
+/*
+ * PAE paging without long mode: CR3 points at four PDPTEs, one per GiB of
+ * linear space.  With EPT the CPU does not read them from memory at VM
+ * entry but from four VMCS fields (SDM Vol. 3C, 27.3.2.4), which vmxlab
+ * fills from guest memory when VMXLAB_SET_SREGS turns PAE paging on
+ * (load_pdptes()).  Each GiB here has its own page directory and page
+ * table, and linear 0x4000 of GiB 1, 2 and 3 maps a different page, so a
+ * wrong or missing PDPTE shows as a wrong value or a fault.  GiB 0 maps
+ * the low MiB one to one (code, stack, GDT).
+ */
+#define PAE_PDPT_GPA		0x10000
+#define PAE_PD_GPA(q)		(0x11000 + (q) * 0x1000)
+#define PAE_PT_GPA(q)		(0x15000 + (q) * 0x1000)
+#define PAE_DATA_GPA(q)		(0x19000 + (q) * 0x1000)
+#define PAE_VALUE(q)		(0x600df00dU + (q))
+
+GUEST_CODE_BLOB(pae_code, 32,
+		"	mov 0x40004000, %eax\n"
+		"	out %eax, $0x11\n"
+		"	mov 0x80004000, %eax\n"
+		"	out %eax, $0x12\n"
+		"	mov 0xc0004000, %eax\n"
+		"	out %eax, $0x13\n"
+		"	hlt\n");
+
+static void pae_tables(char *low)
+{
+	__u64 *pdpt = (__u64 *)(low + PAE_PDPT_GPA), *pd, *pt;
+	int q, i;
+
+	for (q = 0; q < 4; q++) {
+		pd = (__u64 *)(low + PAE_PD_GPA(q));
+		pt = (__u64 *)(low + PAE_PT_GPA(q));
+		pdpt[q] = PAE_PD_GPA(q) | 1;		/* present */
+		pd[0] = PAE_PT_GPA(q) | 3;		/* present, writable */
+		if (q == 0) {
+			for (i = 0; i < 256; i++)	/* the low MiB */
+				pt[i] = (__u64)i << 12 | 3;
+		} else {
+			pt[4] = PAE_DATA_GPA(q) | 3;
+			*(__u32 *)(low + PAE_DATA_GPA(q)) = PAE_VALUE(q);
+		}
+	}
+}
+
+TEST_F_TIMEOUT(modes, protected32_pae_paging, TIMEOUT_S)
+{
+	struct vmxlab_sregs sregs, bad, after;
+	struct vcpu *vcpu;
+	char *low;
+	int q;
+
+	self->vm = vm_create_bare();
+	low = vm_add_low_memory(self->vm);
+	pae_tables(low);
+	vm_load_blob(self->vm, LOW_CODE_GPA, pae_code, pae_code_end);
+	vcpu = vm_vcpu_add_bare(self->vm, 0);
+	vcpu_setup_protected32(vcpu, LOW_CODE_GPA);
+	vcpu_sregs_get(vcpu, &sregs);
+
+	/* CR3 in memory no slot backs: the PDPTEs cannot be read. */
+	bad = sregs;
+	bad.cr0 |= X86_CR0_PG;
+	bad.cr4 |= X86_CR4_PAE;
+	bad.cr3 = GUEST_MMIO_GPA;
+	errno = 0;
+	EXPECT_EQ(-1, __vcpu_ioctl(vcpu, VMXLAB_SET_SREGS, &bad));
+	EXPECT_EQ(EINVAL, errno);
+	vcpu_sregs_get(vcpu, &after);
+	EXPECT_EQ(0, memcmp(&sregs, &after, sizeof(sregs)))
+		TH_LOG("a refused SET_SREGS changed the state");
+
+	sregs.cr0 |= X86_CR0_PG;
+	sregs.cr4 |= X86_CR4_PAE;
+	sregs.cr3 = PAE_PDPT_GPA;
+	vcpu_sregs_set(vcpu, &sregs);
+	vcpu_sregs_get(vcpu, &after);
+	EXPECT_EQ(sregs.cr0, after.cr0);
+	EXPECT_EQ(sregs.cr3, after.cr3);
+	EXPECT_EQ(sregs.cr4, after.cr4);
+	EXPECT_EQ(0, after.efer & EFER_LMA);
+
+	for (q = 1; q < 4; q++)
+		EXPECT_EQ(PAE_VALUE(q), vcpu_run_expect_out(vcpu, 0x10 + q, 4))
+			TH_LOG("GiB %d", q);
+	vcpu_run_expect_hlt(vcpu);
 }
 
 /* --- 64-bit long mode, C guests --------------------------------------------- */
