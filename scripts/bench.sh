@@ -5,7 +5,8 @@
 # VM with one CPU and run there the same guest through /dev/vmxlab and
 # through Debian's kvm_intel, timed with RDTSC in the guest
 # (scripts/bench-vm.sh).  Prints the table, keeps the results in
-# build/bench/ and compares them with the previous run's.
+# build/bench/ and compares them with the previous run's; then the same
+# with the VM's kernel booted mitigations=auto (build/bench/mitigations-on/).
 # Documentation/performance.rst explains the figures.
 #
 #   scripts/bench.sh [--json] [--quick | --profile]
@@ -47,43 +48,61 @@ make module KDIR="/usr/src/linux-headers-$KVER"
 step "build tools (make -C tools)"
 make -C tools
 
-mkdir -p "$OUT"
-raw=$OUT/vm-output.txt
-# Bochs 3.0 can deadlock in its own logging (its once-a-second SIGALRM
-# handler logs while the interrupted code holds the log lock), more often
-# the more the guest makes it log -- and KVM's exits make it log a lot.
-# The VM then falls silent: a silent console for VM_IDLE seconds is a hang,
-# and the run is tried again, up to three times.
-VM_IDLE=${VMXLAB_VM_IDLE:-120}
-for attempt in 1 2 3; do
-	step "boot the VM and run the $mode (attempt $attempt; a minute or two under Bochs)"
-	# The raw results travel between markers on the serial console: kept
-	# in $raw, left out of what is shown.
-	status=0
-	scripts/vm-run.sh --emulator "${VMXLAB_EMULATOR:-auto}" --cpus 1 \
-		--timeout 1800 --idle-timeout "$VM_IDLE" \
-		--log build/vm/bench-serial.log --add vmxlab.ko --add "$BENCH" \
-		scripts/bench-vm.sh "$mode" ${args[@]+"${args[@]}"} |
-		tee "$raw" |
-		sed '/^VMXLAB-BENCH-RESULTS-BEGIN/,/^VMXLAB-BENCH-RESULTS-END/d' ||
-		status=$?
-	grep -q 'vm-run: FAILED: the VM hung' "$raw" || break
-done
-[ "$status" = 0 ] || exit "$status"
-[ "$mode" = bench ] || exit 0
+# One configuration of the test VM's kernel: NAME (a subdirectory of $OUT,
+# or "." for the main table) and its extra kernel arguments.
+run_config() {
+	local name=$1 append=$2 dir=$OUT/$1 raw status b attempt
+	mkdir -p "$dir"
+	raw=$dir/vm-output.txt
+	# Bochs 3.0 can deadlock in its own logging (its once-a-second SIGALRM
+	# handler logs while the interrupted code holds the log lock), more
+	# often the more the guest makes it log -- and KVM's exits make it log
+	# a lot.  The VM then falls silent: a silent console for VM_IDLE
+	# seconds is a hang, and the run is tried again, up to three times.
+	for attempt in 1 2 3; do
+		step "boot the VM${append:+ ($append)} and run the $mode (attempt $attempt; a minute or two under Bochs)"
+		# The raw results travel between markers on the serial console:
+		# kept in $raw, left out of what is shown.
+		status=0
+		scripts/vm-run.sh --emulator "${VMXLAB_EMULATOR:-auto}" --cpus 1 \
+			--timeout 1800 --idle-timeout "$VM_IDLE" \
+			${append:+--append "$append"} \
+			--log "build/vm/bench-$name-serial.log" --add vmxlab.ko \
+			--add "$BENCH" scripts/bench-vm.sh "$mode" ${args[@]+"${args[@]}"} |
+			tee "$raw" |
+			sed '/^VMXLAB-BENCH-RESULTS-BEGIN/,/^VMXLAB-BENCH-RESULTS-END/d' ||
+			status=$?
+		grep -q 'vm-run: FAILED: the VM hung' "$raw" || break
+	done
+	[ "$status" = 0 ] || exit "$status"
+	[ "$mode" = bench ] || return 0
 
-for b in vmxlab kvm; do
-	sed -n "/^VMXLAB-BENCH-RESULTS-BEGIN $b\$/,/^VMXLAB-BENCH-RESULTS-END\$/{/^VMXLAB-BENCH-RESULTS-/d;p}" \
-		"$raw" > "$OUT/$b.new"
-	[ -s "$OUT/$b.new" ] || { echo "bench: no $b results in the VM's output ($raw)" >&2; exit 1; }
-	[ ! -f "$OUT/$b.txt" ] || mv "$OUT/$b.txt" "$OUT/previous-$b.txt"
-	mv "$OUT/$b.new" "$OUT/$b.txt"
-done
-"$BENCH" report --json "$OUT/vmxlab.txt" "$OUT/kvm.txt" > "$OUT/results.json"
-[ "$json" = 0 ] || cat "$OUT/results.json"
-step "results in $OUT/ (vmxlab.txt, kvm.txt, results.json)"
-if [ -f "$OUT/previous-vmxlab.txt" ] && [ -f "$OUT/previous-kvm.txt" ]; then
-	# Informational: emulated time repeats, so a difference means a change.
-	"$BENCH" compare "$OUT/previous-vmxlab.txt" "$OUT/previous-kvm.txt" \
-		"$OUT/vmxlab.txt" "$OUT/kvm.txt" || true
+	for b in vmxlab kvm; do
+		sed -n "/^VMXLAB-BENCH-RESULTS-BEGIN $b\$/,/^VMXLAB-BENCH-RESULTS-END\$/{/^VMXLAB-BENCH-RESULTS-/d;p}" \
+			"$raw" > "$dir/$b.new"
+		[ -s "$dir/$b.new" ] || { echo "bench: no $b results in the VM's output ($raw)" >&2; exit 1; }
+		[ ! -f "$dir/$b.txt" ] || mv "$dir/$b.txt" "$dir/previous-$b.txt"
+		mv "$dir/$b.new" "$dir/$b.txt"
+	done
+	"$BENCH" report --json "$dir/vmxlab.txt" "$dir/kvm.txt" > "$dir/results.json"
+	[ "$json" = 0 ] || cat "$dir/results.json"
+	step "results in $dir/ (vmxlab.txt, kvm.txt, results.json)"
+	if [ -f "$dir/previous-vmxlab.txt" ] && [ -f "$dir/previous-kvm.txt" ]; then
+		# Informational: emulated time repeats, so a difference means a change.
+		"$BENCH" compare "$dir/previous-vmxlab.txt" "$dir/previous-kvm.txt" \
+			"$dir/vmxlab.txt" "$dir/kvm.txt" || true
+	fi
+}
+
+VM_IDLE=${VMXLAB_VM_IDLE:-120}
+# The main table: the test VM's kernel as every lane boots it
+# (mitigations=off, so neither hypervisor has a speculation step to take).
+step "main table: host mitigations off"
+run_config . ""
+# Then the same with the host's mitigations on, where both hypervisors do
+# what the host kernel chose (vmxlab: VERW, the L1D flush; see
+# Documentation/performance.rst).  Not for a smoke test or a profile.
+if [ "$mode" = bench ] && [ "${args[*]:-}" = "" ]; then
+	step "second table: host mitigations on (mitigations=auto)"
+	run_config mitigations-on mitigations=auto
 fi
