@@ -21,6 +21,8 @@
 
 #define MSR_IA32_TSC		0x10
 #define MSR_IA32_APICBASE	0x1b
+#define MSR_IA32_SPEC_CTRL	0x48
+#define MSR_IA32_PRED_CMD	0x49
 #define MSR_SYSENTER_CS		0x174
 #define MSR_SYSENTER_ESP	0x175
 #define MSR_SYSENTER_EIP	0x176
@@ -445,7 +447,13 @@ static void guest_msr_unsupported(void)
 	/* LME may not change while paging is on. */
 	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_EFER, efer & ~EFER_LME), GP_VECTOR);
 	GUEST_ASSERT_EQ(guest_rdmsr(MSR_EFER), efer);
-	GUEST_ASSERT_EQ(gp_count, 8);
+	/*
+	 * SPEC_CTRL and PRED_CMD are not offered (host-state.rst): the
+	 * host's SPEC_CTRL stays loaded while the guest runs.
+	 */
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_IA32_SPEC_CTRL, 1), GP_VECTOR);
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_IA32_PRED_CMD, 1), GP_VECTOR);
+	GUEST_ASSERT_EQ(gp_count, 10);
 	GUEST_ASSERT_EQ(gp_error_code, 0);
 	GUEST_DONE();
 }
@@ -461,7 +469,7 @@ TEST_F_TIMEOUT(exits, msr_unsupported_gp, TIMEOUT_S)
 	vm_install_exception_handler(self->vm, GP_VECTOR, gp_handler);
 	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(self->vcpu, &self->uc));
 	vm_sync_from_guest(self->vm, &gp_count, sizeof(gp_count));
-	EXPECT_EQ(8, gp_count) TH_LOG("the guest's #GP handler did not run 8 times");
+	EXPECT_EQ(10, gp_count) TH_LOG("the guest's #GP handler did not run 10 times");
 
 	/* The ioctls stop at the first MSR outside the set. */
 	memset(&msrs, 0, sizeof(msrs));
