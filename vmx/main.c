@@ -34,15 +34,17 @@ static int __init vmxlab_init(void)
 		goto remove_shutdown_hooks;
 	/* Preempt notifiers (vCPU load/put) never fire without this. */
 	preempt_notifier_inc();
+	vmx_stats_init();
 	r = vmxlab_dev_register();
 	if (r)
-		goto dec_notifiers;
+		goto remove_stats;
 
 	pr_info("VMX on, %u CPUs, VMCS revision %#x, features %#llx\n",
 		num_online_cpus(), vmx_caps.vmcs_revision, vmx_caps.features);
 	return 0;
 
-dec_notifiers:
+remove_stats:
+	vmx_stats_exit();
 	preempt_notifier_dec();
 	vmx_disable_all_cpus();
 remove_shutdown_hooks:
@@ -55,6 +57,7 @@ exit_mitigations:
 static void __exit vmxlab_exit(void)
 {
 	vmxlab_dev_unregister();
+	vmx_stats_exit();
 	preempt_notifier_dec();
 	vmx_disable_all_cpus();
 	vmx_shutdown_hooks_exit();

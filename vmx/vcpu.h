@@ -23,6 +23,7 @@ struct vmxlab_vm {
 	struct vmxlab_mmu mmu;
 	struct mutex lock;			/* vcpus[] */
 	struct vmx_vcpu *vcpus[VMXLAB_MAX_VCPUS];
+	struct dentry *debugfs;			/* stats.c; NULL or error: none */
 };
 
 /* Guest GPRs in the hardware's encoding order; RSP lives in the VMCS. */
@@ -166,6 +167,10 @@ int vmx_handle_dr_access(struct vmx_vcpu *vcpu);
 int vmx_handle_string_io(struct vmx_vcpu *vcpu, unsigned long qual);
 int vmx_emulate_mmio(struct vmx_vcpu *vcpu, u64 gpa);
 void vmx_complete_userspace_exit(struct vmx_vcpu *vcpu);
+
+/* stats.c: the per-VM debugfs directory. */
+void vmx_stats_vm_add(struct vmxlab_vm *vm, int fd);
+void vmx_stats_vm_remove(struct vmxlab_vm *vm);
 
 /* events.c: interrupts, NMIs and exceptions for the guest. */
 int vmx_queue_interrupt(struct vmx_vcpu *vcpu, u32 vector);

@@ -50,6 +50,7 @@ static int vm_release(struct inode *inode, struct file *file)
 {
 	struct vmxlab_vm *vm = file->private_data;
 
+	vmx_stats_vm_remove(vm);
 	mmu_destroy(&vm->mmu);
 	kfree(vm);
 	return 0;
@@ -73,7 +74,8 @@ static const struct file_operations vm_fops = {
 int vmxlab_create_vm(unsigned long type)
 {
 	struct vmxlab_vm *vm;
-	int r;
+	struct file *file;
+	int r, fd;
 
 	if (type == VMXLAB_VM_SHADOW)
 		return -EOPNOTSUPP;
@@ -90,10 +92,25 @@ int vmxlab_create_vm(unsigned long type)
 	r = mmu_init(&vm->mmu);
 	if (r)
 		goto free_vm;
-	r = anon_inode_getfd("vmxlab-vm", &vm_fops, vm, O_RDWR | O_CLOEXEC);
-	if (r < 0)
+	/*
+	 * As KVM does: the fd number first, then the debugfs directory named
+	 * after it, and only then the fd in the table, where another thread
+	 * could close it at once.
+	 */
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		r = fd;
 		goto destroy_mmu;
-	return r;
+	}
+	file = anon_inode_getfile("vmxlab-vm", &vm_fops, vm, O_RDWR);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		r = PTR_ERR(file);
+		goto destroy_mmu;
+	}
+	vmx_stats_vm_add(vm, fd);
+	fd_install(fd, file);
+	return fd;
 
 destroy_mmu:
 	mmu_destroy(&vm->mmu);

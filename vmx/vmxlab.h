@@ -66,6 +66,10 @@ static inline void vmx_mitig_after_exit(void)
 		__vmx_mitig_after_exit();
 }
 
+/* stats.c: /sys/kernel/debug/vmxlab */
+void vmx_stats_init(void);
+void vmx_stats_exit(void);
+
 int vmx_read_caps(struct vmxlab_caps *caps);
 int vmx_enable_all_cpus(void);
 void vmx_disable_all_cpus(void);
