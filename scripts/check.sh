@@ -108,7 +108,8 @@ vm_lane() {
 	run_captured "$OUT/$name.out" scripts/vm-run.sh --emulator "$emulator" \
 		--cpus "$cpus" --timeout "$limit" --idle-timeout "$VM_IDLE" \
 		--log "$VMLOGS/$name-serial.log" ${vmrun_opts[@]+"${vmrun_opts[@]}"} \
-		--add vmxlab.ko --add selftests/out selftests/run_in_vm.sh \
+		--add vmxlab.ko --add selftests/out --add /usr/bin/trace-cmd \
+		selftests/run_in_vm.sh \
 		${script_args[@]+"${script_args[@]}"}
 	echo "check: VM lane $name took $(($(date +%s) - start))s"
 	summary+=(--vm-lane "$name" "$status" "$(($(date +%s) - start))" "$OUT/$name.out")

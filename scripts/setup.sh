@@ -25,7 +25,8 @@ die() { echo "setup: error: $*" >&2; exit 1; }
 
 PACKAGES="make gcc g++ libc6-dev bc kmod linux-headers-amd64 linux-source
 	sparse bochs bochsbios vgabios busybox-static isolinux syslinux-common
-	xorriso cpio gzip xz-utils qemu-system-x86 dpkg-dev perl python3"
+	xorriso cpio gzip xz-utils qemu-system-x86 dpkg-dev perl python3
+	trace-cmd"
 
 install_packages() {
 	local missing=""
