@@ -3,7 +3,8 @@
 #
 # `make lint`: the module must build without a single warning at W=1, be
 # clean under sparse (C=1), and every C source and header of the project
-# must pass checkpatch.pl --strict.  Runs all three, prints what each one
+# must pass checkpatch.pl --strict, and the man pages (Documentation/man/)
+# must render without warnings.  Runs all four, prints what each one
 # found, and exits non-zero if any found anything.  Builds against the VM's
 # kernel headers (the kernel version scripts/setup.sh cached).
 
@@ -71,6 +72,24 @@ else
 	else
 		echo "lint: checkpatch: ${#files[@]} files clean"
 	fi
+fi
+
+# The man pages must render without a warning (man-db's groff checks).
+echo "==> lint: man pages (man --warnings)"
+man_bad=0 pages=0
+for page in Documentation/man/*.[1-9]; do
+	pages=$((pages + 1))
+	warnings=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null) || true
+	if [ -n "$warnings" ]; then
+		echo "$page: $warnings"
+		man_bad=1
+	fi
+done
+if [ "$man_bad" = 0 ]; then
+	echo "lint: man: $pages pages clean"
+else
+	echo "lint: man: the warnings above must go"
+	failed+=(man)
 fi
 
 if [ "${#failed[@]}" != 0 ]; then
