@@ -26,9 +26,12 @@ static int __init vmxlab_init(void)
 	if (r)
 		goto exit_mitigations;
 	vmx_setup_vmcs_config();
-	r = vmx_shutdown_hooks_init();
+	r = vmx_msr_bitmap_init();
 	if (r)
 		goto exit_mitigations;
+	r = vmx_shutdown_hooks_init();
+	if (r)
+		goto free_msr_bitmap;
 	r = vmx_enable_all_cpus();
 	if (r)
 		goto remove_shutdown_hooks;
@@ -49,6 +52,8 @@ remove_stats:
 	vmx_disable_all_cpus();
 remove_shutdown_hooks:
 	vmx_shutdown_hooks_exit();
+free_msr_bitmap:
+	vmx_msr_bitmap_exit();
 exit_mitigations:
 	vmx_mitig_exit();
 	return r;
@@ -61,6 +66,7 @@ static void __exit vmxlab_exit(void)
 	preempt_notifier_dec();
 	vmx_disable_all_cpus();
 	vmx_shutdown_hooks_exit();
+	vmx_msr_bitmap_exit();
 	vmx_mitig_exit();
 	pr_info("VMX off\n");
 }

@@ -261,7 +261,6 @@ static void vcpu_free(struct vmx_vcpu *vcpu)
 	fpu_free_guest_fpstate(&vcpu->guest_fpu);
 	kfree(vcpu->cpuid);
 	kfree(vcpu->msr_autoload);
-	free_page((unsigned long)vcpu->msr_bitmap);
 	free_page((unsigned long)vcpu->vmcs.vmcs);
 	free_page((unsigned long)vcpu->run);
 	kfree(vcpu);
@@ -303,15 +302,12 @@ static struct vmx_vcpu *vcpu_alloc(void)
 	vcpu->vmcs.cpu = -1;
 	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	vcpu->vmcs.vmcs = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-	vcpu->msr_bitmap = (void *)__get_free_page(GFP_KERNEL_ACCOUNT);
 	/* kmalloc aligns it to its size; the MSR-load areas need 16 bytes. */
 	vcpu->msr_autoload = kzalloc(sizeof(*vcpu->msr_autoload),
 				     GFP_KERNEL_ACCOUNT);
-	if (!vcpu->run || !vcpu->vmcs.vmcs || !vcpu->msr_bitmap ||
-	    !vcpu->msr_autoload || !fpu_alloc_guest_fpstate(&vcpu->guest_fpu))
+	if (!vcpu->run || !vcpu->vmcs.vmcs || !vcpu->msr_autoload ||
+	    !fpu_alloc_guest_fpstate(&vcpu->guest_fpu))
 		goto free;
-	/* All ones: every RDMSR and WRMSR exits (SDM 25.6.9). */
-	memset(vcpu->msr_bitmap, 0xff, PAGE_SIZE);
 	*(u32 *)vcpu->vmcs.vmcs = vmx_caps.vmcs_revision;
 	if ((vmx_caps.features & (VMXLAB_CAP_VPID | VMXLAB_CAP_INVVPID)) ==
 	    (VMXLAB_CAP_VPID | VMXLAB_CAP_INVVPID)) {
@@ -322,7 +318,6 @@ static struct vmx_vcpu *vcpu_alloc(void)
 	return vcpu;
 free:
 	kfree(vcpu->msr_autoload);
-	free_page((unsigned long)vcpu->msr_bitmap);
 	free_page((unsigned long)vcpu->vmcs.vmcs);
 	free_page((unsigned long)vcpu->run);
 	kfree(vcpu);

@@ -92,7 +92,6 @@ struct vmx_vcpu {
 	u8 guest_cr8;
 	unsigned long guest_dr[4];		/* DR0-3: kept, not loaded */
 	unsigned long guest_dr6;
-	void *msr_bitmap;			/* one page, all ones: every MSR exits */
 	struct msr_autoload *msr_autoload;	/* MSRs the CPU switches (perf) */
 	unsigned int msr_autoload_nr;		/* the count now in the VMCS */
 

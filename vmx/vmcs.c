@@ -36,6 +36,28 @@ module_param(ack_intr_on_exit, bool, 0444);
 MODULE_PARM_DESC(ack_intr_on_exit,
 		 "VM exits acknowledge external interrupts (default: yes)");
 
+/*
+ * The MSR bitmap every vCPU uses: one page of ones, so that every RDMSR
+ * and WRMSR exits (SDM Vol. 3C, 25.6.9).  The CPU only reads it, and
+ * nothing writes it after load, so one page serves every VMCS.
+ */
+static void *msr_bitmap_all_exit;
+
+int vmx_msr_bitmap_init(void)
+{
+	msr_bitmap_all_exit = (void *)__get_free_page(GFP_KERNEL);
+	if (!msr_bitmap_all_exit)
+		return -ENOMEM;
+	memset(msr_bitmap_all_exit, 0xff, PAGE_SIZE);
+	return 0;
+}
+
+void vmx_msr_bitmap_exit(void)
+{
+	free_page((unsigned long)msr_bitmap_all_exit);
+	msr_bitmap_all_exit = NULL;
+}
+
 /* The control words every vCPU uses, computed once at module load. */
 static struct {
 	bool usable;		/* false: a control that guards the host is missing */
@@ -563,7 +585,7 @@ static void vmx_write_controls(struct vmx_vcpu *vcpu)
 	vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
 	vmcs_writel(VMCS_CR0_GUEST_HOST_MASK, CR0_HOST_OWNED);
 	vmcs_writel(VMCS_CR4_GUEST_HOST_MASK, cr4_host_owned());
-	vmcs_write64(VMCS_MSR_BITMAP, virt_to_phys(vcpu->msr_bitmap));
+	vmcs_write64(VMCS_MSR_BITMAP, virt_to_phys(msr_bitmap_all_exit));
 	vmcs_write64(VMCS_EPT_POINTER, vcpu->vm->mmu.eptp);
 	if (vcpu->vpid)
 		vmcs_write16(VMCS_VPID, vcpu->vpid);

@@ -84,6 +84,8 @@ void vmx_shutdown_hooks_exit(void);
 
 /* vmcs.c: the VMCS controls, from the capabilities. */
 void vmx_setup_vmcs_config(void);
+int vmx_msr_bitmap_init(void);
+void vmx_msr_bitmap_exit(void);
 int vmx_vm_features_ok(void);
 
 /* vm.c: VMXLAB_CREATE_VM. */
