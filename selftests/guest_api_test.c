@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "vmxlab_lib.h"
+#include "vmxlab_util.h"
 #include "kselftest_harness.h"
 
 #define TIMEOUT_S		120
@@ -39,10 +40,13 @@ FIXTURE_SETUP(api)
 	self->vm = NULL;
 }
 
+#define TIMESLICE_PARAM		"/sys/module/vmxlab/parameters/timeslice_us"
+
 FIXTURE_TEARDOWN(api)
 {
 	if (self->vm)
 		vm_free(self->vm);
+	write_file(TIMESLICE_PARAM, "0");
 }
 
 #define EXPECT_ERRNO(err, call) do {					\
@@ -585,6 +589,44 @@ TEST_F_TIMEOUT(api, timer_signal_interrupts_spinning_guest, TIMEOUT_S)
 	EXPECT_LT(0, first) TH_LOG("the guest did not run");
 	EXPECT_LT(first, __atomic_load_n(counter, __ATOMIC_RELAXED))
 		TH_LOG("the second run did not run");
+}
+
+/*
+ * A guest that spins with interrupts off makes no exit at all where the
+ * emulator delivers no external-interrupt exit to it (Bochs, with IF=0):
+ * only the time slice (timeslice_us, vmx/timeslice.c) brings it back to
+ * the run loop, which then sees the signal.  Without the slice this test
+ * never returns from the run and fails on its timeout.
+ */
+static void guest_cli_spin(void)
+{
+	asm volatile("cli\n\t1: jmp 1b");
+}
+
+TEST_F_TIMEOUT(api, timeslice_ends_a_cli_spin_on_a_signal, TIMEOUT_S)
+{
+	struct itimerval it = { .it_value = { .tv_usec = 200000 } };
+	struct vcpu *vcpu;
+	char buf[256];
+	int r;
+
+	self->vm = vm_create();
+	vcpu = vm_vcpu_add(self->vm, 0, guest_cli_spin);
+	/* The default is no slice at all. */
+	ASSERT_LT(0, read_file(TIMESLICE_PARAM, buf, sizeof(buf)));
+	EXPECT_STREQ("0\n", buf);
+	ASSERT_EQ(0, write_file(TIMESLICE_PARAM, "2000"));
+
+	catch_signal(SIGALRM);
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	errno = 0;
+	r = __vcpu_run(vcpu);
+	EXPECT_EQ(-1, r) TH_LOG("exit %s", vcpu_exit_str(vcpu, buf, sizeof(buf)));
+	EXPECT_EQ(EINTR, errno);
+	EXPECT_EQ(VMXLAB_EXIT_INTR, vcpu->run->exit_reason);
+	EXPECT_LT(0, vcpu_exit_count(vcpu, VMX_EXIT_PREEMPTION_TIMER))
+		TH_LOG("no preemption-timer exit");
+	ASSERT_EQ(0, write_file(TIMESLICE_PARAM, "0"));
 }
 
 static void *kill_later(void *arg)

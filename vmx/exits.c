@@ -365,6 +365,15 @@ static int handle_ept_misconfig(struct vmx_vcpu *vcpu)
 	return exit_internal_error(vcpu, VMXLAB_INTERNAL_EPT_MISCONFIG, gpa);
 }
 
+/*
+ * The time slice (timeslice.c) ran out: nothing to do but let the run
+ * loop look for a signal or other work before it enters again.
+ */
+static int handle_preemption_timer(struct vmx_vcpu *vcpu)
+{
+	return 1;
+}
+
 typedef int (*exit_handler_t)(struct vmx_vcpu *vcpu);
 
 static const exit_handler_t exit_handlers[VMXLAB_NR_VMX_EXIT_REASONS] = {
@@ -401,6 +410,7 @@ static const exit_handler_t exit_handlers[VMXLAB_NR_VMX_EXIT_REASONS] = {
 	[EXIT_REASON_EPT_VIOLATION]	 = handle_ept_violation,
 	[EXIT_REASON_EPT_MISCONFIG]	 = handle_ept_misconfig,
 	[EXIT_REASON_XSETBV]		 = handle_xsetbv,
+	[EXIT_REASON_PREEMPTION_TIMER]	 = handle_preemption_timer,
 };
 
 /**

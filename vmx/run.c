@@ -362,6 +362,7 @@ static int enter_guest(struct vmx_vcpu *vcpu, u32 *exit_reason)
 	if (trace_vmxlab_entry_enabled())
 		trace_vmxlab_entry(vcpu->id, vmcs_readl(VMCS_GUEST_RIP));
 	prepare_entry(vcpu);
+	vmx_timeslice_before_entry(vcpu);
 	break_entry = vmx_fault_take(VMX_FAULT_VMFAIL);
 	if (break_entry)
 		pin = vmx_fault_break_controls();

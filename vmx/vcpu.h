@@ -8,6 +8,7 @@
 #ifndef VMXLAB_VCPU_H
 #define VMXLAB_VCPU_H
 
+#include <linux/jump_label.h>
 #include <linux/mutex.h>
 #include <linux/preempt.h>
 #include <linux/types.h>
@@ -107,6 +108,7 @@ struct vmx_vcpu {
 	 * next entry where the host's L1TF choice is "conditional".
 	 */
 	bool l1d_flush_wanted;
+	bool timeslice_armed;			/* preemption timer on (timeslice.c) */
 
 	struct vmxlab_cpuid_entry *cpuid;	/* NULL: the default table */
 	u32 cpuid_nent;
@@ -166,6 +168,16 @@ int vmx_handle_dr_access(struct vmx_vcpu *vcpu);
 int vmx_handle_string_io(struct vmx_vcpu *vcpu, unsigned long qual);
 int vmx_emulate_mmio(struct vmx_vcpu *vcpu, u64 gpa);
 void vmx_complete_userspace_exit(struct vmx_vcpu *vcpu);
+
+/* timeslice.c: the VMX-preemption timer as a time slice per entry. */
+DECLARE_STATIC_KEY_FALSE(vmx_timeslice_used);
+void __vmx_timeslice_before_entry(struct vmx_vcpu *vcpu);
+
+static inline void vmx_timeslice_before_entry(struct vmx_vcpu *vcpu)
+{
+	if (static_branch_unlikely(&vmx_timeslice_used))
+		__vmx_timeslice_before_entry(vcpu);
+}
 
 /* stats.c: the per-VM debugfs directory. */
 void vmx_stats_vm_add(struct vmxlab_vm *vm, int fd);

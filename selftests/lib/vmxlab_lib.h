@@ -78,6 +78,7 @@ void test_fail_exit(void);
 #define VMX_EXIT_WRMSR		32
 #define VMX_EXIT_INVALID_STATE	33
 #define VMX_EXIT_EPT_VIOLATION	48
+#define VMX_EXIT_PREEMPTION_TIMER	52
 #define VMX_EXIT_INVEPT		50
 #define VMX_EXIT_INVVPID	53
 #define VMX_EXIT_WBINVD		54
