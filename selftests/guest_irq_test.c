@@ -1387,6 +1387,75 @@ TEST_F_TIMEOUT(irq, entry_event_survives_return_and_mode_change, TIMEOUT_S)
 		TH_LOG("the #GP was not delivered");
 }
 
+/*
+ * The other way round: the #GP an exit left in the VM-entry field was
+ * chosen in real mode (no error code), and userspace then puts the guest
+ * in protected mode, where VM entry insists on one for #GP (SDM Vol. 3C,
+ * checks on VM-entry event injection).  Found by vmxlab_fuzz (seed 11,
+ * op 151): VM-instruction error 7.  The #GP must arrive with an error
+ * code (0: the real-mode event had none to keep).
+ */
+#define PM_IDT_GPA		0x6000
+#define PM_HANDLER_OFFSET	0x10
+
+GUEST_CODE_BLOB(rm_ins_code, 16,
+		"	mov $0x66, %dx\n"
+		"	mov $1, %cx\n"
+		"	xor %di, %di\n"
+		"	rep insb\n"			/* ES.base: unbacked */
+		"	hlt\n"
+		"	.org rm_ins_code + " VMXLAB_STR(PM_HANDLER_OFFSET) "\n"
+		"	hlt\n");			/* the #GP handler */
+
+TEST_F_TIMEOUT(irq, entry_event_survives_return_to_protected_mode, TIMEOUT_S)
+{
+	const __u32 handler = LOW_CODE_GPA + PM_HANDLER_OFFSET;
+	struct vmxlab_vcpu_stats before, after;
+	struct vmxlab_sregs sregs;
+	struct vmxlab_regs regs;
+	struct vmxlab_run *run;
+	char buf[256], *low;
+	__u64 gate;
+
+	self->vm = vm_create_bare();
+	low = vm_add_low_memory(self->vm);
+	vm_load_blob(self->vm, LOW_CODE_GPA, rm_ins_code, rm_ins_code_end);
+	/* A 32-bit interrupt gate for #GP: present, DPL 0, type 0xe. */
+	gate = (handler & 0xffffULL) | (__u64)LOW_SEL_CODE32 << 16 |
+	       0x8eULL << 40 | (__u64)(handler >> 16) << 48;
+	memcpy(low + PM_IDT_GPA + GP_VECTOR * 8, &gate, sizeof(gate));
+	self->vcpu = vm_vcpu_add_bare(self->vm, 0);
+	vcpu_setup_real_mode(self->vcpu, LOW_CODE_GPA);
+	vcpu_sregs_get(self->vcpu, &sregs);
+	sregs.es.base = GUEST_MMIO_GPA;
+	vcpu_sregs_set(self->vcpu, &sregs);
+	run = self->vcpu->run;
+
+	vcpu_run(self->vcpu);
+	ASSERT_EQ(VMXLAB_EXIT_IO, run->exit_reason)
+		TH_LOG("%s", vcpu_exit_str(self->vcpu, buf, sizeof(buf)));
+	vcpu_stats_get(self->vcpu, &before);
+	run->immediate_exit = 1;
+	EXPECT_EQ(-1, __vcpu_run(self->vcpu));
+	EXPECT_EQ(EINTR, errno);
+	run->immediate_exit = 0;
+
+	vcpu_setup_protected32(self->vcpu, LOW_CODE_GPA + 0x40);
+	vcpu_sregs_get(self->vcpu, &sregs);
+	sregs.idt.base = PM_IDT_GPA;
+	sregs.idt.limit = 0x7ff;
+	vcpu_sregs_set(self->vcpu, &sregs);
+	vcpu_run(self->vcpu);
+	vcpu_stats_get(self->vcpu, &after);
+	EXPECT_EQ(0, after.failed_entries - before.failed_entries);
+	ASSERT_EQ(VMXLAB_EXIT_HLT, run->exit_reason)
+		TH_LOG("%s", vcpu_exit_str(self->vcpu, buf, sizeof(buf)));
+	vcpu_regs_get(self->vcpu, &regs);
+	EXPECT_EQ(handler + 1, regs.rip) TH_LOG("the #GP was not delivered");
+	/* EIP, CS, EFLAGS and the error code: four dwords on the stack. */
+	EXPECT_EQ(LOW_STACK_TOP - 16, regs.rsp) TH_LOG("no error code pushed");
+}
+
 /* --- counters ----------------------------------------------------------------- */
 
 static void guest_counters(void)

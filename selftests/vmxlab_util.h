@@ -162,7 +162,7 @@ static inline int vmxlab_inject_fault(const char *name)
 }
 
 /* The VMCS dump vmxlab prints once per vCPU for a failed or unknown exit. */
-#define KLOG_VMCS_DUMP	"vmxlab: (vCPU [0-9]+ VMCS:|  (RIP|CS|controls) )"
+#define KLOG_VMCS_DUMP	"vmxlab: (vCPU [0-9]+ VMCS:|  (RIP|CS|controls|entry) )"
 
 /*
  * The kernel log through /dev/kmsg: kmsg_open() returns an fd positioned

@@ -147,13 +147,22 @@ void vmx_events_after_exit(struct vmx_vcpu *vcpu, u32 exit_reason)
 static void write_entry_event(u32 info, u32 error_code, u32 insn_len)
 {
 	/*
-	 * Real mode pushes no error code, and VM entry refuses one there
-	 * (SDM Vol. 3C, checks on VM-entry event injection): the guest may
-	 * have gone to real mode since the event was chosen (SET_SREGS).
+	 * A hardware exception pushes an error code if its vector does and
+	 * the guest is in protected mode, and VM entry insists on exactly
+	 * that (SDM Vol. 3C, checks on VM-entry event injection).  The mode
+	 * may have changed since the event was chosen (SET_SREGS while it
+	 * waited in userspace), either way: decide again here.  An error
+	 * code dropped in real mode is not known any more: 0.
 	 */
-	if ((info & INTR_INFO_DELIVER_ERROR_CODE) &&
-	    !(vmcs_readl(VMCS_GUEST_CR0) & X86_CR0_PE))
-		info &= ~INTR_INFO_DELIVER_ERROR_CODE;
+	if ((info & INTR_TYPE_MASK) == INTR_TYPE_HARD_EXCEPTION) {
+		bool push = (vmcs_readl(VMCS_GUEST_CR0) & X86_CR0_PE) &&
+			    exception_has_error_code(info & INTR_INFO_VECTOR_MASK);
+
+		if (push && !(info & INTR_INFO_DELIVER_ERROR_CODE))
+			error_code = 0;
+		info = push ? info | INTR_INFO_DELIVER_ERROR_CODE :
+			      info & ~INTR_INFO_DELIVER_ERROR_CODE;
+	}
 	if (info & INTR_INFO_DELIVER_ERROR_CODE)
 		vmcs_write32(VMCS_ENTRY_EXCEPTION_ERROR_CODE, error_code);
 	if (insn_len)

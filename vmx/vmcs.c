@@ -627,6 +627,12 @@ void vmx_dump_vmcs(struct vmx_vcpu *vcpu)
 	       vmcs_read32(VMCS_PIN_BASED_CTLS), vmcs_read32(VMCS_PROC_BASED_CTLS),
 	       vmcs_read32(VMCS_PROC_BASED_CTLS2), vmcs_read32(VMCS_EXIT_CTLS),
 	       vmcs_read32(VMCS_ENTRY_CTLS));
+	pr_err("  entry event %#x error code %#x length %u; interruptibility %#x activity %u\n",
+	       vmcs_read32(VMCS_ENTRY_INTR_INFO),
+	       vmcs_read32(VMCS_ENTRY_EXCEPTION_ERROR_CODE),
+	       vmcs_read32(VMCS_ENTRY_INSTRUCTION_LEN),
+	       vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY),
+	       vmcs_read32(VMCS_GUEST_ACTIVITY_STATE));
 }
 
 /**
