@@ -8,6 +8,8 @@
 #   make demo       set up, boot the test VM, show the capability report
 #   make check      the whole test suite (unit tests + selftests in a VM)
 #   make lint       W=1, sparse (C=1) and checkpatch --strict
+#   make bench      vmxlab next to KVM in the test VM (performance.rst)
+#   make fuzz       the ioctl fuzzer in the test VM (SEED=S OPS=N replays)
 #
 # KDIR: the running kernel's build tree when it exists, otherwise the
 # headers of Debian's linux-headers-amd64 (the kernel the test VM boots).
@@ -84,6 +86,20 @@ selftests:
 
 lint:
 	scripts/lint.sh
+
+# The ioctl fuzzer in the test VM: fresh seeds for FUZZ_SECONDS of the
+# VM's time (default 600, about half an hour in Bochs), or one sequence
+# again: make fuzz SEED=S OPS=N (both printed by a finding).
+FUZZ_SECONDS ?= 600
+.PHONY: fuzz
+fuzz:
+	scripts/setup.sh
+	$(MAKE) module KDIR=/usr/src/linux-headers-$$(cat $(VMXLAB_CACHE)/kernel-version)
+	$(MAKE) -C selftests
+	scripts/vm-run.sh --emulator bochs --cpus 2 --timeout $$(( $(FUZZ_SECONDS) * 4 + 300 )) \
+		--idle-timeout 600 --log build/vm/fuzz-serial.log --add vmxlab.ko \
+		--add selftests/out selftests/run_in_vm.sh \
+		$(if $(SEED),--fuzz-replay $(SEED) $(or $(OPS),300),--fuzz $(FUZZ_SECONDS))
 
 .PHONY: bench
 bench:

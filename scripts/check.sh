@@ -122,6 +122,8 @@ vm_lane() {
 #                components whose partial values once crashed the host;
 #   vm-noxsave   the host kernel booted with noxsave: no CR4.OSXSAVE, no
 #                XCR0 to switch.
+# vm-fuzz runs vmxlab_fuzz: fixed seeds, then fresh ones for
+# VMXLAB_FUZZ_SECONDS (default 20) of the VM's time, about a minute.
 # vm-mitigations runs every selftest again with the host's speculation
 # mitigations on (every other lane boots mitigations=off), so that
 # vmxlab's mitigation steps run under the whole suite.
@@ -135,6 +137,7 @@ vm_lane vm "${VMXLAB_EMULATOR:-auto}" 2 "${VMXLAB_VM_TIMEOUT:-1800}"
 vm_lane vm-skylake bochs 1 600 --cpu-model corei7_skylake_x -- --only "$XSAVE_LANE_TESTS"
 vm_lane vm-noxsave bochs 1 600 --append noxsave -- --only "$XSAVE_LANE_TESTS"
 vm_lane vm-mitigations bochs 2 1200 --append mitigations=auto
+vm_lane vm-fuzz bochs 2 600 -- --fuzz "${VMXLAB_FUZZ_SECONDS:-20}"
 vm_lane vm-reboot bochs 2 120 --expect-reboot -- --emergency-reboot
 if [ "$quick" = 1 ]; then
 	step "no-VMX lane skipped (--quick)"
