@@ -79,9 +79,9 @@ summary=(--layer unit "$status" "$OUT/unit.tap")
 step "lint (scripts/lint.sh)"
 run_captured "$OUT/lint.out" scripts/lint.sh
 {
-	echo "1..4"
+	echo "1..5"
 	n=0
-	for what in W=1 sparse checkpatch man; do
+	for what in W=1 sparse checkpatch man docs; do
 		n=$((n + 1))
 		if grep -q "^lint: $what: .*clean" "$OUT/lint.out"; then
 			echo "ok $n lint $what"

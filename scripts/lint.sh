@@ -3,8 +3,9 @@
 #
 # `make lint`: the module must build without a single warning at W=1, be
 # clean under sparse (C=1), and every C source and header of the project
-# must pass checkpatch.pl --strict, and the man pages (Documentation/man/)
-# must render without warnings.  Runs all four, prints what each one
+# must pass checkpatch.pl --strict, the man pages (Documentation/man/)
+# must render without warnings and the .rst files parse without docutils
+# warnings.  Runs all five, prints what each one
 # found, and exits non-zero if any found anything.  Builds against the VM's
 # kernel headers (the kernel version scripts/setup.sh cached).
 
@@ -90,6 +91,16 @@ if [ "$man_bad" = 0 ]; then
 else
 	echo "lint: man: the warnings above must go"
 	failed+=(man)
+fi
+
+# The Documentation must parse: a malformed table or title is a bug in
+# what the reader gets.
+echo "==> lint: Documentation (docutils)"
+if scripts/rst-check.py Documentation/*.rst; then
+	echo "lint: docs: clean"
+else
+	echo "lint: docs: the lines above must go"
+	failed+=(docs)
 fi
 
 if [ "${#failed[@]}" != 0 ]; then

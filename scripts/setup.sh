@@ -26,7 +26,7 @@ die() { echo "setup: error: $*" >&2; exit 1; }
 PACKAGES="make gcc g++ libc6-dev bc kmod linux-headers-amd64 linux-source
 	sparse bochs bochsbios vgabios busybox-static isolinux syslinux-common
 	xorriso cpio gzip xz-utils qemu-system-x86 dpkg-dev perl python3
-	trace-cmd man-db"
+	trace-cmd man-db python3-docutils"
 
 install_packages() {
 	local missing=""
