@@ -10,6 +10,8 @@
 #   make lint       W=1, sparse (C=1) and checkpatch --strict
 #   make bench      vmxlab next to KVM in the test VM (performance.rst)
 #   make fuzz       the ioctl fuzzer in the test VM (SEED=S OPS=N replays)
+#   make deb        Debian packages vmxlab-dkms and vmxlab-tools (build/deb/)
+#   make dkms-install / dkms-remove   the module through DKMS, from here
 #
 # KDIR: the running kernel's build tree when it exists, otherwise the
 # headers of Debian's linux-headers-amd64 (the kernel the test VM boots).
@@ -86,6 +88,28 @@ selftests:
 
 lint:
 	scripts/lint.sh
+
+# Installing from a clone with DKMS: the module source goes to
+# /usr/src/vmxlab-VERSION and DKMS builds it for every kernel with headers.
+VERSION := $(strip $(file <VERSION))
+DKMS_SRC := /usr/src/vmxlab-$(VERSION)
+MODULE_SOURCES := Kbuild VERSION vmx mmu irq include
+.PHONY: dkms-install dkms-remove deb
+dkms-install:
+	rm -rf $(DKMS_SRC) && mkdir -p $(DKMS_SRC)
+	git ls-files -co --exclude-standard -- $(MODULE_SOURCES) | \
+		tar -cf - -T - | tar -xf - -C $(DKMS_SRC)
+	sed 's/#MODULE_VERSION#/$(VERSION)/' dkms.conf > $(DKMS_SRC)/dkms.conf
+	dkms install vmxlab/$(VERSION) $(if $(KVER),-k $(KVER))
+
+dkms-remove:
+	-dkms remove vmxlab/$(VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+# Debian packages (vmxlab-dkms, vmxlab-tools) into build/deb/, built with
+# Debian's own tools from a copy of the tree's files.
+deb:
+	scripts/deb.sh
 
 # The ioctl fuzzer in the test VM: fresh seeds for FUZZ_SECONDS of the
 # VM's time (default 600, about half an hour in Bochs), or one sequence

@@ -92,6 +92,14 @@ run_captured "$OUT/lint.out" scripts/lint.sh
 } > "$OUT/lint.tap"
 summary+=(--layer lint "$status" "$OUT/lint.tap")
 
+# Packaging: make deb, install through apt and DKMS (for the VM's kernel,
+# never loaded here), purge, and the DKMS-built module in the test VM.
+step "packaging (scripts/packaging-check.sh)"
+start=$(date +%s)
+run_captured "$OUT/packaging.tap" scripts/packaging-check.sh
+echo "check: packaging took $(($(date +%s) - start))s"
+summary+=(--layer packaging "$status" "$OUT/packaging.tap")
+
 # One VM lane: NAME EMULATOR CPUS TIMEOUT [vm-run.sh OPTIONS...] [-- run_in_vm.sh ARGS...]
 #
 # A VM whose serial console stays silent for VM_IDLE seconds has hung, and

@@ -75,5 +75,6 @@ module_init(vmxlab_init);
 module_exit(vmxlab_exit);
 
 MODULE_LICENSE("GPL");
+MODULE_VERSION(VMXLAB_VERSION);
 MODULE_AUTHOR("The vmxlab developers");
 MODULE_DESCRIPTION("vmxlab: a small Intel VT-x hypervisor for learning and research");
