@@ -31,7 +31,7 @@ BOCHS_MODEL_DEFAULT=corei7_haswell_4770
 # first by writing "VMXLAB-EXPECT-KLOG <extended regex>" to /dev/kmsg (at
 # an error level, so that the console shows it in order); a bad line that
 # matches a regex declared before it is accepted, and counted.
-BAD_KERNEL_LINES='WARNING:|BUG:|Oops|general protection fault|invalid opcode:|unchecked MSR access|Kernel panic|kernel BUG|rcu: INFO:|self-detected stall|detected stalls|blocked for more than|sleeping function called|KASAN|UBSAN|kmemleak|possible circular locking|inconsistent lock state|soft lockup|hard LOCKUP'
+BAD_KERNEL_LINES='WARNING:|BUG:|Oops|general protection fault|invalid opcode:|unchecked MSR access|Kernel panic|kernel BUG|rcu: INFO:|self-detected stall|detected stalls|blocked for more than|sleeping function called|KASAN|UBSAN|kmemleak|possible circular locking|inconsistent lock state|soft lockup|hard LOCKUP|debugfs: .*already present'
 BAD_VMXLAB_LINES='vmxlab: .*(VMPTRLD failed|VMXON failed|of field 0x[0-9a-f]+ .*failed|VMCS:|unexpected exit reason|EPT misconfiguration|lacks a VMX control|already in use|disabled by firmware|has no VMX|cannot read|unsupported VMCS|different IA32_VMX_BASIC|do not meet the VMX fixed bits|MSRs to switch)|vmxlab:   (RIP|CS|controls|entry) '
 # How long the VM may take from its end marker to powering off.
 POWEROFF_S=60

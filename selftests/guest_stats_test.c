@@ -6,6 +6,7 @@
  * and tools/vmxlab-stat must show a running guest's exits.
  */
 #include <pthread.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -102,14 +103,25 @@ TEST(directory_goes_with_the_vm)
 {
 	char dir[128];
 	struct vm *vm;
+	int fd2;
 
 	vm = vm_create();
 	vm_vcpu_add(vm, 0, guest_cpuids_and_outs);
 	vm_dir(vm, dir, sizeof(dir));
 	ASSERT_TRUE(exists(dir));
 	close(vm->fd);
-	vm->fd = -1;
 	EXPECT_TRUE(exists(dir)) TH_LOG("the vCPU still holds the VM");
+	/*
+	 * A new VM gets the fd number back while the old VM lives: it goes
+	 * without a directory (debugfs would log an error for the name), and
+	 * closing it leaves the old VM's alone.
+	 */
+	fd2 = ioctl(vm->sys_fd, VMXLAB_CREATE_VM, VMXLAB_VM_EPT);
+	ASSERT_EQ(vm->fd, fd2) TH_LOG("the fd number was not reused");
+	EXPECT_TRUE(exists(dir));
+	close(fd2);
+	EXPECT_TRUE(exists(dir)) TH_LOG("closing the new VM removed the old one's");
+	vm->fd = -1;
 	vm_free(vm);
 	EXPECT_FALSE(exists(dir)) TH_LOG("%s outlived its VM", dir);
 }

@@ -14,6 +14,7 @@
  * run (each is a single u64, so a value is never torn).  tools/vmxlab-stat
  * shows them.  Without debugfs there is simply no directory.
  */
+#include <linux/dcache.h>
 #include <linux/debugfs.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
@@ -113,11 +114,21 @@ DEFINE_SHOW_ATTRIBUTE(vm_vcpus);
  */
 void vmx_stats_vm_add(struct vmxlab_vm *vm, int fd)
 {
+	struct dentry *old;
 	char name[32];
 
 	if (IS_ERR_OR_NULL(vmxlab_debugfs))
 		return;
 	snprintf(name, sizeof(name), "%d-%d", task_tgid_nr(current), fd);
+	/*
+	 * The fd number is free again while vCPUs still hold the old VM:
+	 * that VM keeps the name, this one goes without (as in KVM).
+	 */
+	old = debugfs_lookup(name, vmxlab_debugfs);
+	if (old) {
+		dput(old);
+		return;
+	}
 	vm->debugfs = debugfs_create_dir(name, vmxlab_debugfs);
 	debugfs_create_file("stats", 0444, vm->debugfs, vm, &vm_stats_fops);
 	debugfs_create_file("vcpus", 0444, vm->debugfs, vm, &vm_vcpus_fops);
