@@ -13,7 +13,12 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
-/* Bumped whenever an existing ioctl changes meaning. */
+/*
+ * Bumped whenever an existing ioctl changes meaning.  It is not the
+ * release version: that is the top-level VERSION file of the source
+ * (MODULE_VERSION, DKMS, the Debian packages), which also moves when
+ * ioctls are only added.
+ */
 #define VMXLAB_API_VERSION	1
 
 #define VMXLAB_IO		0xAF
