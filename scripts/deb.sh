@@ -3,8 +3,10 @@
 #
 # `make deb`: build the Debian packages vmxlab-dkms and vmxlab-tools with
 # dpkg-buildpackage from a copy of the tree's files (tracked, and new ones
-# not ignored) in build/deb/src, then run lintian on them.  The packages,
-# .buildinfo and .changes end up in build/deb/.  Installs what it needs.
+# not ignored) in build/deb/src, then run lintian on them, failing on any
+# tag down to the pedantic level (justified exceptions would go in
+# debian/*.lintian-overrides).  The packages, .buildinfo and .changes end
+# up in build/deb/.  Installs what it needs.
 
 set -euo pipefail
 
@@ -43,5 +45,5 @@ git ls-files -co --exclude-standard | grep -v '^build/' | tar -cf - -T - |
 (cd "$OUT/src" && dpkg-buildpackage -us -uc -b)
 ls "$OUT"/*.deb
 echo "==> deb: lintian"
-lintian --pedantic --fail-on error,warning "$OUT"/*.changes
+lintian --info --pedantic --fail-on error,warning,info,pedantic "$OUT"/*.changes
 echo "deb: packages in $OUT/"
