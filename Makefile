@@ -11,6 +11,7 @@
 #   make bench      vmxlab next to KVM in the test VM (performance.rst)
 #   make fuzz       the ioctl fuzzer in the test VM (SEED=S OPS=N replays)
 #   make deb        Debian packages vmxlab-dkms and vmxlab-tools (build/deb/)
+#   make check-packaging   make check's packaging layer alone
 #   make dkms-install / dkms-remove   the module through DKMS, from here
 #
 # KDIR: the running kernel's build tree when it exists, otherwise the
@@ -94,22 +95,38 @@ lint:
 VERSION := $(strip $(file <VERSION))
 DKMS_SRC := /usr/src/vmxlab-$(VERSION)
 MODULE_SOURCES := Kbuild VERSION vmx mmu irq include
-.PHONY: dkms-install dkms-remove deb
+.PHONY: dkms-install dkms-remove deb check-packaging
+# KVER=... builds for that kernel (default: the running one).  A source
+# tree owned by the vmxlab-dkms package is left to apt.
+DKMS_MODULE := vmxlab/$(VERSION)
+define dkms_not_packaged
+	@! dpkg-query -W -f='$${Status}' vmxlab-dkms 2>/dev/null | grep -q ' installed' || { \
+		echo "vmxlab: the vmxlab-dkms package is installed: use apt-get purge vmxlab-dkms" >&2; exit 1; }
+endef
 dkms-install:
+	$(dkms_not_packaged)
+	if dkms status $(DKMS_MODULE) | grep -q .; then dkms remove $(DKMS_MODULE) --all; fi
 	rm -rf $(DKMS_SRC) && mkdir -p $(DKMS_SRC)
 	git ls-files -co --exclude-standard -- $(MODULE_SOURCES) | \
 		tar -cf - -T - | tar -xf - -C $(DKMS_SRC)
 	sed 's/#MODULE_VERSION#/$(VERSION)/' dkms.conf > $(DKMS_SRC)/dkms.conf
-	dkms install vmxlab/$(VERSION) $(if $(KVER),-k $(KVER))
+	dkms add $(DKMS_MODULE)
+	dkms build $(DKMS_MODULE) $(if $(KVER),-k $(KVER))
+	dkms install $(DKMS_MODULE) $(if $(KVER),-k $(KVER))
 
 dkms-remove:
-	-dkms remove vmxlab/$(VERSION) --all
+	$(dkms_not_packaged)
+	if dkms status $(DKMS_MODULE) | grep -q .; then dkms remove $(DKMS_MODULE) --all; fi
 	rm -rf $(DKMS_SRC)
 
 # Debian packages (vmxlab-dkms, vmxlab-tools) into build/deb/, built with
 # Debian's own tools from a copy of the tree's files.
 deb:
 	scripts/deb.sh
+
+# make check's packaging layer alone (about two minutes; root or sudo).
+check-packaging:
+	scripts/packaging-check.sh
 
 # The ioctl fuzzer in the test VM: fresh seeds for FUZZ_SECONDS of the
 # VM's time (default 600, about half an hour in Bochs), or one sequence

@@ -3,9 +3,10 @@
 #
 # `make check`: the project's one test command.  Sets up (cached), builds
 # vmxlab.ko against the VM's kernel and the selftests, runs the userspace
-# unit tests and the kernel-hygiene checks (scripts/lint.sh), then the
-# selftests in VMs: the main lane (VMX: Bochs, or QEMU/KVM with nested
-# VMX), two short Bochs lanes for the tests that depend on the CPU model or
+# unit tests, the kernel-hygiene checks (scripts/lint.sh) and the
+# packaging layer (scripts/packaging-check.sh, alone: make check-packaging),
+# then the selftests in VMs: the main lane (VMX: Bochs, or QEMU/KVM with
+# nested VMX), two short Bochs lanes for the tests that depend on the CPU model or
 # the host kernel's options (AVX-512, noxsave), a short Bochs lane that
 # reboots in an emergency (sysrq b) while guests run on every CPU, and the
 # no-VMX lane (QEMU TCG, where vmxlab.ko must refuse to load).
