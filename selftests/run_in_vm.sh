@@ -21,8 +21,15 @@
 #           runs vmxlab_fuzz: the fixed seeds below (each a regression
 #           case or a known-good sequence), then fresh seeds for SECONDS
 #           of the VM's time (about three times as long in Bochs)
+#   scripts/vm-run.sh --cpus 2 ... SCRIPT --fuzz-replay PROGRAM
 #   scripts/vm-run.sh --cpus 2 ... SCRIPT --fuzz-replay SEED OPS
-#           replays one sequence of vmxlab_fuzz exactly
+#           replays one program of vmxlab_fuzz (S1:N1,S2:N2..., as a
+#           finding prints it; SEED OPS is the program SEED:OPS)
+#   scripts/vm-run.sh --kernel DEBUG-KERNEL ... SCRIPT --debug SECONDS
+#           the debug lane: every *_test as without arguments, then the
+#           fuzzer's fixed seeds and a coverage-guided campaign of SECONDS
+#           (KCOV must see vmxlab.ko), then a kmemleak scan: any leak
+#           whose backtrace is in vmxlab.ko fails
 #
 # VMXLAB_KO and VMXLAB_TESTS override where the module and the binaries
 # are (default /vmxlab/vmxlab.ko and /vmxlab/out, else /vmxlab).
@@ -36,13 +43,17 @@ case ${1:-} in
 	[ -n "${2:-}" ] || { echo "run_in_vm: --fuzz needs a number of seconds" >&2; exit 2; }
 	mode=fuzz fuzz_secs=$2 ;;
 --fuzz-replay)
-	[ -n "${3:-}" ] || { echo "run_in_vm: --fuzz-replay needs SEED and OPS" >&2; exit 2; }
-	mode=replay fuzz_seed=$2 fuzz_ops=$3 ;;
+	[ -n "${2:-}" ] || { echo "run_in_vm: --fuzz-replay needs PROGRAM, or SEED and OPS" >&2; exit 2; }
+	mode=replay fuzz_program=$2
+	[ -z "${3:-}" ] || fuzz_program=$2:$3 ;;
+--debug)
+	[ -n "${2:-}" ] || { echo "run_in_vm: --debug needs a number of seconds" >&2; exit 2; }
+	mode=debug fuzz_secs=$2 ;;
 --only)
 	[ -n "${2:-}" ] || { echo "run_in_vm: --only needs a list of test binaries" >&2; exit 2; }
 	mode=only only=$2 ;;
 '') ;;
-*) echo "run_in_vm: unknown argument '$1' (--novmx, --emergency-reboot, --fuzz SECONDS or --only \"NAMES\")" >&2; exit 2 ;;
+*) echo "run_in_vm: unknown argument '$1' (--novmx, --emergency-reboot, --fuzz SECONDS, --fuzz-replay PROGRAM, --debug SECONDS or --only \"NAMES\")" >&2; exit 2 ;;
 esac
 
 : "${VMXLAB_KO:=/vmxlab/vmxlab.ko}"
@@ -81,23 +92,66 @@ fuzz_one() {
 	echo "VMXLAB-TEST-END $name rc=$rc"
 	[ "$rc" -eq 0 ]
 }
+# The fixed seeds, then fresh ones for $fuzz_secs; extra arguments go to
+# the campaign.  With KCOV (the debug kernel) the campaign is
+# coverage-guided and must see vmxlab.ko.  Returns the number of failed runs.
+fuzz_campaign() {
+	fuzz_failed=0
+	[ ! -e /sys/kernel/debug/kcov ] || set -- "$@" --require-coverage --uncovered
+	for s in $FUZZ_SEEDS; do
+		fuzz_one "vmxlab_fuzz_seed_$s" --seed "$s" --ops 1000 ||
+			fuzz_failed=$((fuzz_failed + 1))
+	done
+	fuzz_one vmxlab_fuzz_fresh_seeds --time "$fuzz_secs" "$@" ||
+		fuzz_failed=$((fuzz_failed + 1))
+	echo "run_in_vm: fuzz: $fuzz_failed failed"
+	return "$fuzz_failed"
+}
+
 if [ "$mode" = fuzz ] || [ "$mode" = replay ]; then
 	insmod "$VMXLAB_KO" || { echo "run_in_vm: insmod $VMXLAB_KO failed"; exit 1; }
 fi
 if [ "$mode" = replay ]; then
-	fuzz_one vmxlab_fuzz_replay --seed "$fuzz_seed" --ops "$fuzz_ops"
+	fuzz_one vmxlab_fuzz_replay --program "$fuzz_program"
 	exit
 fi
 if [ "$mode" = fuzz ]; then
-	failed=0
-	for s in $FUZZ_SEEDS; do
-		fuzz_one "vmxlab_fuzz_seed_$s" --seed "$s" --ops 1000 || failed=$((failed + 1))
-	done
-	fuzz_one vmxlab_fuzz_fresh_seeds --time "$fuzz_secs" || failed=$((failed + 1))
-	echo "run_in_vm: fuzz: $failed failed"
-	[ "$failed" -eq 0 ]
+	fuzz_campaign
 	exit
 fi
+
+# kmemleak, framed like a test: the objects leaked since the last clear
+# whose allocation backtrace is in vmxlab.ko.  Two scans, because an
+# object must look unreferenced twice in a row before kmemleak reports it.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+kmemleak_check() {
+	echo "VMXLAB-TEST-BEGIN kmemleak"
+	echo "1..1"
+	if [ ! -e "$KMEMLEAK" ]; then
+		echo "not ok 1 kmemleak # no $KMEMLEAK in this kernel"
+		echo "VMXLAB-TEST-END kmemleak rc=1"
+		return 1
+	fi
+	echo scan > "$KMEMLEAK"
+	sleep 1
+	echo scan > "$KMEMLEAK"
+	cat "$KMEMLEAK" > /tmp/kmemleak.txt
+	total=$(grep -c '^unreferenced object' /tmp/kmemleak.txt)
+	# One report is the lines from "unreferenced object" to the next.
+	ours=$(awk '/^unreferenced object/ { n++ } /vmxlab/ { hit[n] = 1 }
+		END { c = 0; for (i in hit) c++; print c }' /tmp/kmemleak.txt)
+	echo "# kmemleak: $total unreferenced object(s), $ours allocated in vmxlab.ko"
+	rc=0
+	if [ "$ours" -ne 0 ]; then
+		sed 's/^/# /' /tmp/kmemleak.txt
+		echo "not ok 1 kmemleak: no leak allocated in vmxlab.ko"
+		rc=1
+	else
+		echo "ok 1 kmemleak: no leak allocated in vmxlab.ko"
+	fi
+	echo "VMXLAB-TEST-END kmemleak rc=$rc"
+	return "$rc"
+}
 
 if [ "$mode" = novmx ]; then
 	tests="$VMXLAB_TESTS/novmx_test"
@@ -131,6 +185,14 @@ for t in $tests; do
 	ran=$((ran + 1))
 	[ "$rc" -eq 0 ] || failed=$((failed + 1))
 done
+
+if [ "$mode" = debug ]; then
+	# The module stays loaded from here to the scan, so that kmemleak
+	# can name its functions in a backtrace.
+	insmod "$VMXLAB_KO" || { echo "run_in_vm: insmod $VMXLAB_KO failed"; exit 1; }
+	fuzz_campaign --require-coverage || failed=$((failed + fuzz_failed))
+	kmemleak_check || failed=$((failed + 1))
+fi
 
 echo "run_in_vm: $((ran - failed)) passed, $failed failed"
 [ "$failed" -eq 0 ]

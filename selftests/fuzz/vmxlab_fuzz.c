@@ -10,16 +10,24 @@
  *
  * A finding is an errno that Documentation/api.rst does not document for
  * that ioctl (printed, exit status 1), or anything the kernel log shows
- * (the VM runner's verdict: WARN, BUG, oops, lockdep, a hang).  Every
- * sequence prints its seed first, so that
+ * (the VM runner's verdict: WARN, BUG, oops, KASAN, lockdep, a hang).
  *
- *	vmxlab_fuzz --seed S --ops N
+ * A sequence is a program: one or more segments SEED:OPS, each running
+ * OPS operations drawn from a generator seeded with SEED.  Every program
+ * is printed before it runs, so that
  *
- * replays it exactly; --time T runs fresh seeds for T seconds.  Guests
- * that spin with interrupts off make no exit under Bochs, so the fuzzer
- * turns vmxlab's time slice on (timeslice_us) and ends each run with a
- * timer signal.  Not yet: coverage guidance (needs a KCOV kernel), more
- * than one thread per VM.
+ *	vmxlab_fuzz --program S1:N1,S2:N2	(or --seed S --ops N)
+ *
+ * replays it (the operations exactly; where a timer signal ends a run
+ * differs).  --time T runs a campaign for T seconds of the VM's time.
+ * Under a kernel with KCOV (the debug kernel) the campaign is
+ * coverage-guided: a program that reaches new edges of vmxlab.ko joins
+ * the corpus, and most new programs are a corpus entry cut at a random
+ * operation with a fresh segment after it; the coverage of vmxlab.ko's
+ * functions is printed at the end (kcov.c).  Guests that spin with
+ * interrupts off make no exit under Bochs, so the fuzzer turns vmxlab's
+ * time slice on (timeslice_us) and ends each run with a timer signal.
+ * Not yet: more than one thread per VM.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +44,8 @@
 #include <unistd.h>
 
 #include <uapi/linux/vmxlab.h>
+
+#include "kcov.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAX_VMS		2
@@ -98,14 +108,14 @@ static struct {
 	size_t size;
 } bufs[MAX_BUFS];
 static unsigned long op_nr;
-static __u64 seed;
+static char program_text[256];	/* the running program, for findings */
 static long mmap_size = PAGE;
 
 /* Fail the campaign: an errno api.rst does not document for @what. */
 static void finding(const char *what, int err)
 {
-	printf("FINDING: seed %llu op %lu: %s failed with errno %d (%s),",
-	       (unsigned long long)seed, op_nr, what, err, strerror(err));
+	printf("FINDING: program %s op %lu: %s failed with errno %d (%s),",
+	       program_text, op_nr, what, err, strerror(err));
 	printf(" which api.rst does not document\n");
 	fflush(stdout);
 	exit(1);
@@ -435,8 +445,8 @@ static void op_run(void)
 	 */
 	if (!r && run->exit_reason == VMXLAB_EXIT_FAIL_ENTRY &&
 	    !(run->fail_entry.hardware_entry_failure_reason & (1ULL << 31))) {
-		printf("FINDING: seed %llu op %lu: VMfail, VM-instruction error %llu\n",
-		       (unsigned long long)seed, op_nr,
+		printf("FINDING: program %s op %lu: VMfail, VM-instruction error %llu\n",
+		       program_text, op_nr,
 		       (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 		fflush(stdout);
 		exit(1);
@@ -543,7 +553,55 @@ static void reset_state(void)
 	}
 }
 
-static void one_sequence(__u64 s, unsigned long ops)
+#define MAX_SEGMENTS	4
+#define CORPUS_SIZE	256
+
+struct program {
+	int nr;
+	struct {
+		__u64 seed;
+		unsigned long ops;
+	} seg[MAX_SEGMENTS];
+};
+
+static void program_format(const struct program *p, char *buf, size_t size)
+{
+	size_t len = 0;
+	int i;
+
+	buf[0] = 0;
+	for (i = 0; i < p->nr && len < size; i++)
+		len += snprintf(buf + len, size - len, "%s%llu:%lu", i ? "," : "",
+				(unsigned long long)p->seg[i].seed,
+				p->seg[i].ops);
+}
+
+/* "S1:N1,S2:N2": false if @text is not one. */
+static bool program_parse(const char *text, struct program *p)
+{
+	char *end;
+
+	p->nr = 0;
+	while (p->nr < MAX_SEGMENTS) {
+		p->seg[p->nr].seed = strtoull(text, &end, 0);
+		if (end == text || *end != ':')
+			return false;
+		text = end + 1;
+		p->seg[p->nr].ops = strtoul(text, &end, 0);
+		if (end == text)
+			return false;
+		p->nr++;
+		if (!*end)
+			return true;
+		if (*end != ',')
+			return false;
+		text = end + 1;
+	}
+	return false;
+}
+
+/* Run @p from a clean slate; returns the vmxlab.ko edges it reached first. */
+static unsigned long run_program(const struct program *p)
 {
 	static void (*const table[])(void) = {
 		op_create_vm, op_memory_region, op_memory_region,
@@ -551,14 +609,75 @@ static void one_sequence(__u64 s, unsigned long ops)
 		op_events, op_run, op_run, op_run, op_close, op_buffer,
 		op_buffer, op_odd,
 	};
+	unsigned long fresh = 0, k;
+	int i;
 
-	seed = s;
-	rng = s * 0x9e3779b97f4a7c15ULL + 1;
-	printf("vmxlab_fuzz: seed %llu, %lu ops\n", (unsigned long long)s, ops);
+	program_format(p, program_text, sizeof(program_text));
+	printf("vmxlab_fuzz: program %s\n", program_text);
 	fflush(stdout);
-	for (op_nr = 0; op_nr < ops; op_nr++)
-		table[below(ARRAY_SIZE(table))]();
+	op_nr = 0;
+	for (i = 0; i < p->nr; i++) {
+		rng = p->seg[i].seed * 0x9e3779b97f4a7c15ULL + 1;
+		for (k = 0; k < p->seg[i].ops; k++, op_nr++) {
+			kcov_start();
+			table[below(ARRAY_SIZE(table))]();
+			fresh += kcov_collect();
+		}
+	}
+	kcov_start();
 	reset_state();
+	fresh += kcov_collect();
+	return fresh;
+}
+
+static struct program corpus[CORPUS_SIZE];
+static unsigned int corpus_nr;
+
+/*
+ * The campaign's next program: a fresh seed, or (with coverage, 7 times
+ * in 10) a corpus entry cut at a random operation with a fresh segment
+ * after it, so that what got somewhere new is taken further.  @pick is
+ * the campaign's own generator, apart from the programs' seeds.
+ */
+static void next_program(struct program *p, __u64 *pick, __u64 fresh_seed,
+			 unsigned long ops, bool guided)
+{
+	unsigned long total = 0, cut;
+	const struct program *from;
+	int i;
+
+	*pick = *pick * 6364136223846793005ULL + 1442695040888963407ULL;
+	if (!guided || !corpus_nr || (*pick >> 33) % 10 >= 7) {
+		p->nr = 1;
+		p->seg[0].seed = fresh_seed;
+		p->seg[0].ops = ops;
+		return;
+	}
+	from = &corpus[(*pick >> 40) % corpus_nr];
+	for (i = 0; i < from->nr; i++)
+		total += from->seg[i].ops;
+	cut = 1 + (*pick >> 20) % total;
+	p->nr = 0;
+	for (i = 0; i < from->nr && cut; i++) {
+		p->seg[p->nr] = from->seg[i];
+		if (p->seg[p->nr].ops > cut)
+			p->seg[p->nr].ops = cut;
+		cut -= p->seg[p->nr].ops;
+		p->nr++;
+	}
+	if (p->nr == MAX_SEGMENTS)
+		p->nr--;	/* the last cut segment makes room */
+	p->seg[p->nr].seed = fresh_seed;
+	p->seg[p->nr].ops = ops / 2;
+	p->nr++;
+}
+
+static void corpus_add(const struct program *p, __u64 pick)
+{
+	if (corpus_nr < CORPUS_SIZE)
+		corpus[corpus_nr++] = *p;
+	else
+		corpus[(pick >> 24) % CORPUS_SIZE] = *p;
 }
 
 /*
@@ -590,12 +709,22 @@ static void set_timeslice(const char *us)
 	}
 }
 
+static void usage(void)
+{
+	fprintf(stderr,
+		"Usage: vmxlab_fuzz [--seed S] [--ops N] [--program S1:N1,...] [--time SECONDS]\n"
+		"                   [--require-coverage] [--uncovered]\n");
+	exit(2);
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_alarm };
-	unsigned long ops = 300, seeds = 0;
-	__u64 first = 0;
-	bool have_seed = false;
+	bool have_program = false, need_cover = false, list = false;
+	unsigned long ops = 300, programs = 0;
+	struct program p = { 0 };
+	__u64 first = 0, pick;
+	bool have_seed = false, guided;
 	double secs = 0;
 	time_t end;
 	int i;
@@ -606,12 +735,18 @@ int main(int argc, char **argv)
 			have_seed = true;
 		} else if (!strcmp(argv[i], "--ops") && i + 1 < argc) {
 			ops = strtoul(argv[++i], NULL, 0);
+		} else if (!strcmp(argv[i], "--program") && i + 1 < argc) {
+			if (!program_parse(argv[++i], &p))
+				usage();
+			have_program = true;
 		} else if (!strcmp(argv[i], "--time") && i + 1 < argc) {
 			secs = atof(argv[++i]);
+		} else if (!strcmp(argv[i], "--require-coverage")) {
+			need_cover = true;
+		} else if (!strcmp(argv[i], "--uncovered")) {
+			list = true;
 		} else {
-			fprintf(stderr,
-				"Usage: vmxlab_fuzz [--seed S] [--ops N] [--time SECONDS]\n");
-			return 2;
+			usage();
 		}
 	}
 	sys_fd = open("/dev/vmxlab", O_RDWR | O_CLOEXEC);
@@ -630,19 +765,41 @@ int main(int argc, char **argv)
 		vms[i].fd = -1;
 		memset(vms[i].vcpu, -1, sizeof(vms[i].vcpu));
 	}
+	guided = kcov_open();
+	if (!guided && need_cover) {
+		printf("vmxlab_fuzz: --require-coverage, but no KCOV for vmxlab.ko\n");
+		return 1;
+	}
+	printf("vmxlab_fuzz: %s\n", guided ? "coverage-guided (KCOV)" :
+	       "no KCOV in this kernel: unguided");
 
-	if (have_seed && !secs) {
-		one_sequence(first, ops);
-		seeds = 1;
+	if (have_program || (have_seed && !secs)) {
+		if (!have_program) {
+			p.nr = 1;
+			p.seg[0].seed = first;
+			p.seg[0].ops = ops;
+		}
+		run_program(&p);
+		programs = 1;
 	} else {
 		if (!have_seed)
 			first = (__u64)time(NULL) * 1000003ULL ^ getpid();
+		pick = first;
 		end = time(NULL) + (secs ? secs : 60);
-		while (time(NULL) < end)
-			one_sequence(first + seeds++, ops);
+		while (time(NULL) < end) {
+			next_program(&p, &pick, first + programs++, ops, guided);
+			if (run_program(&p) && guided)
+				corpus_add(&p, pick);
+		}
 	}
 	set_timeslice("0");
-	printf("vmxlab_fuzz: %lu sequence(s) of %lu ops, no finding\n", seeds,
-	       ops);
+	printf("vmxlab_fuzz: %lu program(s), no finding", programs);
+	if (guided)
+		printf(", %u in the corpus", corpus_nr);
+	printf("\n");
+	if (guided && !kcov_report(stdout, list) && need_cover) {
+		printf("vmxlab_fuzz: --require-coverage, but no PC of vmxlab.ko was seen\n");
+		return 1;
+	}
 	return 0;
 }
