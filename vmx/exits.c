@@ -84,6 +84,8 @@ void vmx_advance_rip(struct vmx_vcpu *vcpu, unsigned int len)
 		vmcs_writel(VMCS_GUEST_PENDING_DBG_EXCEPTIONS,
 			    vmcs_readl(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) |
 			    PENDING_DBG_BS);
+	/* No MTF exit follows an instruction the guest did not retire. */
+	vmx_step_retired(vcpu);
 }
 
 /**
@@ -406,6 +408,7 @@ static const exit_handler_t exit_handlers[VMXLAB_NR_VMX_EXIT_REASONS] = {
 	[EXIT_REASON_MSR_READ]		 = handle_rdmsr,
 	[EXIT_REASON_MSR_WRITE]		 = handle_wrmsr,
 	[EXIT_REASON_MWAIT]		 = handle_monitor_mwait,
+	[EXIT_REASON_MONITOR_TRAP_FLAG]	 = vmx_handle_monitor_trap_flag,
 	[EXIT_REASON_MONITOR]		 = handle_monitor_mwait,
 	[EXIT_REASON_EPT_VIOLATION]	 = handle_ept_violation,
 	[EXIT_REASON_EPT_MISCONFIG]	 = handle_ept_misconfig,

@@ -113,6 +113,34 @@ static int fetch_and_decode(struct vmx_vcpu *vcpu, u8 *bytes,
 }
 
 /**
+ * vmx_fetch_insn() - copy the bytes at the guest's RIP
+ * @vcpu:  loaded
+ * @bytes: room for @max bytes
+ * @max:   at most this many (an instruction is at most 15)
+ *
+ * Through the guest's page tables, as an instruction fetch at the
+ * guest's CPL, each page with its own rights (gwalk_read_virt()); stops
+ * at the first byte that cannot be read.
+ *
+ * Return: the number of bytes copied.
+ */
+unsigned int vmx_fetch_insn(struct vmx_vcpu *vcpu, u8 *bytes, unsigned int max)
+{
+	struct gwalk_result res;
+	struct gwalk_regs regs;
+	u64 rip;
+	int n;
+
+	guest_paging_regs(&regs);
+	rip = vmcs_readl(VMCS_GUEST_RIP);
+	if (guest_code_size() != 64)
+		rip = (u32)(rip + vmcs_readl(VMCS_GUEST_CS_BASE));
+	n = gwalk_read_virt(&regs, rip, guest_access(GWALK_ACC_FETCH),
+			    read_guest_phys, vcpu, bytes, max, &res);
+	return max(n, 0);
+}
+
+/**
  * vmx_emulate_mmio() - turn an access to unbacked memory into an MMIO exit
  * @vcpu: the vCPU, stopped on the accessing instruction
  * @gpa:  the guest-physical address it touched
@@ -187,7 +215,8 @@ static void write_index_reg(struct vmx_vcpu *vcpu, int reg, u64 value,
  * How many elements this exit moves: one without REP, else the count
  * register by the address size, at most a run page's worth, and never
  * past the point where SI/DI wraps (the elements after it are elsewhere).
- * Backwards (DF = 1) one per exit, so the data stays in memory order.  A
+ * Backwards (DF = 1) one per exit, so the data stays in memory order;
+ * one per exit too while single-stepping, one step per iteration.  A
  * REP form with more to do is not skipped: the CPU executes it again and
  * exits for the next chunk.  The VMCS gives the linear address of the
  * first element (SDM 28.2.5).
@@ -200,7 +229,7 @@ static unsigned int string_io_count(struct vmx_vcpu *vcpu, unsigned long qual,
 	u64 count = qual & IO_QUAL_REP ? vcpu->regs[VCPU_RCX] & mask : 1;
 	u64 index = vcpu->regs[index_reg] & mask;
 
-	if (vmcs_readl(VMCS_GUEST_RFLAGS) & X86_EFLAGS_DF)
+	if ((vmcs_readl(VMCS_GUEST_RFLAGS) & X86_EFLAGS_DF) || vcpu->step.flags)
 		return min_t(u64, count, 1);
 	count = min_t(u64, count, VMXLAB_RUN_IO_DATA_SIZE / size);
 	if (addr_size != 8)
@@ -224,8 +253,11 @@ static void finish_string_io(struct vmx_vcpu *vcpu, int index_reg)
 	if (p->rep) {
 		write_index_reg(vcpu, VCPU_RCX, vcpu->regs[VCPU_RCX] - p->count,
 				p->addr_size);
-		if (vcpu->regs[VCPU_RCX] & addr_mask(p->addr_size))
-			return;		/* the CPU will run it again */
+		if (vcpu->regs[VCPU_RCX] & addr_mask(p->addr_size)) {
+			/* One iteration retired; the CPU runs it again. */
+			vmx_step_retired(vcpu);
+			return;
+		}
 	}
 	vmx_advance_rip(vcpu, p->insn_len);
 }

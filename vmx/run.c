@@ -358,6 +358,10 @@ static int enter_guest(struct vmx_vcpu *vcpu, u32 *exit_reason)
 	 * cleared by SET_REGS) and make the entry fail.
 	 */
 	vmx_inject_events(vcpu);
+	/* A step that injects ends at the handler (singlestep.c). */
+	if (unlikely(vcpu->step.flags))
+		vcpu->step.delivering = vmcs_read32(VMCS_ENTRY_INTR_INFO) &
+					INTR_INFO_VALID;
 	/* VMREADs are not free: only when someone is tracing. */
 	if (trace_vmxlab_entry_enabled())
 		trace_vmxlab_entry(vcpu->id, vmcs_readl(VMCS_GUEST_RIP));
@@ -464,6 +468,17 @@ int vmx_vcpu_run(struct vmx_vcpu *vcpu)
 					  vmcs_readl(VMCS_EXIT_QUALIFICATION));
 		vmx_events_after_exit(vcpu, exit_reason & 0xffff);
 		r = vmx_handle_exit(vcpu, exit_reason & 0xffff);
+		/*
+		 * Stepping: an instruction vmxlab emulated and resumed after
+		 * is a step; one whose exit goes to userspace ends its step
+		 * with that exit.
+		 */
+		if (unlikely(vcpu->step.retired)) {
+			if (r > 0)
+				r = vmx_step_end_emulated(vcpu);
+			else
+				vcpu->step.retired = false;
+		}
 		if (r <= 0)
 			break;
 	}

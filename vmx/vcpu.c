@@ -33,6 +33,13 @@ static int vcpu_ioctl_run(struct vmx_vcpu *vcpu)
 	vmx_vcpu_load(vcpu);
 	/* Pending I/O completes first, even when no entry follows. */
 	vmx_complete_userspace_exit(vcpu);
+	/* Completing an IN, INS or MMIO load retires it: a whole step. */
+	if (unlikely(vcpu->step.retired)) {
+		vmx_step_end_emulated(vcpu);
+		vmx_events_report(vcpu);
+		vmx_vcpu_put(vcpu);
+		return 0;
+	}
 	/* Read once: userspace may rewrite the page while we run. */
 	if (READ_ONCE(vcpu->run->immediate_exit)) {
 		vcpu->run->exit_reason = VMXLAB_EXIT_INTR;
@@ -169,6 +176,19 @@ static int vcpu_ioctl_inject_exception(struct vmx_vcpu *vcpu,
 	return vmx_queue_exception(vcpu, &e);
 }
 
+static int vcpu_ioctl_set_singlestep(struct vmx_vcpu *vcpu, void __user *argp)
+{
+	struct vmxlab_singlestep s;
+	int r;
+
+	if (copy_from_user(&s, argp, sizeof(s)))
+		return -EFAULT;
+	vmx_vcpu_load(vcpu);
+	r = vmx_set_singlestep(vcpu, &s);
+	vmx_vcpu_put(vcpu);
+	return r;
+}
+
 static long vcpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct vmx_vcpu *vcpu = file->private_data;
@@ -214,6 +234,9 @@ static long vcpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	case VMXLAB_INJECT_EXCEPTION:
 		r = vcpu_ioctl_inject_exception(vcpu, argp);
+		break;
+	case VMXLAB_SET_SINGLESTEP:
+		r = vcpu_ioctl_set_singlestep(vcpu, argp);
 		break;
 	case VMXLAB_GET_STATS:
 		r = copy_to_user(argp, &vcpu->stats, sizeof(vcpu->stats)) ?

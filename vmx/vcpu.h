@@ -109,6 +109,11 @@ struct vmx_vcpu {
 	 */
 	bool l1d_flush_wanted;
 	bool timeslice_armed;			/* preemption timer on (timeslice.c) */
+	struct {
+		u32 flags;			/* VMXLAB_SINGLESTEP_*, 0: off */
+		bool retired;			/* vmxlab retired an instruction */
+		bool delivering;		/* the last entry injected an event */
+	} step;					/* singlestep.c */
 
 	struct vmxlab_cpuid_entry *cpuid;	/* NULL: the default table */
 	u32 cpuid_nent;
@@ -168,6 +173,19 @@ int vmx_handle_dr_access(struct vmx_vcpu *vcpu);
 int vmx_handle_string_io(struct vmx_vcpu *vcpu, unsigned long qual);
 int vmx_emulate_mmio(struct vmx_vcpu *vcpu, u64 gpa);
 void vmx_complete_userspace_exit(struct vmx_vcpu *vcpu);
+unsigned int vmx_fetch_insn(struct vmx_vcpu *vcpu, u8 *bytes, unsigned int max);
+
+/* singlestep.c: the monitor trap flag. */
+int vmx_set_singlestep(struct vmx_vcpu *vcpu, const struct vmxlab_singlestep *s);
+int vmx_handle_monitor_trap_flag(struct vmx_vcpu *vcpu);
+int vmx_step_end_emulated(struct vmx_vcpu *vcpu);
+
+/* vmxlab, not the guest, retired an instruction (or a REP iteration). */
+static inline void vmx_step_retired(struct vmx_vcpu *vcpu)
+{
+	if (unlikely(vcpu->step.flags))
+		vcpu->step.retired = true;
+}
 
 /* timeslice.c: the VMX-preemption timer as a time slice per entry. */
 DECLARE_STATIC_KEY_FALSE(vmx_timeslice_used);

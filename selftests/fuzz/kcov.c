@@ -28,9 +28,9 @@
 #define KCOV_ENABLE	_IO('c', 100)
 #define KCOV_TRACE_PC	0
 
-#define COVER_WORDS	(1UL << 20)	/* 8 MiB of PCs per operation */
-#define EDGE_BITS	(1UL << 22)
-#define PC_SLOTS	(1UL << 16)	/* a power of two */
+#define COVER_WORDS	0x100000UL	/* 8 MiB of PCs per operation */
+#define EDGE_BITS	0x400000UL	/* a power of two */
+#define PC_SLOTS	0x10000UL	/* a power of two */
 
 struct func {
 	unsigned long start;
@@ -191,13 +191,15 @@ size_t kcov_report(FILE *out, bool list_uncovered)
 	if (!hit)
 		return 0;
 	for (i = 0; i < PC_SLOTS; i++) {
-		if (pcs[i] && (f = func_of(pcs[i])))
+		f = pcs[i] ? func_of(pcs[i]) : NULL;
+		if (f)
 			hit[f - funcs] = 1;
 	}
 	for (i = 0; i < nr_funcs; i++)
 		covered += hit[i];
-	fprintf(out, "vmxlab_fuzz: coverage: %zu of %zu functions of vmxlab.ko (%.0f%%), %lu PCs, %lu edges\n",
-		covered, nr_funcs, 100.0 * covered / nr_funcs, nr_pcs, nr_edges);
+	fprintf(out, "vmxlab_fuzz: coverage: %zu of %zu functions of vmxlab.ko (%.0f%%), ",
+		covered, nr_funcs, 100.0 * covered / nr_funcs);
+	fprintf(out, "%lu PCs, %lu edges\n", nr_pcs, nr_edges);
 	if (list_uncovered) {
 		fprintf(out, "vmxlab_fuzz: never reached:");
 		for (i = 0; i < nr_funcs; i++)

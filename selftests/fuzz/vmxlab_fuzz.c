@@ -147,6 +147,7 @@ static const int E_REGS[] = { EINVAL, EIO, 0 };
 static const int E_CPUID[] = { E2BIG, EINVAL, EIO, 0 };
 static const int E_MSRS[] = { E2BIG, EINVAL, EIO, 0 };
 static const int E_QUEUE[] = { EINVAL, EBUSY, EIO, 0 };
+static const int E_STEP[] = { EINVAL, EOPNOTSUPP, EIO, 0 };
 static const int E_ANY[] = { ENOTTY, EINVAL, EIO, EBUSY, E2BIG, EEXIST,
 			     EOPNOTSUPP, EINTR, 0 };
 
@@ -428,6 +429,13 @@ static void op_run(void)
 		n = below(256);
 		for (k = 0; k < n; k++)
 			((__u8 *)bufs[b].p)[below(bufs[b].size)] = rnd();
+	}
+	if (chance(10)) {
+		struct vmxlab_singlestep ss = { .flags = chance(80) ? below(4) :
+							 (__u32)rnd() };
+
+		expect("SET_SINGLESTEP",
+		       ioctl(vm->vcpu[i], VMXLAB_SET_SINGLESTEP, &ss), E_STEP);
 	}
 	run->immediate_exit = chance(10);
 	run->request_interrupt_window = chance(20);

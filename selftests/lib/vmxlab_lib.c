@@ -680,6 +680,8 @@ const char *exit_reason_str(__u32 reason)
 		return "UNKNOWN";
 	case VMXLAB_EXIT_IO:
 		return "IO";
+	case VMXLAB_EXIT_DEBUG:
+		return "DEBUG";
 	case VMXLAB_EXIT_HLT:
 		return "HLT";
 	case VMXLAB_EXIT_MMIO:

@@ -61,6 +61,8 @@
 #define VMXLAB_NMI		_IO(VMXLAB_IO, 0x2a)
 /* Queue a hardware exception (vector 0-31 but 2); -EBUSY if one is queued. */
 #define VMXLAB_INJECT_EXCEPTION	_IOW(VMXLAB_IO, 0x2b, struct vmxlab_exception)
+/* Single-step the guest with the monitor trap flag (VMXLAB_CAP_MTF). */
+#define VMXLAB_SET_SINGLESTEP	_IOW(VMXLAB_IO, 0x2c, struct vmxlab_singlestep)
 
 #define VMXLAB_MAX_VCPUS	64
 #define VMXLAB_MAX_MEM_SLOTS	32
@@ -170,12 +172,22 @@ struct vmxlab_exception {
 	__u64 cr2;
 };
 
+#define VMXLAB_SINGLESTEP_ENABLE	(1U << 0)	/* 0: stepping off */
+#define VMXLAB_SINGLESTEP_FETCH_INSN	(1U << 1)	/* debug.insn[] filled */
+
+struct vmxlab_singlestep {
+	__u32 flags;			/* VMXLAB_SINGLESTEP_* */
+	__u32 padding;			/* zero */
+	__u64 reserved[3];		/* zero */
+};
+
 /*
  * Exit reasons reported in vmxlab_run.exit_reason.  The numbers are the
  * same as KVM's KVM_EXIT_* for the reasons both have.
  */
 #define VMXLAB_EXIT_UNKNOWN		0
 #define VMXLAB_EXIT_IO			2
+#define VMXLAB_EXIT_DEBUG		4
 #define VMXLAB_EXIT_HLT			5
 #define VMXLAB_EXIT_MMIO		6
 #define VMXLAB_EXIT_IRQ_WINDOW_OPEN	7
@@ -190,6 +202,14 @@ struct vmxlab_exception {
 
 #define VMXLAB_EXIT_IO_IN		0
 #define VMXLAB_EXIT_IO_OUT		1
+
+/*
+ * vmxlab_run.debug.cause: why this VMXLAB_EXIT_DEBUG ends a step (SDM
+ * Vol. 3C, 26.5.2, "Monitor Trap Flag").
+ */
+#define VMXLAB_STEP_MTF		1	/* the guest retired an instruction */
+#define VMXLAB_STEP_EMULATED	2	/* vmxlab retired an exiting one */
+#define VMXLAB_STEP_DELIVERED	3	/* an event went in: at its handler */
 
 /* vmxlab_run.internal.suberror */
 #define VMXLAB_INTERNAL_UNKNOWN_EXIT	1	/* data[0]: VMX exit reason */
@@ -249,6 +269,22 @@ struct vmxlab_run {
 			__u8 is_write;
 			__u8 padding[3];
 		} mmio;
+		/*
+		 * VMXLAB_EXIT_DEBUG: one step done; the guest is at @rip.
+		 * @pending_dbg is the guest's pending debug exceptions (a
+		 * TF trap waiting: bit 14, BS).  With
+		 * VMXLAB_SINGLESTEP_FETCH_INSN, @insn holds the @insn_len
+		 * readable bytes at @rip (at most 15: bytes, not a decoded
+		 * instruction length).
+		 */
+		struct {
+			__u64 rip;
+			__u64 pending_dbg;
+			__u32 cause;		/* VMXLAB_STEP_* */
+			__u8 insn_len;
+			__u8 insn[15];
+			__u64 reserved;
+		} debug;
 		/* VMXLAB_EXIT_INTERNAL_ERROR */
 		struct {
 			__u32 suberror;
