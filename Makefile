@@ -9,7 +9,10 @@
 #   make check      the whole test suite (unit tests + selftests in a VM)
 #   make lint       W=1, sparse (C=1) and checkpatch --strict
 #   make bench      vmxlab next to KVM in the test VM (performance.rst)
-#   make fuzz       the ioctl fuzzer in the test VM (SEED=S OPS=N replays)
+#   make check-debug   make check's debug-kernel lane alone (KASAN, lockdep...)
+#   make debug-kernel  build the test VM's debug kernel into the cache
+#   make fuzz       the ioctl fuzzer in the test VM (PROGRAM=P replays;
+#                   DEBUG=1: on the debug kernel, coverage-guided)
 #   make deb        Debian packages vmxlab-dkms and vmxlab-tools (build/deb/)
 #   make check-packaging   make check's packaging layer alone
 #   make dkms-install / dkms-remove   the module through DKMS, from here
@@ -128,19 +131,45 @@ deb:
 check-packaging:
 	scripts/packaging-check.sh
 
-# The ioctl fuzzer in the test VM: fresh seeds for FUZZ_SECONDS of the
-# VM's time (default 600, about half an hour in Bochs), or one sequence
-# again: make fuzz SEED=S OPS=N (both printed by a finding).
+# The ioctl fuzzer in the test VM: a campaign of FUZZ_SECONDS of the VM's
+# time (default 600, about half an hour in Bochs), or one program again:
+# make fuzz PROGRAM=S1:N1,... (printed by a finding; SEED=S OPS=N is the
+# program S:N).  DEBUG=1 runs it on the debug kernel, where KCOV guides it
+# and it prints the coverage of vmxlab.ko's functions at the end.
 FUZZ_SECONDS ?= 600
-.PHONY: fuzz
+FUZZ_PROGRAM = $(or $(PROGRAM),$(if $(SEED),$(SEED):$(or $(OPS),300)))
+.PHONY: fuzz debug-kernel check-debug
 fuzz:
 	scripts/setup.sh
-	$(MAKE) module KDIR=/usr/src/linux-headers-$$(cat $(VMXLAB_CACHE)/kernel-version)
 	$(MAKE) -C selftests
+ifeq ($(DEBUG),1)
+	scripts/debug-kernel.sh
+	rm -rf build/debug && mkdir -p build/debug/src
+	git ls-files -co --exclude-standard -- $(MODULE_SOURCES) Makefile | \
+		tar -cf - -T - | tar -xf - -C build/debug/src
+	$(MAKE) -C build/debug/src module KDIR=$(VMXLAB_CACHE)/kernel-debug/build
+	scripts/vm-run.sh --emulator bochs --cpus 2 --timeout $$(( $(FUZZ_SECONDS) * 6 + 600 )) \
+		--idle-timeout 900 --log build/vm/fuzz-serial.log \
+		--kernel $(VMXLAB_CACHE)/kernel-debug \
+		--add build/debug/src/vmxlab.ko:/vmxlab/vmxlab.ko \
+		--add selftests/out selftests/run_in_vm.sh \
+		$(if $(FUZZ_PROGRAM),--fuzz-replay $(FUZZ_PROGRAM),--fuzz $(FUZZ_SECONDS))
+else
+	$(MAKE) module KDIR=/usr/src/linux-headers-$$(cat $(VMXLAB_CACHE)/kernel-version)
 	scripts/vm-run.sh --emulator bochs --cpus 2 --timeout $$(( $(FUZZ_SECONDS) * 4 + 300 )) \
 		--idle-timeout 600 --log build/vm/fuzz-serial.log --add vmxlab.ko \
 		--add selftests/out selftests/run_in_vm.sh \
-		$(if $(SEED),--fuzz-replay $(SEED) $(or $(OPS),300),--fuzz $(FUZZ_SECONDS))
+		$(if $(FUZZ_PROGRAM),--fuzz-replay $(FUZZ_PROGRAM),--fuzz $(FUZZ_SECONDS))
+endif
+
+# The test VM's debug kernel (about 20 minutes once on 2 cores; cached).
+debug-kernel:
+	scripts/debug-kernel.sh
+
+# make check's debug lane alone: the whole VM suite, the fuzzer and a
+# kmemleak scan on the debug kernel.
+check-debug:
+	scripts/check.sh --debug-only
 
 .PHONY: bench
 bench:

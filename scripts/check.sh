@@ -14,8 +14,14 @@
 # failed, N skipped" last; the exit status is non-zero if anything failed.
 # Outputs are kept in build/check/ and build/vm/.
 #
-#   scripts/check.sh [--quick]
+# The debug lane boots the debug kernel (scripts/debug-kernel.sh: KASAN,
+# KCOV, lockdep, kmemleak, UBSAN..., built once into the cache) with a
+# vmxlab.ko built against it, and runs every selftest, the fuzzer's seeds
+# and a coverage-guided campaign, and a kmemleak scan.
+#
+#   scripts/check.sh [--quick | --debug-only]
 #     --quick            skip the no-VMX lane
+#     --debug-only       set up and run the debug lane alone (make check-debug)
 #   VMXLAB_EMULATOR=E    emulator of the main lane (default auto; see
 #                        scripts/vm-run.sh --help)
 #   VMXLAB_VM_TIMEOUT=S  time limit of the main lane (default 1800 s: the
@@ -29,12 +35,13 @@ CACHE=${VMXLAB_CACHE:-$HOME/.cache/vmxlab}
 OUT=build/check
 VMLOGS=build/vm
 
-quick=0
+quick=0 debug_only=0
 for arg in "$@"; do
 	case $arg in
 	--quick) quick=1 ;;
+	--debug-only) debug_only=1 ;;
 	-h|--help) sed -n '4,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
-	*) echo "check: unknown argument '$arg' (only --quick)" >&2; exit 1 ;;
+	*) echo "check: unknown argument '$arg' (--quick or --debug-only)" >&2; exit 1 ;;
 	esac
 done
 
@@ -59,6 +66,13 @@ make -C selftests || cannot_test "building the selftests"
 
 rm -rf "$OUT"
 mkdir -p "$OUT" "$VMLOGS"
+summary=()
+
+# The debug kernel builds (once per machine, about 20 minutes) in the
+# background while the other layers run: they use one core, Bochs' own.
+# Niced, so that the VM lanes keep their pace.  debug_lane() waits for it.
+nice -n 10 scripts/debug-kernel.sh > "$OUT/debug-kernel.log" 2>&1 &
+debug_kernel_pid=$!
 
 # Run a command with its output shown and kept in a file; never stops the
 # script: the status is left in $status.
@@ -71,9 +85,73 @@ run_captured() {
 	set -e
 }
 
+# One VM lane: NAME EMULATOR CPUS TIMEOUT [vm-run.sh OPTIONS...] [-- run_in_vm.sh ARGS...]
+#
+# A VM whose serial console stays silent for VM_IDLE seconds has hung, and
+# a hung lane is a failure like any other: it is not run again.
+VM_IDLE=${VMXLAB_VM_IDLE:-600}
+vm_lane() {
+	local name=$1 emulator=$2 cpus=$3 limit=$4 start
+	local vmrun_opts=() script_args=()
+	shift 4
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do vmrun_opts+=("$1"); shift; done
+	[ $# -eq 0 ] || { shift; script_args=("$@"); }
+	start=$(date +%s)
+	step "VM lane $name ($emulator, $cpus cpu(s)${vmrun_opts[*]:+, ${vmrun_opts[*]}}, at most ${limit}s)"
+	run_captured "$OUT/$name.out" scripts/vm-run.sh --emulator "$emulator" \
+		--cpus "$cpus" --timeout "$limit" --idle-timeout "$VM_IDLE" \
+		--log "$VMLOGS/$name-serial.log" \
+		--add vmxlab.ko --add selftests/out --add /usr/bin/trace-cmd \
+		${vmrun_opts[@]+"${vmrun_opts[@]}"} selftests/run_in_vm.sh \
+		${script_args[@]+"${script_args[@]}"}
+	echo "check: VM lane $name took $(($(date +%s) - start))s"
+	summary+=(--vm-lane "$name" "$status" "$(($(date +%s) - start))" "$OUT/$name.out")
+}
+
+# The debug kernel (built once, cached) and vmxlab.ko built against it in
+# build/debug/ from a copy of the module's sources.  Fails the lane, not
+# the whole check, when either cannot be built.
+DEBUG_KERNEL=$CACHE/kernel-debug
+DEBUG_FUZZ_SECONDS=${VMXLAB_DEBUG_FUZZ_SECONDS:-40}
+debug_lane() {
+	local start
+	start=$(date +%s)
+	step "debug kernel (scripts/debug-kernel.sh, started in the background)"
+	set +e
+	wait "$debug_kernel_pid"
+	status=$?
+	cat "$OUT/debug-kernel.log"
+	if [ "$status" = 0 ]; then
+		step "build vmxlab.ko against the debug kernel (build/debug/)"
+		rm -rf build/debug && mkdir -p build/debug/src &&
+			git ls-files -co --exclude-standard -- Kbuild Makefile VERSION \
+				vmx mmu irq include | tar -cf - -T - | tar -xf - -C build/debug/src &&
+			make -C build/debug/src module KDIR="$DEBUG_KERNEL/build" 2>&1 |
+			tee -a "$OUT/debug-kernel.log"
+		status=${PIPESTATUS[0]}
+	fi
+	set -e
+	echo "check: waiting for the debug kernel and building the module took $(($(date +%s) - start))s"
+	if [ "$status" != 0 ]; then
+		printf '1..1\nnot ok 1 debug kernel and vmxlab.ko built against it\n' \
+			> "$OUT/vm-debug.tap"
+		summary+=(--layer vm-debug 1 "$OUT/vm-debug.tap")
+		return
+	fi
+	vm_lane vm-debug bochs 2 2400 --kernel "$DEBUG_KERNEL" \
+		--add build/debug/src/vmxlab.ko:/vmxlab/vmxlab.ko -- \
+		--debug "$DEBUG_FUZZ_SECONDS"
+}
+
+if [ "$debug_only" = 1 ]; then
+	debug_lane
+	step "summary"
+	exec python3 scripts/tap-summary.py "${summary[@]}"
+fi
+
 step "unit tests (make -C selftests unit)"
 run_captured "$OUT/unit.tap" make -s -C selftests unit
-summary=(--layer unit "$status" "$OUT/unit.tap")
+summary+=(--layer unit "$status" "$OUT/unit.tap")
 
 # Kernel hygiene as a layer of its own: W=1, sparse and checkpatch
 # --strict, one TAP result each (scripts/lint.sh prints "lint: NAME: clean").
@@ -101,28 +179,6 @@ run_captured "$OUT/packaging.tap" scripts/packaging-check.sh
 echo "check: packaging took $(($(date +%s) - start))s"
 summary+=(--layer packaging "$status" "$OUT/packaging.tap")
 
-# One VM lane: NAME EMULATOR CPUS TIMEOUT [vm-run.sh OPTIONS...] [-- run_in_vm.sh ARGS...]
-#
-# A VM whose serial console stays silent for VM_IDLE seconds has hung, and
-# a hung lane is a failure like any other: it is not run again.
-VM_IDLE=${VMXLAB_VM_IDLE:-600}
-vm_lane() {
-	local name=$1 emulator=$2 cpus=$3 limit=$4 start
-	local vmrun_opts=() script_args=()
-	shift 4
-	while [ $# -gt 0 ] && [ "$1" != -- ]; do vmrun_opts+=("$1"); shift; done
-	[ $# -eq 0 ] || { shift; script_args=("$@"); }
-	start=$(date +%s)
-	step "VM lane $name ($emulator, $cpus cpu(s)${vmrun_opts[*]:+, ${vmrun_opts[*]}}, at most ${limit}s)"
-	run_captured "$OUT/$name.out" scripts/vm-run.sh --emulator "$emulator" \
-		--cpus "$cpus" --timeout "$limit" --idle-timeout "$VM_IDLE" \
-		--log "$VMLOGS/$name-serial.log" ${vmrun_opts[@]+"${vmrun_opts[@]}"} \
-		--add vmxlab.ko --add selftests/out --add /usr/bin/trace-cmd \
-		selftests/run_in_vm.sh \
-		${script_args[@]+"${script_args[@]}"}
-	echo "check: VM lane $name took $(($(date +%s) - start))s"
-	summary+=(--vm-lane "$name" "$status" "$(($(date +%s) - start))" "$OUT/$name.out")
-}
 
 # The main lane runs every selftest on the default CPU model.  The short
 # lanes run only the tests that depend on a CPU model or a host kernel
@@ -148,6 +204,7 @@ vm_lane vm-noxsave bochs 1 600 --append noxsave -- --only "$XSAVE_LANE_TESTS"
 vm_lane vm-mitigations bochs 2 1200 --append mitigations=auto
 vm_lane vm-fuzz bochs 2 600 -- --fuzz "${VMXLAB_FUZZ_SECONDS:-20}"
 vm_lane vm-reboot bochs 2 120 --expect-reboot -- --emergency-reboot
+debug_lane
 if [ "$quick" = 1 ]; then
 	step "no-VMX lane skipped (--quick)"
 else

@@ -31,7 +31,7 @@ BOCHS_MODEL_DEFAULT=corei7_haswell_4770
 # first by writing "VMXLAB-EXPECT-KLOG <extended regex>" to /dev/kmsg (at
 # an error level, so that the console shows it in order); a bad line that
 # matches a regex declared before it is accepted, and counted.
-BAD_KERNEL_LINES='WARNING:|BUG:|Oops|general protection fault|invalid opcode:|unchecked MSR access|Kernel panic|kernel BUG|rcu: INFO:|self-detected stall|detected stalls|blocked for more than|sleeping function called|KASAN|UBSAN|kmemleak|possible circular locking|inconsistent lock state|soft lockup|hard LOCKUP|debugfs: .*already present'
+BAD_KERNEL_LINES='WARNING:|BUG:|Oops|general protection fault|invalid opcode:|unchecked MSR access|Kernel panic|kernel BUG|rcu: INFO:|self-detected stall|detected stalls|blocked for more than|sleeping function called|KASAN|UBSAN|kmemleak: [0-9]+ new suspected memory leaks|possible circular locking|inconsistent lock state|soft lockup|hard LOCKUP|debugfs: .*already present'
 BAD_VMXLAB_LINES='vmxlab: .*(VMPTRLD failed|VMXON failed|of field 0x[0-9a-f]+ .*failed|VMCS:|unexpected exit reason|EPT misconfiguration|lacks a VMX control|already in use|disabled by firmware|has no VMX|cannot read|unsupported VMCS|different IA32_VMX_BASIC|do not meet the VMX fixed bits|MSRs to switch)|vmxlab:   (RIP|CS|controls|entry) '
 # How long the VM may take from its end marker to powering off.
 POWEROFF_S=60
@@ -65,6 +65,10 @@ Options:
                      corei7_skylake_x for AVX-512).  Bochs only.
   --append "ARGS"    extra arguments for the VM's kernel command line
                      (e.g. noxsave).
+  --kernel DIR       boot another kernel: DIR holds vmlinuz, kernel-version
+                     and lib/modules/<version>/ with KVM and msr, as
+                     scripts/debug-kernel.sh leaves in the cache
+                     (default: Debian's kernel, $CACHE/kernel-<version>).
   --timeout S        kill the VM after S seconds (default 600 for Bochs,
                      120 for QEMU).
   --idle-timeout S   kill the VM when its serial log has not grown for S
@@ -96,6 +100,7 @@ EOF
 die() { echo "vm-run: error: $*" >&2; exit 1; }
 
 emulator=auto cpus=1 timeout_s='' idle_s=0 log='' keep=0 cpu_model='' append=
+kernel_dir=
 expect_reboot=0
 adds=()
 while [ $# -gt 0 ]; do
@@ -104,6 +109,7 @@ while [ $# -gt 0 ]; do
 	--cpus) [ $# -ge 2 ] || die "$1 needs a value"; cpus=$2; shift 2 ;;
 	--cpu-model) [ $# -ge 2 ] || die "$1 needs a value"; cpu_model=$2; shift 2 ;;
 	--append) [ $# -ge 2 ] || die "$1 needs a value"; append=$2; shift 2 ;;
+	--kernel) [ $# -ge 2 ] || die "$1 needs a value"; kernel_dir=$2; shift 2 ;;
 	--timeout) [ $# -ge 2 ] || die "$1 needs a value"; timeout_s=$2; shift 2 ;;
 	--idle-timeout) [ $# -ge 2 ] || die "$1 needs a value"; idle_s=$2; shift 2 ;;
 	--add) [ $# -ge 2 ] || die "$1 needs a value"; adds+=("$2"); shift 2 ;;
@@ -125,10 +131,17 @@ case $timeout_s in *[!0-9]*) die "--timeout wants seconds, not '$timeout_s'" ;; 
 case $idle_s in ''|*[!0-9]*) die "--idle-timeout wants seconds, not '$idle_s'" ;; esac
 case $cpu_model in *[!a-z0-9_]*) die "--cpu-model wants a Bochs model name, not '$cpu_model'" ;; esac
 
-[ -f "$CACHE/kernel-version" ] || die "$CACHE/kernel-version missing: run scripts/setup.sh"
-KVER=$(cat "$CACHE/kernel-version")
-KIMG=$CACHE/kernel-$KVER
-[ -f "$KIMG/vmlinuz" ] || die "$KIMG/vmlinuz missing: run scripts/setup.sh"
+if [ -n "$kernel_dir" ]; then
+	[ -f "$kernel_dir/kernel-version" ] || die "--kernel: $kernel_dir/kernel-version missing"
+	KVER=$(cat "$kernel_dir/kernel-version")
+	KIMG=$(cd "$kernel_dir" && pwd)
+	[ -f "$KIMG/vmlinuz" ] || die "--kernel: $KIMG/vmlinuz missing"
+else
+	[ -f "$CACHE/kernel-version" ] || die "$CACHE/kernel-version missing: run scripts/setup.sh"
+	KVER=$(cat "$CACHE/kernel-version")
+	KIMG=$CACHE/kernel-$KVER
+	[ -f "$KIMG/vmlinuz" ] || die "$KIMG/vmlinuz missing: run scripts/setup.sh"
+fi
 
 # --- which emulator -------------------------------------------------------
 
