@@ -178,7 +178,9 @@ static const struct feature features[] = {
 	INFO(7, EDX, 10, md_clear, "VERW clears buffers: always executable"),
 	F(7, EDX, 14, serialize),
 	F(0x80000001, ECX, 0, lahf), F(0x80000001, ECX, 5, lzcnt),
-	F(0x80000001, ECX, 8, prefetchw), F(0x80000001, EDX, 20, nx),
+	F(0x80000001, ECX, 8, prefetchw),
+	INFO(0x80000001, EDX, 11, syscall, "a CPL3 round trip: guest_msr_test"),
+	F(0x80000001, EDX, 20, nx),
 	INFO(0x80000001, EDX, 26, pdpe1gb, "a page size, used by the MMU only"),
 	INFO(0x80000001, EDX, 29, lm, "the guest runs in long mode"),
 };

@@ -73,8 +73,8 @@ enum { EAX, EBX, ECX, EDX };
 
 /* Leaf 0x80000001 (SDM Vol. 2A, Table 3-8). */
 #define LX1_ECX_ALLOWED	(BIT(0) | BIT(5) | BIT(8))	/* LAHF LZCNT PREFETCHW */
-/* not SYSCALL (the SYSCALL MSRs are not loaded yet), RDTSCP */
-#define LX1_EDX_ALLOWED	(BIT(20) | BIT(26) | BIT(29))	/* NX 1G-pages LM */
+/* SYSCALL NX 1G-pages LM; not RDTSCP (TSC_AUX is not switched) */
+#define LX1_EDX_ALLOWED	(BIT(11) | BIT(20) | BIT(26) | BIT(29))
 
 /* Leaf 0xD, subleaf 1: XSAVEOPT, XSAVEC, XGETBV with ECX=1; not XSAVES. */
 #define LD1_EAX_ALLOWED	(BIT(0) | BIT(1) | BIT(2))

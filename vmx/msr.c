@@ -22,24 +22,18 @@ static bool is_canonical(u64 addr)
 /*
  * IA32_KERNEL_GS_BASE is not part of the VMCS: while the vCPU is loaded
  * the guest's value sits in the real MSR (run.c switches it), so that the
- * guest's SWAPGS works without an exit.
+ * guest's SWAPGS works without an exit.  The SYSCALL MSRs are in the CPU
+ * as well while the vCPU is loaded, but their copy in the vCPU is the one
+ * to read (vmx_set_syscall_msr() keeps both equal).
  */
-static u64 *software_msr(struct vmx_vcpu *vcpu, u32 index)
+static int syscall_msr(u32 index)
 {
-	switch (index) {
-	case MSR_STAR:
-		return &vcpu->guest_msr_star;
-	case MSR_LSTAR:
-		return &vcpu->guest_msr_lstar;
-	case MSR_CSTAR:
-		return &vcpu->guest_msr_cstar;
-	case MSR_SYSCALL_MASK:
-		return &vcpu->guest_msr_sfmask;
-	case MSR_IA32_CR_PAT:
-		return &vcpu->guest_pat;
-	default:
-		return NULL;
-	}
+	int i;
+
+	for (i = 0; i < NR_SYSCALL_MSRS; i++)
+		if (vmx_syscall_msrs[i] == index)
+			return i;
+	return -1;
 }
 
 /* MSRs that are natural-width address fields of the guest-state area. */
@@ -61,11 +55,11 @@ static u32 vmcs_address_field(u32 index)
 
 int vmx_get_msr(struct vmx_vcpu *vcpu, u32 index, u64 *data)
 {
-	u64 *soft = software_msr(vcpu, index);
+	int syscall = syscall_msr(index);
 	u32 field = vmcs_address_field(index);
 
-	if (soft) {
-		*data = *soft;
+	if (syscall >= 0) {
+		*data = vcpu->guest_syscall_msrs[syscall];
 		return 0;
 	}
 	if (field) {
@@ -75,6 +69,9 @@ int vmx_get_msr(struct vmx_vcpu *vcpu, u32 index, u64 *data)
 	switch (index) {
 	case MSR_IA32_SYSENTER_CS:
 		*data = vmcs_read32(VMCS_GUEST_SYSENTER_CS);
+		return 0;
+	case MSR_IA32_CR_PAT:
+		*data = vcpu->guest_pat;
 		return 0;
 	case MSR_KERNEL_GS_BASE:
 		rdmsrl(MSR_KERNEL_GS_BASE, *data);
@@ -120,8 +117,8 @@ static bool pat_valid(u64 pat)
 	return true;
 }
 
-/* What WRMSR accepts for the MSRs kept in software. */
-static bool software_msr_valid(u32 index, u64 data)
+/* What WRMSR accepts for the SYSCALL MSRs; STAR takes any value. */
+static bool syscall_msr_valid(u32 index, u64 data)
 {
 	switch (index) {
 	case MSR_LSTAR:
@@ -129,8 +126,6 @@ static bool software_msr_valid(u32 index, u64 data)
 		return is_canonical(data);
 	case MSR_SYSCALL_MASK:
 		return !(data >> 32);
-	case MSR_IA32_CR_PAT:
-		return pat_valid(data);
 	default:
 		return true;
 	}
@@ -138,13 +133,13 @@ static bool software_msr_valid(u32 index, u64 data)
 
 int vmx_set_msr(struct vmx_vcpu *vcpu, u32 index, u64 data)
 {
-	u64 *soft = software_msr(vcpu, index);
+	int syscall = syscall_msr(index);
 	u32 field = vmcs_address_field(index);
 
-	if (soft) {
-		if (!software_msr_valid(index, data))
+	if (syscall >= 0) {
+		if (!syscall_msr_valid(index, data))
 			return -EINVAL;
-		*soft = data;
+		vmx_set_syscall_msr(vcpu, syscall, data);
 		return 0;
 	}
 	if (field || index == MSR_KERNEL_GS_BASE) {
@@ -162,6 +157,11 @@ int vmx_set_msr(struct vmx_vcpu *vcpu, u32 index, u64 data)
 		return 0;
 	case MSR_EFER:
 		return set_efer(data);
+	case MSR_IA32_CR_PAT:
+		if (!pat_valid(data))
+			return -EINVAL;
+		vcpu->guest_pat = data;
+		return 0;
 	default:
 		return -EINVAL;
 	}

@@ -43,14 +43,64 @@ static void vmcs_clear_on_its_cpu(void *info)
 	vmx_clear_loaded_vmcs(&vcpu->vmcs);
 }
 
+const u32 vmx_syscall_msrs[NR_SYSCALL_MSRS] = {
+	[SYSCALL_STAR] = MSR_STAR,
+	[SYSCALL_LSTAR] = MSR_LSTAR,
+	[SYSCALL_CSTAR] = MSR_CSTAR,
+	[SYSCALL_SFMASK] = MSR_SYSCALL_MASK,
+};
+
+/*
+ * A guest's SYSCALL takes its target from STAR, LSTAR and SFMASK without
+ * a VM exit, and neither VM entry nor VM exit switches them: the guest's
+ * values must be in the CPU while it runs.  They are loaded with
+ * KERNEL_GS_BASE when the vCPU gets on a CPU and the host's put back when
+ * it gets off (vmx_vcpu_put() before any ioctl returns, the preempt
+ * notifier before another task runs here).  Between the two this task
+ * runs only kernel code, which never uses them: only SYSCALL and SYSRET
+ * (the host's return to user mode) do.  KVM instead restores them lazily
+ * with a user-return notifier, which saves the WRMSRs of ioctls that do
+ * not run the guest; switching at load is simpler to follow.  WRMSR is
+ * slow (it serialises): an MSR whose two values agree is not written.
+ */
+static void switch_syscall_msrs(const u64 *from, const u64 *to)
+{
+	int i;
+
+	for (i = 0; i < NR_SYSCALL_MSRS; i++)
+		if (from[i] != to[i])
+			wrmsrl(vmx_syscall_msrs[i], to[i]);
+}
+
+/**
+ * vmx_set_syscall_msr() - a new guest value for one SYSCALL MSR
+ * @vcpu: loaded on this CPU
+ * @i:    SYSCALL_STAR .. SYSCALL_SFMASK
+ * @data: validated by the caller
+ *
+ * The copy and the CPU change together, with preemption off: the preempt
+ * notifier compares the copy with the host's value to decide whether to
+ * write the MSR back, so it must never see one without the other.
+ */
+void vmx_set_syscall_msr(struct vmx_vcpu *vcpu, int i, u64 data)
+{
+	preempt_disable();
+	vcpu->guest_syscall_msrs[i] = data;
+	if (vcpu->host.saved)
+		wrmsrl(vmx_syscall_msrs[i], data);
+	preempt_enable();
+}
+
 /*
  * Host state that a VM exit overwrites with fixed values or leaves as the
  * guest had it: segment selectors, the LDT, the user GS base swapped by
- * SWAPGS.  Saved when the vCPU gets on a CPU, put back when it gets off.
+ * SWAPGS, and the SYSCALL MSRs the guest uses without exits.  Saved when
+ * the vCPU gets on a CPU, put back when it gets off.
  */
 static void save_host_state(struct vmx_vcpu *vcpu, int cpu)
 {
 	struct vmx_host_state *h = &vcpu->host;
+	int i;
 
 	if (h->saved)
 		return;
@@ -69,6 +119,9 @@ static void save_host_state(struct vmx_vcpu *vcpu, int cpu)
 	vmcs_writel(VMCS_HOST_FS_BASE, h->fs_base);
 	vmcs_writel(VMCS_HOST_GS_BASE, cpu_kernelmode_gs_base(cpu));
 	wrmsrl(MSR_KERNEL_GS_BASE, vcpu->guest_kernel_gs_base);
+	for (i = 0; i < NR_SYSCALL_MSRS; i++)
+		rdmsrl(vmx_syscall_msrs[i], h->syscall_msrs[i]);
+	switch_syscall_msrs(h->syscall_msrs, vcpu->guest_syscall_msrs);
 	h->saved = true;
 }
 
@@ -92,6 +145,7 @@ static void restore_host_state(struct vmx_vcpu *vcpu)
 	/* VM exit set the TR limit to 0x67 and the GDT limit to 0xffff. */
 	invalidate_tss_limit();
 	wrmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
+	switch_syscall_msrs(vcpu->guest_syscall_msrs, h->syscall_msrs);
 	load_fixmap_gdt(raw_smp_processor_id());
 	h->saved = false;
 }

@@ -34,11 +34,21 @@ enum vcpu_reg {
 	VCPU_R12, VCPU_R13, VCPU_R14, VCPU_R15, VCPU_NR_REGS
 };
 
+/*
+ * The SYSCALL MSRs (SDM Vol. 3A, 5.8.8): not in the VMCS, so run.c puts
+ * the guest's in the CPU while the vCPU is loaded (switch_syscall_msrs()).
+ * vmx_syscall_msrs[] holds their numbers, in this order.
+ */
+enum { SYSCALL_STAR, SYSCALL_LSTAR, SYSCALL_CSTAR, SYSCALL_SFMASK,
+       NR_SYSCALL_MSRS };
+extern const u32 vmx_syscall_msrs[NR_SYSCALL_MSRS];
+
 /* Host state the VM exit does not restore; put back by vmx_vcpu_put(). */
 struct vmx_host_state {
 	bool saved;
 	u16 ds_sel, es_sel, fs_sel, gs_sel, ldt_sel;
 	unsigned long fs_base, kernel_gs_base;
+	u64 syscall_msrs[NR_SYSCALL_MSRS];
 	u64 debugctl;				/* 0: nothing to restore */
 	unsigned long cr3, cr4;			/* last values in the VMCS */
 };
@@ -88,7 +98,7 @@ struct vmx_vcpu {
 	u64 guest_xcr0;
 	unsigned long guest_cr2;		/* not in the VMCS (SDM 27.3.1) */
 	u64 guest_kernel_gs_base;
-	u64 guest_msr_star, guest_msr_lstar, guest_msr_cstar, guest_msr_sfmask;
+	u64 guest_syscall_msrs[NR_SYSCALL_MSRS];	/* in the CPU while loaded */
 	u64 guest_pat;
 	u8 guest_cr8;
 	unsigned long guest_dr[4];		/* DR0-3: kept, not loaded */
@@ -150,6 +160,7 @@ void vmx_vcpu_load(struct vmx_vcpu *vcpu);
 void vmx_vcpu_put(struct vmx_vcpu *vcpu);
 void vmx_vcpu_unload(struct vmx_vcpu *vcpu);
 void vmx_flush_vpid_all_cpus(u16 vpid);
+void vmx_set_syscall_msr(struct vmx_vcpu *vcpu, int i, u64 data);
 int vmx_vcpu_run(struct vmx_vcpu *vcpu);
 
 /* exits.c: the exit dispatcher and its helpers. */

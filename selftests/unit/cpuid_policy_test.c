@@ -95,7 +95,7 @@ TEST(extended_leaves)
 
 	filtered(0x80000001, 0, 0x7, r);
 	EXPECT_EQ(0, r[EDX] & BIT32(27)) TH_LOG("RDTSCP");
-	EXPECT_EQ(0, r[EDX] & BIT32(11)) TH_LOG("SYSCALL: its MSRs are not loaded");
+	EXPECT_NE(0, r[EDX] & BIT32(11)) TH_LOG("SYSCALL: its MSRs are switched");
 	EXPECT_NE(0, r[EDX] & BIT32(29)) TH_LOG("LM");
 	EXPECT_NE(0, r[EDX] & BIT32(20)) TH_LOG("NX");
 	filtered(0x80000008, 0, 0x7, r);

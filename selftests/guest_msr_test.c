@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * MSRs a Linux guest relies on: the SYSCALL MSRs, which must be in the
+ * CPU while the guest runs because SYSCALL and SYSRET do not exit.
+ * Expected values come from the SDM (Vol. 2B SYSCALL/SYSRET), never from
+ * vmxlab's code.
+ */
+#include "vmxlab_lib.h"
+#include "vmxlab_util.h"
+#include "kselftest_harness.h"
+
+#define TIMEOUT_S		120
+
+#define MSR_EFER		0xc0000080
+#define MSR_STAR		0xc0000081
+#define MSR_LSTAR		0xc0000082
+#define MSR_SYSCALL_MASK	0xc0000084
+#define EFER_SCE		BIT_ULL(0)
+
+/* Page-table entry bits (SDM Vol. 3A, 4.5). */
+#define PTE_USER		BIT_ULL(2)
+#define PTE_ADDR_MASK		0x000ffffffffff000ULL
+
+/*
+ * STAR (SDM Vol. 2B, SYSCALL and SYSRET): bits 47:32 give SYSCALL's CS
+ * (SS is the next selector), bits 63:48 + 16 give SYSRET's 64-bit CS and
+ * + 8 its SS, with RPL 3.  Both instructions load fixed flat descriptors
+ * and never read the GDT, so the user selectors need no GDT entries.
+ */
+#define STAR_USER_BASE		0x1b
+#define STAR_VALUE		((__u64)STAR_USER_BASE << 48 | (__u64)SEL_CODE64 << 32)
+#define USER_CS			(STAR_USER_BASE + 16)	/* 0x2b */
+#define USER_SS			(STAR_USER_BASE + 8)	/* 0x23 */
+
+/*
+ * User mode runs with IOPL 3, so that its OUT needs no I/O bitmap, and
+ * with DF and AC set; SFMASK clears those two at SYSCALL (RFLAGS &=
+ * ~SFMASK), so the handler's RFLAGS shows that the guest's SFMASK was
+ * used.
+ */
+#define RFLAGS_FIXED		0x2ULL
+#define RFLAGS_IOPL3		0x3000ULL
+#define RFLAGS_DF		0x400ULL
+#define RFLAGS_AC		0x40000ULL
+#define USER_RFLAGS		(RFLAGS_FIXED | RFLAGS_IOPL3 | RFLAGS_DF | RFLAGS_AC)
+#define SFMASK_VALUE		(RFLAGS_DF | RFLAGS_AC)
+
+#define HANDLER_PORT		0x70	/* OUT by the SYSCALL handler (CPL0) */
+#define USER_PORT		0x71	/* OUT by user mode after SYSRET */
+
+FIXTURE(msr) {
+	struct vm *vm;
+	struct vcpu *vcpu;
+	struct ucall uc;
+};
+
+FIXTURE_SETUP(msr)
+{
+	self->vm = vm_create();
+}
+
+FIXTURE_TEARDOWN(msr)
+{
+	vm_free(self->vm);
+}
+
+/* --- SYSCALL and SYSRET ------------------------------------------------------ */
+
+/*
+ * user_code runs at CPL3: SYSCALL, then (back from the handler) an OUT to
+ * USER_PORT, and around again.  syscall_handler runs at CPL0, on the user
+ * stack (SYSCALL does not switch stacks): an OUT to HANDLER_PORT, then
+ * SYSRET to RCX with RFLAGS from R11.
+ */
+extern const char user_code[], user_after_syscall[], syscall_handler[];
+asm(".pushsection .text\n"
+    "user_code:\n"
+    "	syscall\n"
+    "user_after_syscall:\n"
+    "	out %al, $" VMXLAB_STR(USER_PORT) "\n"
+    "	jmp user_code\n"
+    "syscall_handler:\n"
+    "	out %al, $" VMXLAB_STR(HANDLER_PORT) "\n"
+    "	sysretq\n"
+    ".popsection\n");
+
+static __u8 user_stack[4096] __attribute__((aligned(4096)));
+
+/* Let CPL3 reach the 2 MiB page that holds @addr: U/S at every level. */
+static void guest_allow_user(const void *addr)
+{
+	__u64 a = (__u64)addr;
+	__u64 *pml4 = (__u64 *)(guest_read_cr3() & PTE_ADDR_MASK);
+	__u64 *pdpt, *pd;
+
+	pml4[a >> 39 & 511] |= PTE_USER;
+	pdpt = (__u64 *)(pml4[a >> 39 & 511] & PTE_ADDR_MASK);
+	pdpt[a >> 30 & 511] |= PTE_USER;
+	pd = (__u64 *)(pdpt[a >> 30 & 511] & PTE_ADDR_MASK);
+	pd[a >> 21 & 511] |= PTE_USER;
+}
+
+static void guest_syscall_round_trip(void)
+{
+	guest_allow_user(user_code);
+	guest_allow_user(user_stack);
+	/* MOV to CR3 flushes the old, supervisor-only translations. */
+	asm volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" : : : "rax", "memory");
+
+	guest_wrmsr(MSR_EFER, guest_rdmsr(MSR_EFER) | EFER_SCE);
+	guest_wrmsr(MSR_STAR, STAR_VALUE);
+	guest_wrmsr(MSR_LSTAR, (__u64)syscall_handler);
+	guest_wrmsr(MSR_SYSCALL_MASK, SFMASK_VALUE);
+
+	/* Down to CPL3 with SYSRET itself: RIP from RCX, RFLAGS from R11. */
+	asm volatile("mov %[sp], %%rsp\n\t"
+		     "mov %[flags], %%r11\n\t"
+		     "sysretq"
+		     : : "c"(user_code), [flags] "i"(USER_RFLAGS),
+		       [sp] "r"(user_stack + sizeof(user_stack))
+		     : "r11", "memory");
+}
+
+/* Run; the exit must be a one-byte OUT to @port, else say what it was. */
+static void run_to_out(struct vcpu *vcpu, __u16 port, const char *what)
+{
+	struct ucall uc;
+	char buf[256];
+
+	vcpu_run(vcpu);
+	if (vcpu->run->exit_reason == VMXLAB_EXIT_IO &&
+	    vcpu->run->io.port == port && vcpu->run->io.size == 1)
+		return;
+	TEST_FAIL("%s: expected OUT to %#x, got %s", what, port,
+		  get_ucall(vcpu, &uc) != UCALL_NONE ?
+		  ucall_str(&uc, buf, sizeof(buf)) :
+		  vcpu_exit_str(vcpu, buf, sizeof(buf)));
+}
+
+/*
+ * A guest at CPL3 makes a SYSCALL.  With the guest's LSTAR in the CPU it
+ * reaches syscall_handler; with the host's it jumps to a host kernel
+ * address the guest has not mapped (#PF, an unhandled guest exception).
+ * Every ioctl this test makes after the first run is itself a SYSCALL of
+ * the host, through the host's LSTAR: it works only if vmxlab put that
+ * back.
+ */
+TEST_F_TIMEOUT(msr, syscall_round_trip, TIMEOUT_S)
+{
+	struct vmxlab_sregs sregs;
+	struct vmxlab_regs regs;
+	__u64 lstar;
+
+	self->vcpu = vm_vcpu_add(self->vm, 0, guest_syscall_round_trip);
+
+	run_to_out(self->vcpu, HANDLER_PORT, "SYSCALL to the guest's LSTAR");
+	/* SYSCALL saved the return RIP in RCX and RFLAGS in R11. */
+	vcpu_regs_get(self->vcpu, &regs);
+	EXPECT_EQ((__u64)user_after_syscall, regs.rcx);
+	EXPECT_EQ(USER_RFLAGS, regs.r11);
+	EXPECT_EQ(USER_RFLAGS & ~SFMASK_VALUE, regs.rflags);
+	vcpu_sregs_get(self->vcpu, &sregs);
+	EXPECT_EQ(SEL_CODE64, sregs.cs.selector);
+	EXPECT_EQ(SEL_CODE64 + 8, sregs.ss.selector);
+	EXPECT_EQ(0, sregs.cs.dpl);
+	/* The ioctl reads the guest's value, not the CPU's (the host's now). */
+	EXPECT_EQ(1, vcpu_get_msr(self->vcpu, MSR_LSTAR, &lstar));
+	EXPECT_EQ((__u64)syscall_handler, lstar);
+
+	/* SYSRET went back to CPL3 at the saved RIP and RFLAGS. */
+	run_to_out(self->vcpu, USER_PORT, "SYSRET to user mode");
+	vcpu_regs_get(self->vcpu, &regs);
+	vcpu_sregs_get(self->vcpu, &sregs);
+	EXPECT_EQ(USER_CS | 3, sregs.cs.selector);
+	EXPECT_EQ(USER_SS | 3, sregs.ss.selector);
+	EXPECT_EQ(3, sregs.cs.dpl);
+	EXPECT_EQ(USER_RFLAGS, regs.rflags);
+
+	/* Around again, after the host's own SYSCALLs in between. */
+	run_to_out(self->vcpu, HANDLER_PORT, "second SYSCALL");
+	run_to_out(self->vcpu, USER_PORT, "second SYSRET");
+}
+
+TEST_HARNESS_MAIN
