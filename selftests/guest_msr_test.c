@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * MSRs a Linux guest relies on: the SYSCALL MSRs, which must be in the
- * CPU while the guest runs because SYSCALL and SYSRET do not exit.
- * Expected values come from the SDM (Vol. 2B SYSCALL/SYSRET), never from
- * vmxlab's code.
+ * MSRs a Linux guest relies on without asking CPUID first: the SYSCALL
+ * MSRs, which must be in the CPU while the guest runs because SYSCALL and
+ * SYSRET do not exit, and the MSRs Linux's early Intel set-up reads
+ * unchecked.  Expected values come from the SDM (Vol. 2B SYSCALL/SYSRET,
+ * Vol. 4 MSR tables), never from vmxlab's code.
  */
 #include "vmxlab_lib.h"
 #include "vmxlab_util.h"
@@ -11,6 +12,8 @@
 
 #define TIMEOUT_S		120
 
+#define MSR_IA32_UCODE_REV	0x8b
+#define MSR_IA32_MISC_ENABLE	0x1a0
 #define MSR_EFER		0xc0000080
 #define MSR_STAR		0xc0000081
 #define MSR_LSTAR		0xc0000082
@@ -44,6 +47,23 @@
 #define RFLAGS_AC		0x40000ULL
 #define USER_RFLAGS		(RFLAGS_FIXED | RFLAGS_IOPL3 | RFLAGS_DF | RFLAGS_AC)
 #define SFMASK_VALUE		(RFLAGS_DF | RFLAGS_AC)
+
+#define GP_VECTOR		13
+
+/*
+ * IA32_MISC_ENABLE (SDM Vol. 4, Table 2-2) of a CPU with no debug store
+ * and no PMU for the guest: fast strings (bit 0) on, branch trace store
+ * (bit 11) and PEBS (bit 12) unavailable; performance monitoring (bit 7)
+ * and MONITOR FSM (bit 18) off, as CPUID hides them.
+ */
+#define MISC_ENABLE_FAST_STRING		BIT_ULL(0)
+#define MISC_ENABLE_BTS_UNAVAIL		BIT_ULL(11)
+#define MISC_ENABLE_PEBS_UNAVAIL	BIT_ULL(12)
+#define EXPECTED_MISC_ENABLE	(MISC_ENABLE_FAST_STRING | \
+				 MISC_ENABLE_BTS_UNAVAIL | \
+				 MISC_ENABLE_PEBS_UNAVAIL)
+/* IA32_BIOS_SIGN_ID: revision in bits 63:32; api.rst promises 1. */
+#define EXPECTED_UCODE_REV	(1ULL << 32)
 
 #define HANDLER_PORT		0x70	/* OUT by the SYSCALL handler (CPL0) */
 #define USER_PORT		0x71	/* OUT by user mode after SYSRET */
@@ -179,6 +199,51 @@ TEST_F_TIMEOUT(msr, syscall_round_trip, TIMEOUT_S)
 	/* Around again, after the host's own SYSCALLs in between. */
 	run_to_out(self->vcpu, HANDLER_PORT, "second SYSCALL");
 	run_to_out(self->vcpu, USER_PORT, "second SYSRET");
+}
+
+/* --- what Linux's early_init_intel() reads ----------------------------------- */
+
+static void guest_linux_boot_msrs(void)
+{
+	__u64 v;
+
+	GUEST_ASSERT_EQ(guest_rdmsr_safe(MSR_IA32_MISC_ENABLE, &v),
+			GUEST_NO_EXCEPTION);
+	GUEST_ASSERT_EQ(v, EXPECTED_MISC_ENABLE);
+	/* Writing what it reads is allowed, anything else is #GP. */
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_IA32_MISC_ENABLE, v),
+			GUEST_NO_EXCEPTION);
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_IA32_MISC_ENABLE,
+					 v & ~MISC_ENABLE_FAST_STRING), GP_VECTOR);
+	GUEST_ASSERT_EQ(guest_rdmsr(MSR_IA32_MISC_ENABLE), EXPECTED_MISC_ENABLE);
+
+	/* Linux writes 0, runs CPUID, then reads the revision. */
+	GUEST_ASSERT_EQ(guest_wrmsr_safe(MSR_IA32_UCODE_REV, 0),
+			GUEST_NO_EXCEPTION);
+	GUEST_ASSERT_EQ(guest_rdmsr_safe(MSR_IA32_UCODE_REV, &v),
+			GUEST_NO_EXCEPTION);
+	GUEST_ASSERT_EQ(v, EXPECTED_UCODE_REV);
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(msr, misc_enable_and_ucode_rev, TIMEOUT_S)
+{
+	__u64 v;
+
+	self->vcpu = vm_vcpu_add(self->vm, 0, guest_linux_boot_msrs);
+	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(self->vcpu, &self->uc));
+
+	EXPECT_EQ(1, vcpu_get_msr(self->vcpu, MSR_IA32_MISC_ENABLE, &v));
+	EXPECT_EQ(EXPECTED_MISC_ENABLE, v);
+	EXPECT_EQ(1, vcpu_get_msr(self->vcpu, MSR_IA32_UCODE_REV, &v));
+	EXPECT_EQ(EXPECTED_UCODE_REV, v);
+	EXPECT_EQ(1, vcpu_set_msr(self->vcpu, MSR_IA32_MISC_ENABLE,
+				  EXPECTED_MISC_ENABLE));
+	EXPECT_EQ(0, vcpu_set_msr(self->vcpu, MSR_IA32_MISC_ENABLE, 0))
+		TH_LOG("SET_MSRS of another MISC_ENABLE value was accepted");
+	EXPECT_EQ(1, vcpu_set_msr(self->vcpu, MSR_IA32_UCODE_REV, 0));
+	EXPECT_EQ(1, vcpu_get_msr(self->vcpu, MSR_IA32_UCODE_REV, &v));
+	EXPECT_EQ(EXPECTED_UCODE_REV, v) TH_LOG("a write changed the revision");
 }
 
 TEST_HARNESS_MAIN

@@ -36,6 +36,26 @@ static int syscall_msr(u32 index)
 	return -1;
 }
 
+/*
+ * IA32_MISC_ENABLE (SDM Vol. 4, Table 2-2), read by Linux's early Intel
+ * set-up without a _safe accessor: fast strings on (REP MOVS/STOS run
+ * natively), and branch trace store and PEBS unavailable (CPUID hides the
+ * debug store).  Everything else reads 0, which also says: no performance
+ * monitoring (bit 7), no MONITOR/MWAIT (bit 18, as CPUID says), CPUID not
+ * limited (bit 22).  None of it can change in a guest: a WRMSR must write
+ * this same value.
+ */
+#define GUEST_MISC_ENABLE	(MSR_IA32_MISC_ENABLE_FAST_STRING | \
+				 MSR_IA32_MISC_ENABLE_BTS_UNAVAIL | \
+				 MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL)
+
+/*
+ * IA32_BIOS_SIGN_ID: the microcode revision is in bits 63:32 after a
+ * WRMSR of 0 and a CPUID (SDM Vol. 3A, 10.11.7.1).  The guest cannot load
+ * microcode; it reads a fixed revision 1 and its writes are ignored.
+ */
+#define GUEST_UCODE_REV		(1ULL << 32)
+
 /* MSRs that are natural-width address fields of the guest-state area. */
 static u32 vmcs_address_field(u32 index)
 {
@@ -81,6 +101,12 @@ int vmx_get_msr(struct vmx_vcpu *vcpu, u32 index, u64 *data)
 		return 0;
 	case MSR_IA32_TSC:
 		*data = rdtsc();
+		return 0;
+	case MSR_IA32_MISC_ENABLE:
+		*data = GUEST_MISC_ENABLE;
+		return 0;
+	case MSR_IA32_UCODE_REV:
+		*data = GUEST_UCODE_REV;
 		return 0;
 	default:
 		return -EINVAL;
@@ -161,6 +187,10 @@ int vmx_set_msr(struct vmx_vcpu *vcpu, u32 index, u64 data)
 		if (!pat_valid(data))
 			return -EINVAL;
 		vcpu->guest_pat = data;
+		return 0;
+	case MSR_IA32_MISC_ENABLE:
+		return data == GUEST_MISC_ENABLE ? 0 : -EINVAL;
+	case MSR_IA32_UCODE_REV:
 		return 0;
 	default:
 		return -EINVAL;
