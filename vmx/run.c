@@ -150,6 +150,17 @@ static void restore_host_state(struct vmx_vcpu *vcpu)
 	h->saved = false;
 }
 
+/* Forget what this CPU cached for @info's VPID (SDM 29.4.3.3). */
+static void flush_vpid_this_cpu(void *info)
+{
+	u16 vpid = (unsigned long)info;
+
+	if (vmx_caps.msr_ept_vpid_cap & VPID_CAP_INVVPID_SINGLE)
+		vmx_invvpid(VMX_INVVPID_SINGLE_CONTEXT, vpid);
+	else
+		vmx_invvpid(VMX_INVVPID_ALL_CONTEXT, 0);
+}
+
 static void vcpu_load_on(struct vmx_vcpu *vcpu, int cpu)
 {
 	bool migrated = vcpu->vmcs.cpu != cpu;
@@ -164,6 +175,14 @@ static void vcpu_load_on(struct vmx_vcpu *vcpu, int cpu)
 	if (migrated) {
 		vmx_write_host_state_percpu(cpu);
 		mmu_sync_before_entry(&vcpu->vm->mmu, cpu);
+		/*
+		 * The guest's INVLPG and MOV to CR3 flush only the CPU they
+		 * run on.  This CPU may still hold translations tagged with
+		 * our VPID from an earlier stay, made stale since by page
+		 * table edits the guest flushed elsewhere: drop them.
+		 */
+		if (vcpu->vpid)
+			flush_vpid_this_cpu((void *)(unsigned long)vcpu->vpid);
 	}
 	save_host_state(vcpu, cpu);
 }
@@ -538,16 +557,6 @@ int vmx_vcpu_run(struct vmx_vcpu *vcpu)
 	}
 	vmx_events_report(vcpu);
 	return r;
-}
-
-static void flush_vpid_this_cpu(void *info)
-{
-	u16 vpid = (unsigned long)info;
-
-	if (vmx_caps.msr_ept_vpid_cap & VPID_CAP_INVVPID_SINGLE)
-		vmx_invvpid(VMX_INVVPID_SINGLE_CONTEXT, vpid);
-	else
-		vmx_invvpid(VMX_INVVPID_ALL_CONTEXT, 0);
 }
 
 /* A VPID is about to be reused: no CPU may keep its translations. */

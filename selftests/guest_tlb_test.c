@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The guest's own TLB flushes must be enough, wherever its vCPU runs.  A
+ * guest's INVLPG flushes only the CPU it executes on (SDM Vol. 3A,
+ * 4.10.4.1); with VPIDs, translations the guest cached on another CPU
+ * survive VM exits and host work there (SDM 29.4.1).  So when the vCPU
+ * comes back to a CPU it ran on before, that CPU must not use what it
+ * cached then: the guest flushed its change on the other CPU.
+ */
+#include <sched.h>
+#include <unistd.h>
+
+#include "vmxlab_lib.h"
+#include "vmxlab_util.h"
+#include "kselftest_harness.h"
+
+#define TIMEOUT_S		120
+
+/* Page-table entry bits (SDM Vol. 3A, 4.5). */
+#define PTE_PRESENT		BIT_ULL(0)
+#define PTE_WRITE		BIT_ULL(1)
+#define PTE_ADDR_MASK		0x000ffffffffff000ULL
+
+/*
+ * In the test's slot: a page table and two data pages.  REMAP_VA is the
+ * one 4 KiB page of its own 2 MiB region that the page table maps, to
+ * page A or page B.
+ */
+#define PT_GPA			GUEST_DATA_GPA
+#define PAGE_A_GPA		(GUEST_DATA_GPA + 0x1000)
+#define PAGE_B_GPA		(GUEST_DATA_GPA + 0x2000)
+#define SLOT_SIZE		0x3000
+#define REMAP_VA		(GUEST_DATA_GPA + 0x200000)
+
+#define VALUE_A			0xaaaaaaaa0000000aULL
+#define VALUE_B			0xbbbbbbbb0000000bULL
+#define ROUNDS			8
+
+static const __u64 page_gpa[2] = { PAGE_A_GPA, PAGE_B_GPA };
+
+/* Point the page directory entry of REMAP_VA at the 4 KiB table PT_GPA. */
+static void guest_install_table(void)
+{
+	__u64 va = REMAP_VA;
+	__u64 *pml4 = (__u64 *)(guest_read_cr3() & PTE_ADDR_MASK);
+	__u64 *pdpt = (__u64 *)(pml4[va >> 39 & 511] & PTE_ADDR_MASK);
+	__u64 *pd = (__u64 *)(pdpt[va >> 30 & 511] & PTE_ADDR_MASK);
+
+	pd[va >> 21 & 511] = PT_GPA | PTE_PRESENT | PTE_WRITE;
+	asm volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" : : : "rax", "memory");
+}
+
+/*
+ * Each round: read through REMAP_VA (which caches the translation on
+ * this CPU), remap it to the other page, INVLPG, read again.  The host
+ * moves the vCPU to the other CPU between rounds.
+ */
+static void guest_remap_rounds(void)
+{
+	volatile __u64 *va = (volatile __u64 *)REMAP_VA;
+	__u64 *pte = (__u64 *)PT_GPA;
+	int page = 0, round;
+
+	pte[0] = page_gpa[page] | PTE_PRESENT | PTE_WRITE;
+	guest_install_table();
+	for (round = 0; round < ROUNDS; round++) {
+		GUEST_SYNC(*va);
+		page ^= 1;
+		pte[0] = page_gpa[page] | PTE_PRESENT | PTE_WRITE;
+		asm volatile("invlpg (%0)" : : "r"(va) : "memory");
+		GUEST_SYNC(*va);
+	}
+	GUEST_DONE();
+}
+
+FIXTURE(tlb) {
+	struct vm *vm;
+};
+
+FIXTURE_SETUP(tlb)
+{
+	self->vm = NULL;
+}
+
+FIXTURE_TEARDOWN(tlb)
+{
+	if (self->vm)
+		vm_free(self->vm);
+}
+
+static int set_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/*
+ * Rounds alternate between CPU 0 and CPU 1: from round 2 on, the first
+ * read of a round is on a CPU that cached the mapping two rounds ago,
+ * which the guest has changed (and flushed on the other CPU) since.
+ */
+TEST_F_TIMEOUT(tlb, remap_seen_after_hopping_cpus, TIMEOUT_S)
+{
+	const __u64 value[2] = { VALUE_A, VALUE_B };
+	struct vcpu *vcpu;
+	struct ucall uc;
+	char *mem;
+	int page = 0, round, stale = 0;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "needs 2 online CPUs (VM with --cpus 2)");
+	self->vm = vm_create();
+	mem = vm_add_region(self->vm, SLOT_TEST, GUEST_DATA_GPA, SLOT_SIZE, 0);
+	memcpy(mem + (PAGE_A_GPA - GUEST_DATA_GPA), &value[0], 8);
+	memcpy(mem + (PAGE_B_GPA - GUEST_DATA_GPA), &value[1], 8);
+	vcpu = vm_vcpu_add(self->vm, 0, guest_remap_rounds);
+
+	for (round = 0; round < ROUNDS; round++) {
+		ASSERT_EQ(0, set_cpu(round % 2));
+		ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(vcpu, &uc));
+		ASSERT_EQ(round % 2, sched_getcpu());
+		if (uc.args[0] != value[page]) {
+			TH_LOG("round %d, CPU %d: read %#llx, the page mapped now holds %#llx",
+			       round, round % 2, (unsigned long long)uc.args[0],
+			       (unsigned long long)value[page]);
+			stale++;
+		}
+		page ^= 1;
+		ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(vcpu, &uc));
+		EXPECT_EQ(value[page], uc.args[0]) TH_LOG("INVLPG on this CPU");
+	}
+	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(vcpu, &uc));
+	EXPECT_EQ(0, stale) TH_LOG("stale translations after moving to another CPU");
+}
+
+TEST_HARNESS_MAIN
