@@ -228,6 +228,70 @@ TEST_F_TIMEOUT(xsave, offered_iff_host_has_it, TIMEOUT_S)
 }
 
 /*
+ * With a CPUID table from userspace, OSXSAVE still follows CR4.OSXSAVE
+ * (SDM Vol. 2A, CPUID: "a value of 1 indicates that the OS has set
+ * CR4.OSXSAVE"): the table's bit 27 says the opposite of CR4 each time.
+ */
+#define OSXSAVE_ROUNDS		2
+
+static __u32 table_ecx[OSXSAVE_ROUNDS][2];	/* [round][CR4.OSXSAVE] */
+static int table_set_osxsave[OSXSAVE_ROUNDS];
+
+static void guest_osxsave_table(void)
+{
+	__u32 out[4];
+	int round;
+
+	for (round = 0; round < OSXSAVE_ROUNDS; round++) {
+		GUEST_ASSERT_EQ(guest_write_cr4_safe(guest_read_cr4() & ~CR4_OSXSAVE),
+				GUEST_NO_EXCEPTION);
+		guest_cpuid(1, 0, out);
+		table_ecx[round][0] = out[2];
+		table_set_osxsave[round] =
+			guest_write_cr4_safe(guest_read_cr4() | CR4_OSXSAVE);
+		guest_cpuid(1, 0, out);
+		table_ecx[round][1] = out[2];
+		GUEST_SYNC(round);
+	}
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(xsave, osxsave_follows_cr4_with_a_table, TIMEOUT_S)
+{
+	struct vmxlab_cpuid_entry leaf1 = { .function = 1 };
+	bool host = self->host_xcr0 != 0;
+	int round;
+
+	self->vm = vm_create();
+	self->vcpu = vm_vcpu_add(self->vm, 0, guest_osxsave_table);
+	for (round = 0; round < OSXSAVE_ROUNDS; round++) {
+		/* Round 0: the table claims OSXSAVE; round 1: it denies it. */
+		leaf1.ecx = CPUID_1_ECX_XSAVE | (round ? 0 : CPUID_1_ECX_OSXSAVE);
+		ASSERT_EQ(0, vcpu_set_cpuid(self->vcpu, &leaf1, 1));
+		ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &self->uc));
+	}
+	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(self->vcpu, &self->uc));
+	vm_sync_from_guest(self->vm, table_ecx, sizeof(table_ecx));
+	vm_sync_from_guest(self->vm, table_set_osxsave, sizeof(table_set_osxsave));
+
+	for (round = 0; round < OSXSAVE_ROUNDS; round++) {
+		EXPECT_EQ(0, table_ecx[round][0] & CPUID_1_ECX_OSXSAVE)
+			TH_LOG("round %d: CR4.OSXSAVE clear, CPUID says set", round);
+		EXPECT_NE(0, table_ecx[round][0] & CPUID_1_ECX_XSAVE)
+			TH_LOG("round %d: the table's other bits must stay", round);
+		if (!host) {
+			/* No OSXSAVE in the host: the guest cannot set it. */
+			EXPECT_EQ(GP_VECTOR, table_set_osxsave[round]);
+			EXPECT_EQ(0, table_ecx[round][1] & CPUID_1_ECX_OSXSAVE);
+			continue;
+		}
+		EXPECT_EQ(GUEST_NO_EXCEPTION, table_set_osxsave[round]);
+		EXPECT_NE(0, table_ecx[round][1] & CPUID_1_ECX_OSXSAVE)
+			TH_LOG("round %d: CR4.OSXSAVE set, CPUID says clear", round);
+	}
+}
+
+/*
  * CR4 bits of features the guest is not offered (SMX, protection keys,
  * CET, PKS): #GP, whether or not the CPU has them, so that the host's
  * PKRU and CET state never become the guest's.

@@ -21,6 +21,21 @@
 #define VMXLAB_CPUID_SIGNATURE	0x40000000
 
 /*
+ * CPUID.1:ECX.OSXSAVE is not a property of the CPU but a copy of
+ * CR4.OSXSAVE (SDM Vol. 2A, CPUID): it follows the guest's CR4 whatever
+ * the table says.  On a host with OSXSAVE the guest owns the bit (it is
+ * not in the CR4 guest/host mask), so its MOV to CR4 changes GUEST_CR4
+ * without an exit and leaves the read shadow stale: vmx_read_guest_cr4()
+ * takes guest-owned bits from GUEST_CR4.
+ */
+static void cpuid_track_osxsave(u32 out[4])
+{
+	out[2] &= ~CPUID_1_ECX_OSXSAVE;
+	if (vmx_read_guest_cr4() & X86_CR4_OSXSAVE)
+		out[2] |= CPUID_1_ECX_OSXSAVE;
+}
+
+/*
  * The default table: the host's, reduced to what vmxlab makes work
  * (vmx/cpuid_policy.c), plus what only this vCPU knows.
  */
@@ -44,9 +59,7 @@ static void default_cpuid(struct vmx_vcpu *vcpu, u32 function, u32 index,
 	cpuid_policy_filter(function, index, out, &host);
 	if (function == 1) {
 		out[2] |= CPUID_1_ECX_HYPERVISOR;
-		/* OSXSAVE mirrors the guest's own CR4.OSXSAVE. */
-		if (vmx_read_guest_cr4() & X86_CR4_OSXSAVE)
-			out[2] |= CPUID_1_ECX_OSXSAVE;
+		cpuid_track_osxsave(out);
 		/* Initial APIC id: the vCPU id. */
 		out[1] = (out[1] & 0x00ffffff) | (vcpu->id << 24);
 	}
@@ -71,6 +84,8 @@ void vmx_cpuid(struct vmx_vcpu *vcpu, u32 function, u32 index, u32 out[4])
 		out[1] = e->ebx;
 		out[2] = e->ecx;
 		out[3] = e->edx;
+		if (function == 1)
+			cpuid_track_osxsave(out);
 		return;
 	}
 }
