@@ -63,7 +63,7 @@
 				 MISC_ENABLE_BTS_UNAVAIL | \
 				 MISC_ENABLE_PEBS_UNAVAIL)
 /* IA32_BIOS_SIGN_ID: revision in bits 63:32; api.rst promises 1. */
-#define EXPECTED_UCODE_REV	(1ULL << 32)
+#define EXPECTED_UCODE_REV	BIT_ULL(32)
 
 #define HANDLER_PORT		0x70	/* OUT by the SYSCALL handler (CPL0) */
 #define USER_PORT		0x71	/* OUT by user mode after SYSRET */
@@ -94,17 +94,17 @@ FIXTURE_TEARDOWN(msr)
  */
 extern const char user_code[], user_after_syscall[], syscall_handler[];
 asm(".pushsection .text\n"
-    "user_code:\n"
-    "	syscall\n"
-    "user_after_syscall:\n"
-    "	out %al, $" VMXLAB_STR(USER_PORT) "\n"
-    "	jmp user_code\n"
-    "syscall_handler:\n"
-    "	out %al, $" VMXLAB_STR(HANDLER_PORT) "\n"
-    "	sysretq\n"
-    ".popsection\n");
+	"user_code:\n"
+	"	syscall\n"
+	"user_after_syscall:\n"
+	"	out %al, $" VMXLAB_STR(USER_PORT) "\n"
+	"	jmp user_code\n"
+	"syscall_handler:\n"
+	"	out %al, $" VMXLAB_STR(HANDLER_PORT) "\n"
+	"	sysretq\n"
+	".popsection\n");
 
-static __u8 user_stack[4096] __attribute__((aligned(4096)));
+static __u8 user_stack[4096];
 
 /* Let CPL3 reach the 2 MiB page that holds @addr: U/S at every level. */
 static void guest_allow_user(const void *addr)

@@ -50,6 +50,15 @@ static void guest_install_table(void)
 	asm volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" : : : "rax", "memory");
 }
 
+/* One load the compiler can neither drop nor merge with another. */
+static __u64 guest_read(__u64 va)
+{
+	__u64 v;
+
+	asm volatile("mov (%1), %0" : "=r"(v) : "r"(va) : "memory");
+	return v;
+}
+
 /*
  * Each round: read through REMAP_VA (which caches the translation on
  * this CPU), remap it to the other page, INVLPG, read again.  The host
@@ -57,18 +66,17 @@ static void guest_install_table(void)
  */
 static void guest_remap_rounds(void)
 {
-	volatile __u64 *va = (volatile __u64 *)REMAP_VA;
 	__u64 *pte = (__u64 *)PT_GPA;
 	int page = 0, round;
 
 	pte[0] = page_gpa[page] | PTE_PRESENT | PTE_WRITE;
 	guest_install_table();
 	for (round = 0; round < ROUNDS; round++) {
-		GUEST_SYNC(*va);
+		GUEST_SYNC(guest_read(REMAP_VA));
 		page ^= 1;
 		pte[0] = page_gpa[page] | PTE_PRESENT | PTE_WRITE;
-		asm volatile("invlpg (%0)" : : "r"(va) : "memory");
-		GUEST_SYNC(*va);
+		asm volatile("invlpg (%0)" : : "r"(REMAP_VA) : "memory");
+		GUEST_SYNC(guest_read(REMAP_VA));
 	}
 	GUEST_DONE();
 }

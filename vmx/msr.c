@@ -54,7 +54,7 @@ static int syscall_msr(u32 index)
  * WRMSR of 0 and a CPUID (SDM Vol. 3A, 10.11.7.1).  The guest cannot load
  * microcode; it reads a fixed revision 1 and its writes are ignored.
  */
-#define GUEST_UCODE_REV		(1ULL << 32)
+#define GUEST_UCODE_REV		BIT_ULL(32)
 
 /* MSRs that are natural-width address fields of the guest-state area. */
 static u32 vmcs_address_field(u32 index)

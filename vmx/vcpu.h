@@ -39,8 +39,11 @@ enum vcpu_reg {
  * the guest's in the CPU while the vCPU is loaded (switch_syscall_msrs()).
  * vmx_syscall_msrs[] holds their numbers, in this order.
  */
-enum { SYSCALL_STAR, SYSCALL_LSTAR, SYSCALL_CSTAR, SYSCALL_SFMASK,
-       NR_SYSCALL_MSRS };
+enum {
+	SYSCALL_STAR, SYSCALL_LSTAR, SYSCALL_CSTAR, SYSCALL_SFMASK,
+	NR_SYSCALL_MSRS
+};
+
 extern const u32 vmx_syscall_msrs[NR_SYSCALL_MSRS];
 
 /* Host state the VM exit does not restore; put back by vmx_vcpu_put(). */
