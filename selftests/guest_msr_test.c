@@ -6,6 +6,11 @@
  * unchecked.  Expected values come from the SDM (Vol. 2B SYSCALL/SYSRET,
  * Vol. 4 MSR tables), never from vmxlab's code.
  */
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "vmxlab_lib.h"
 #include "vmxlab_util.h"
 #include "kselftest_harness.h"
@@ -244,6 +249,59 @@ TEST_F_TIMEOUT(msr, misc_enable_and_ucode_rev, TIMEOUT_S)
 	EXPECT_EQ(1, vcpu_set_msr(self->vcpu, MSR_IA32_UCODE_REV, 0));
 	EXPECT_EQ(1, vcpu_get_msr(self->vcpu, MSR_IA32_UCODE_REV, &v));
 	EXPECT_EQ(EXPECTED_UCODE_REV, v) TH_LOG("a write changed the revision");
+}
+
+/* --- the TSC rate a guest runs at (VMXLAB_GET_CAPS tsc_khz) ------------------ */
+
+static void guest_report_tsc(void)
+{
+	for (;;)
+		GUEST_SYNC(guest_rdtsc());
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * The guest reads its TSC twice, SPAN_NS of the host's clock apart; the
+ * ticks per millisecond must be what GET_CAPS reports, within 2% (the
+ * exits around each read cost microseconds).  The clock is the host
+ * kernel's own, not vmxlab's.
+ */
+#define SPAN_NS		50000000ULL
+
+TEST_F_TIMEOUT(msr, tsc_khz_is_the_guest_tsc_rate, TIMEOUT_S)
+{
+	struct vmxlab_caps caps;
+	__u64 tsc0, tsc1, t0, t1, measured;
+	int fd = open("/dev/vmxlab", O_RDWR | O_CLOEXEC);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, VMXLAB_GET_CAPS, &caps));
+	close(fd);
+	ASSERT_NE(0, caps.tsc_khz) TH_LOG("GET_CAPS reports no TSC frequency");
+
+	self->vcpu = vm_vcpu_add(self->vm, 0, guest_report_tsc);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &self->uc));
+	t0 = now_ns();
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &self->uc));
+	tsc0 = self->uc.args[0];
+	while (now_ns() - t0 < SPAN_NS)
+		;
+	t1 = now_ns();
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &self->uc));
+	tsc1 = self->uc.args[0];
+
+	measured = (tsc1 - tsc0) * 1000000ULL / (t1 - t0);
+	TH_LOG("GET_CAPS: %llu kHz, measured %llu kHz",
+	       (unsigned long long)caps.tsc_khz, (unsigned long long)measured);
+	EXPECT_LT(measured * 100, caps.tsc_khz * 102);
+	EXPECT_GT(measured * 100, caps.tsc_khz * 98);
 }
 
 TEST_HARNESS_MAIN

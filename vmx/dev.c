@@ -10,8 +10,21 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/uaccess.h>
+#include <asm/tsc.h>
 
 #include "vmxlab.h"
+
+/*
+ * The capabilities read at load, plus the TSC frequency read now: the
+ * kernel may refine its calibration after boot (tsc_refine_calibration).
+ */
+static int get_caps(void __user *argp)
+{
+	struct vmxlab_caps caps = vmx_caps;
+
+	caps.tsc_khz = READ_ONCE(tsc_khz);
+	return copy_to_user(argp, &caps, sizeof(caps)) ? -EFAULT : 0;
+}
 
 static long vmxlab_dev_ioctl(struct file *file, unsigned int cmd,
 			     unsigned long arg)
@@ -22,9 +35,7 @@ static long vmxlab_dev_ioctl(struct file *file, unsigned int cmd,
 	case VMXLAB_GET_API_VERSION:
 		return VMXLAB_API_VERSION;
 	case VMXLAB_GET_CAPS:
-		if (copy_to_user(argp, &vmx_caps, sizeof(vmx_caps)))
-			return -EFAULT;
-		return 0;
+		return get_caps(argp);
 	case VMXLAB_CREATE_VM:
 		return vmxlab_create_vm(arg);
 	case VMXLAB_GET_VCPU_MMAP_SIZE:

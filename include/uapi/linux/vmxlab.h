@@ -367,7 +367,13 @@ struct vmxlab_caps {
 	__u64 msr_cr4_fixed1;		/* 0x489 */
 	__u64 msr_procbased2;		/* 0x48b, 0 without secondary controls */
 	__u64 msr_ept_vpid_cap;		/* 0x48c, 0 without EPT and VPID */
-	__u64 reserved[8];		/* zero; room to grow */
+	/*
+	 * The host's TSC frequency in kHz, as the host kernel measured it (0:
+	 * unknown).  A guest's RDTSC runs at this rate with no offset; a
+	 * guest cannot calibrate it, so the VMM tells it (CPUID 0x15/0x16).
+	 */
+	__u64 tsc_khz;
+	__u64 reserved[7];		/* zero; room to grow */
 };
 
 #endif /* _UAPI_LINUX_VMXLAB_H */
