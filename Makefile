@@ -54,7 +54,7 @@ REQUIRED_SYMBOLS := cr4_update_irqsoff cr4_read_shadow __cpuhp_setup_state \
 	rcu_note_context_switch vtime_guest_enter vtime_guest_exit \
 	perf_guest_get_msrs x86_verw_sel clear_bhb_loop l1tf_vmx_mitigation \
 	mmio_stale_data_clear x86_pred_cmd l1tf_mitigation \
-	xfer_to_guest_mode_handle_work x86_ibpb_exit_to_user irq_stat
+	xfer_to_guest_mode_handle_work x86_ibpb_exit_to_user irq_stat tsc_khz
 
 .PHONY: all module symcheck clean demo check unit selftests lint setup
 

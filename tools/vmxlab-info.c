@@ -102,6 +102,11 @@ static void print_caps(int version, const struct vmxlab_caps *c)
 	printf("vmxlab API version   %d\n", version);
 	printf("VMCS revision        %#x\n", c->vmcs_revision);
 	printf("VMCS size            %u bytes\n", c->vmcs_size);
+	if (c->tsc_khz)
+		printf("TSC                  %llu kHz (guests' RDTSC rate)\n",
+		       (unsigned long long)c->tsc_khz);
+	else
+		printf("TSC                  rate unknown to the host kernel\n");
 
 	printf("\nFeatures:\n");
 	for (i = 0; i < ARRAY_SIZE(features); i++) {

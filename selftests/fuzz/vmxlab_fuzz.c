@@ -27,10 +27,14 @@
  * functions is printed at the end (kcov.c).  Guests that spin with
  * interrupts off make no exit under Bochs, so the fuzzer turns vmxlab's
  * time slice on (timeslice_us) and ends each run with a timer signal.
- * Not yet: more than one thread per VM.
+ * In 3 runs in 10 a second thread makes 1 to 4 calls on the same VM
+ * while the vCPU runs (memory slots moved or deleted, registers, events,
+ * CPUID and MSR tables, the run page rewritten): the calls are the same
+ * on a replay, their interleaving with the run is not.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -411,12 +415,50 @@ static void on_alarm(int sig)
 	(void)sig;
 }
 
+/*
+ * The racer: calls on the VM while the main thread is in VMXLAB_RUN.  The
+ * main thread draws nothing from the generator until it has joined the
+ * racer, so the sequence of calls is the same on a replay.  The racer
+ * blocks SIGALRM: the timer that ends the run is the main thread's.
+ */
+struct racer {
+	pthread_t thread;
+	int calls;
+	struct vmxlab_run *run;		/* the running vCPU's page */
+};
+
+static void *racer_main(void *arg)
+{
+	static void (*const table[])(void) = {
+		op_memory_region, op_memory_region, op_regs, op_sregs,
+		op_events, op_cpuid, op_msrs,
+	};
+	struct racer *r = arg;
+	sigset_t alrm;
+	int k;
+
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &alrm, NULL);
+	for (k = 0; k < r->calls; k++) {
+		if (chance(20)) {
+			r->run->request_interrupt_window = rnd();
+			r->run->immediate_exit = chance(30);
+			continue;
+		}
+		table[below(ARRAY_SIZE(table))]();
+	}
+	return NULL;
+}
+
 /* Random code in a random buffer, then a run a timer signal ends. */
 static void op_run(void)
 {
 	struct itimerval it = { .it_value = { .tv_usec = 5000 + below(20000) } };
 	struct itimerval off = { 0 };
+	struct racer racer;
 	struct vmxlab_run *run;
+	int err;
 	struct vm *vm;
 	int i = some_vcpu(&vm), b = below(MAX_BUFS);
 	size_t k, n;
@@ -442,10 +484,18 @@ static void op_run(void)
 	/* Completing an IN or MMIO load: whatever is in the page. */
 	if (chance(50))
 		run->mmio.data[0] = rnd();
+	racer.calls = chance(30) ? 1 + below(4) : 0;
+	racer.run = run;
+	if (racer.calls && pthread_create(&racer.thread, NULL, racer_main, &racer))
+		racer.calls = 0;
 	setitimer(ITIMER_REAL, &it, NULL);
 	r = ioctl(vm->vcpu[i], VMXLAB_RUN, 0);
-	expect("RUN", r, E_RUN);
+	err = errno;
 	setitimer(ITIMER_REAL, &off, NULL);
+	if (racer.calls)
+		pthread_join(racer.thread, NULL);
+	errno = err;
+	expect("RUN", r, E_RUN);
 	/*
 	 * Userspace can give the guest a state VM entry rejects (an exit
 	 * reason with bit 31 set), never a VMfail: that is vmxlab writing a
