@@ -207,13 +207,21 @@ static void op_memory_region(void)
 	r.slot = chance(90) ? below(8) : interesting();
 	r.flags = chance(80) ? 0 : chance(50) ? VMXLAB_MEM_READONLY : rnd();
 	r.guest_phys_addr = chance(70) ? below(64) * PAGE : interesting();
-	if (chance(10))
-		r.guest_phys_addr = 0xfffff000;	/* the reset vector's page */
 	if (bufs[b].p && chance(85)) {
 		r.userspace_addr = (unsigned long)bufs[b].p;
 		r.memory_size = bufs[b].size;
 		if (chance(20))
 			r.memory_size = below(bufs[b].size / PAGE + 1) * PAGE;
+		/*
+		 * The reset vector's page, where a new vCPU fetches its
+		 * first instruction: without it most guests never run one
+		 * (their fetch is an unbacked access, an internal error).
+		 */
+		if (chance(25)) {
+			r.guest_phys_addr = 0xfffff000;
+			r.userspace_addr += bufs[b].size - PAGE;
+			r.memory_size = PAGE;
+		}
 	} else {
 		r.userspace_addr = interesting();
 		r.memory_size = interesting();
@@ -539,6 +547,7 @@ static void op_close(void)
 static void op_buffer(void)
 {
 	int b = below(MAX_BUFS);
+	size_t k;
 
 	if (bufs[b].p && chance(50)) {
 		munmap(bufs[b].p, bufs[b].size);
@@ -552,6 +561,9 @@ static void op_buffer(void)
 			bufs[b].p = NULL;
 		else if (chance(30))
 			memset(bufs[b].p, 0xf4, bufs[b].size);	/* HLT */
+		else if (chance(50))	/* code that runs, not ADD [BX+SI], AL */
+			for (k = 0; k < bufs[b].size; k++)
+				((__u8 *)bufs[b].p)[k] = rnd();
 	}
 }
 
