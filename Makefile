@@ -138,16 +138,13 @@ check-packaging:
 # and it prints the coverage of vmxlab.ko's functions at the end.
 FUZZ_SECONDS ?= 600
 FUZZ_PROGRAM = $(or $(PROGRAM),$(if $(SEED),$(SEED):$(or $(OPS),300)))
-.PHONY: fuzz debug-kernel check-debug
+.PHONY: fuzz debug-kernel debug-module check-debug
 fuzz:
 	scripts/setup.sh
 	$(MAKE) -C selftests
 ifeq ($(DEBUG),1)
 	scripts/debug-kernel.sh
-	rm -rf build/debug && mkdir -p build/debug/src
-	git ls-files -co --exclude-standard -- $(MODULE_SOURCES) Makefile | \
-		tar -cf - -T - | tar -xf - -C build/debug/src
-	$(MAKE) -C build/debug/src module KDIR=$(VMXLAB_CACHE)/kernel-debug/build
+	$(MAKE) debug-module
 	scripts/vm-run.sh --emulator bochs --cpus 2 --timeout $$(( $(FUZZ_SECONDS) * 6 + 600 )) \
 		--idle-timeout 900 --log build/vm/fuzz-serial.log \
 		--kernel $(VMXLAB_CACHE)/kernel-debug \
@@ -165,6 +162,14 @@ endif
 # The test VM's debug kernel (about 20 minutes once on 2 cores; cached).
 debug-kernel:
 	scripts/debug-kernel.sh
+
+# vmxlab.ko for the debug kernel (already built), in build/debug/src from
+# a copy of the module's sources, so that the tree's own build stays.
+debug-module:
+	rm -rf build/debug && mkdir -p build/debug/src
+	git ls-files -co --exclude-standard -- $(MODULE_SOURCES) Makefile | \
+		tar -cf - -T - | tar -xf - -C build/debug/src
+	$(MAKE) -C build/debug/src module KDIR=$(VMXLAB_CACHE)/kernel-debug/build
 
 # make check's debug lane alone: the whole VM suite, the fuzzer and a
 # kmemleak scan on the debug kernel.

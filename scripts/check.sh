@@ -123,11 +123,7 @@ debug_lane() {
 	cat "$OUT/debug-kernel.log"
 	if [ "$status" = 0 ]; then
 		step "build vmxlab.ko against the debug kernel (build/debug/)"
-		rm -rf build/debug && mkdir -p build/debug/src &&
-			git ls-files -co --exclude-standard -- Kbuild Makefile VERSION \
-				vmx mmu irq include | tar -cf - -T - | tar -xf - -C build/debug/src &&
-			make -C build/debug/src module KDIR="$DEBUG_KERNEL/build" 2>&1 |
-			tee -a "$OUT/debug-kernel.log"
+		make debug-module 2>&1 | tee -a "$OUT/debug-kernel.log"
 		status=${PIPESTATUS[0]}
 	fi
 	set -e

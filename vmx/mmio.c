@@ -57,6 +57,16 @@ static unsigned int guest_code_size(void)
 	return cs_ar & BIT(14) ? 32 : 16;
 }
 
+/* The linear address of RIP: CS base added, 32-bit wrap, outside 64-bit code. */
+static u64 guest_rip_linear(void)
+{
+	u64 rip = vmcs_readl(VMCS_GUEST_RIP);
+
+	if (guest_code_size() != 64)
+		rip = (u32)(rip + vmcs_readl(VMCS_GUEST_CS_BASE));
+	return rip;
+}
+
 static int emulation_failed(struct vmx_vcpu *vcpu, const u8 *bytes,
 			    unsigned int n)
 {
@@ -91,9 +101,7 @@ static int fetch_and_decode(struct vmx_vcpu *vcpu, u8 *bytes,
 	int n, r;
 
 	guest_paging_regs(&regs);
-	rip = vmcs_readl(VMCS_GUEST_RIP);
-	if (mode != 64)
-		rip = (u32)(rip + vmcs_readl(VMCS_GUEST_CS_BASE));
+	rip = guest_rip_linear();
 	first = min_t(unsigned int, MMIO_INSN_MAX_LEN,
 		      PAGE_SIZE - (rip & ~PAGE_MASK));
 	n = gwalk_read_virt(&regs, rip, guest_access(GWALK_ACC_FETCH),
@@ -128,14 +136,10 @@ unsigned int vmx_fetch_insn(struct vmx_vcpu *vcpu, u8 *bytes, unsigned int max)
 {
 	struct gwalk_result res;
 	struct gwalk_regs regs;
-	u64 rip;
 	int n;
 
 	guest_paging_regs(&regs);
-	rip = vmcs_readl(VMCS_GUEST_RIP);
-	if (guest_code_size() != 64)
-		rip = (u32)(rip + vmcs_readl(VMCS_GUEST_CS_BASE));
-	n = gwalk_read_virt(&regs, rip, guest_access(GWALK_ACC_FETCH),
+	n = gwalk_read_virt(&regs, guest_rip_linear(), guest_access(GWALK_ACC_FETCH),
 			    read_guest_phys, vcpu, bytes, max, &res);
 	return max(n, 0);
 }
