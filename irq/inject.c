@@ -101,3 +101,49 @@ bool inject_exception_has_error_code(unsigned int vector, bool cet_loadable)
 		return false;
 	}
 }
+
+/* #DE, #TS, #NP, #SS, #GP: the contributory exceptions (Table 6-4). */
+static bool contributory(unsigned int vector)
+{
+	return vector == 0 || (vector >= 10 && vector <= 13);
+}
+
+/**
+ * inject_combine() - a fault raised during the delivery of another event
+ * @first_valid:   an event was being delivered (IDT-vectoring info valid)
+ * @first_type:    its type: INJECT_TYPE_* or a software event
+ * @first_vector:  its vector
+ * @second_vector: the exception its delivery raised
+ *
+ * SDM Vol. 3A, Table 6-5: a contributory exception or #PF during a #PF,
+ * or a contributory one during a contributory one, is a double fault; any
+ * of those during #DF shuts the processor down.  Everything else is
+ * delivered serially: the new exception first.  An external interrupt or
+ * NMI would be lost by that, as nothing re-creates it: it goes back to
+ * the queue, to be delivered once the exception's handler can take it.  A
+ * software interrupt or an exception the instruction raises comes back
+ * when the instruction runs again.
+ *
+ * Return: what to deliver.
+ */
+enum inject_combination inject_combine(bool first_valid,
+				       unsigned int first_type,
+				       unsigned int first_vector,
+				       unsigned int second_vector)
+{
+	bool second_bad = contributory(second_vector) || second_vector == 14;
+
+	if (!first_valid)
+		return COMBINE_SECOND;
+	if (first_type == INJECT_TYPE_EXT_INTR || first_type == INJECT_TYPE_NMI)
+		return COMBINE_SECOND_REQUEUE;
+	if (first_type != INJECT_TYPE_HARD_EXC)
+		return COMBINE_SECOND;
+	if (first_vector == 8 && second_bad)
+		return COMBINE_SHUTDOWN;
+	if (first_vector == 14 && second_bad)
+		return COMBINE_DOUBLE_FAULT;
+	if (contributory(first_vector) && contributory(second_vector))
+		return COMBINE_DOUBLE_FAULT;
+	return COMBINE_SECOND;
+}

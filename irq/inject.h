@@ -37,6 +37,26 @@ struct inject_decision {
 	bool nmi_window;		/* set NMI-window exiting */
 };
 
+/*
+ * An exception raised while the CPU delivered an earlier event (SDM Vol.
+ * 3A, 6.15, "Interrupt 8", Table 6-5): what the guest gets.
+ */
+enum inject_combination {
+	COMBINE_SECOND,		/* deliver the new exception */
+	COMBINE_SECOND_REQUEUE,	/* the same, then the earlier event again */
+	COMBINE_DOUBLE_FAULT,	/* #DF(0) instead of both */
+	COMBINE_SHUTDOWN,	/* a fault while delivering #DF: triple fault */
+};
+
+/* Event types of the IDT-vectoring information field (SDM Table 25-17). */
+#define INJECT_TYPE_EXT_INTR	0
+#define INJECT_TYPE_NMI		2
+#define INJECT_TYPE_HARD_EXC	3
+
+enum inject_combination inject_combine(bool first_valid,
+				       unsigned int first_type,
+				       unsigned int first_vector,
+				       unsigned int second_vector);
 void inject_decide(const struct inject_state *s, struct inject_decision *d);
 bool inject_irq_allowed(const struct inject_state *s);
 bool inject_nmi_allowed(const struct inject_state *s);

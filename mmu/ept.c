@@ -118,6 +118,29 @@ int ept_map_page(struct vmxlab_mmu *mmu, u64 gpa, u64 hva, bool writable)
 	return 0;
 }
 
+/**
+ * ept_pinned_page() - the host page pinned for @gpa, if any
+ * @mmu:      the VM's memory
+ * @gpa:      guest-physical address
+ * @hpa:      out: the host-physical page
+ * @writable: out: pinned and mapped for writing
+ *
+ * Shadow-paging VMs never load their EPT tables; these serve them as the
+ * register of pinned pages that shadow leaves point at.
+ *
+ * Return: 0, or -ENOENT when nothing is pinned there.
+ */
+int ept_pinned_page(struct vmxlab_mmu *mmu, u64 gpa, u64 *hpa, bool *writable)
+{
+	u64 *leaf = ept_walk(mmu, gpa, false);
+
+	if (!leaf || !(*leaf & EPT_RWX))
+		return -ENOENT;
+	*hpa = *leaf & EPT_ADDR_MASK;
+	*writable = *leaf & EPT_WRITE;
+	return 0;
+}
+
 /* Bytes one entry at @level maps: 4 KiB at level 1, 2 MiB at 2, ... */
 static u64 ept_entry_span(int level)
 {

@@ -2,15 +2,15 @@
 /*
  * Guest page-table walk (SDM Vol. 3A, chapter 4), read-only.  On the exit
  * path it turns the guest's RIP into the bytes of the instruction that
- * touched MMIO; a later shadow-paging mode walks with it to build entries.
+ * touched MMIO; shadow paging (shadow.c) walks with it to build entries.
  *
  * Pure logic: guest memory is reached only through the caller's read
  * callback, so this file builds into vmxlab.ko and into the unit tests.
  *
  * The walk never writes: the CPU would set the accessed flag of every entry
- * it uses and the dirty flag of the leaf on a write (SDM 4.8).  Nothing here
- * needs them, but a shadow-paging mode must set them before it lets the
- * guest use a translation: guests age and write back pages by them.
+ * it uses and the dirty flag of the leaf on a write (SDM 4.8).  The result
+ * lists every entry walked, so that shadow paging can set them before it
+ * lets the guest use a translation: guests age and write back pages by them.
  */
 #include <linux/types.h>
 #include <linux/errno.h>
@@ -129,20 +129,33 @@ static u64 root_table(const struct walk *w)
 	}
 }
 
-/* Entries are little-endian in guest memory, as they are on this host. */
+/*
+ * Entries are little-endian in guest memory, as they are on this host.
+ * Each one read is recorded in the result, with its address.
+ */
 static int read_entry(struct walk *w, u64 table, unsigned int level, u64 *e)
 {
 	u64 idx = (w->res->gva >> level_shift(w, level)) &
 		  (BIT_ULL(index_bits(w)) - 1);
+	u64 gpa = table + idx * w->res->entry_size;
 	u32 e32;
 	int ret;
 
-	if (w->mode != GWALK_MODE_32BIT)
-		return w->read(w->ctx, table + idx * 8, e, 8);
-	ret = w->read(w->ctx, table + idx * 4, &e32, 4);
-	if (ret)
-		return ret;
-	*e = e32;
+	if (w->mode == GWALK_MODE_PAE && level == 3 && w->r->pdptes) {
+		*e = w->r->pdptes[idx];
+		gpa = GWALK_NO_GPA;
+	} else if (w->mode != GWALK_MODE_32BIT) {
+		ret = w->read(w->ctx, gpa, e, 8);
+		if (ret)
+			return ret;
+	} else {
+		ret = w->read(w->ctx, gpa, &e32, 4);
+		if (ret)
+			return ret;
+		*e = e32;
+	}
+	w->res->walked[level].gpa = gpa;
+	w->res->walked[level].val = *e;
 	return 0;
 }
 
@@ -383,9 +396,10 @@ static bool is_canonical(u64 gva)
  * protection keys (CR4.PKE/PKS), shadow stacks (CET) and HLAT, which this
  * walker does not model.  A 4 MiB page always takes address bits 39:32
  * from PDE bits 20:13 (PSE-36), up to MAXPHYADDR capped at 40.  Sets no
- * accessed or dirty flags.  PAE PDPTEs are read from memory, whereas the
- * CPU loaded them into registers at the last write to CR3 and raised #GP
- * there for reserved bits; here they give a #PF with RSVD instead.
+ * accessed or dirty flags.  PAE PDPTEs come from @r->pdptes, the registers
+ * the CPU loaded at the last write to CR3 (where it raised #GP for
+ * reserved bits); without them they are read from memory, and a reserved
+ * bit gives a #PF with RSVD instead.
  *
  * A guest fault is a result, not an error: it is reported in @res->fault.
  *
@@ -402,7 +416,9 @@ int gwalk_translate(const struct gwalk_regs *r, u64 gva, unsigned int access,
 		.read = read, .ctx = ctx, .res = res,
 	};
 
-	*res = (struct gwalk_result){ .gva = gva };
+	*res = (struct gwalk_result){
+		.gva = gva, .entry_size = w.mode == GWALK_MODE_32BIT ? 4 : 8,
+	};
 	if ((access & GWALK_ACC_WRITE) && (access & GWALK_ACC_FETCH))
 		return -EINVAL;
 	if (r->maxphyaddr < 32 || r->maxphyaddr > 52)

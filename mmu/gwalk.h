@@ -2,7 +2,7 @@
 /*
  * Guest page-table walker: guest-virtual to guest-physical, read-only.
  * The exit path uses it to fetch the bytes of an instruction that touched
- * MMIO; a later shadow-paging mode will use it to build shadow entries.
+ * MMIO, and shadow paging (mmu/shadow.c) to build its entries.
  */
 #ifndef VMXLAB_GWALK_H
 #define VMXLAB_GWALK_H
@@ -19,11 +19,14 @@
  * @maxphyaddr:	 the guest's MAXPHYADDR, CPUID.80000008H:EAX[7:0], 32..52;
  *		 entry bits at and above it are reserved (SDM Vol. 3A, 4.1.4)
  * @features:	 GWALK_FEAT_* CPUID bits the guest is shown
+ * @pdptes:	 PAE paging only: the four PDPTE registers the CPU loaded at
+ *		 the last MOV to CR3 (SDM 4.4.1); NULL reads them from memory
  */
 struct gwalk_regs {
 	u64 cr0, cr3, cr4, efer;
 	unsigned int maxphyaddr;
 	unsigned int features;
+	const u64 *pdptes;
 };
 
 /* CPUID.80000001H:EDX.Page1GB[26]: without it PDPTE.PS is reserved. */
@@ -82,6 +85,10 @@ enum gwalk_fault {
 	GWALK_FAULT_GP,
 };
 
+/* Deepest tree walked (4-level paging) and "this entry is not in memory". */
+#define GWALK_MAX_LEVEL	4
+#define GWALK_NO_GPA	(~0ULL)
+
 /**
  * struct gwalk_result - what one walk found
  * @gva:	the linear address walked, truncated to 32 bits outside long
@@ -98,6 +105,11 @@ enum gwalk_fault {
  *		when the rights forbid the access; 0 when paging is off or
  *		for a #GP
  * @error_code:	on a #PF: GWALK_PF_* bits, as the CPU would push them
+ * @walked:	each entry the walk read, by level (1..4, as @level), from
+ *		the top level down to @level: where it is in guest-physical
+ *		memory and its value, for whoever sets accessed and dirty
+ *		flags.  A PAE PDPTE taken from @pdptes has @gpa GWALK_NO_GPA.
+ * @entry_size:	bytes per entry: 4 for 32-bit paging, else 8
  */
 struct gwalk_result {
 	u64 gva;
@@ -108,6 +120,11 @@ struct gwalk_result {
 	unsigned int perm;
 	unsigned int level;
 	u32 error_code;
+	struct {
+		u64 gpa;
+		u64 val;
+	} walked[GWALK_MAX_LEVEL + 1];
+	unsigned int entry_size;
 };
 
 /**

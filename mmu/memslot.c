@@ -12,6 +12,7 @@
 
 #include "mmu.h"
 #include "ept.h"
+#include "shadow.h"
 
 /* Guest-physical addresses vmxlab maps: 4-level EPT covers 48 bits. */
 #define GPA_LIMIT	BIT_ULL(48)
@@ -92,12 +93,20 @@ static int check_overlap(struct vmxlab_mmu *mmu,
 /*
  * Take a slot out of the EPT: make its entries not-present, flush every
  * CPU's cached translations, and only then unpin the pages -- a CPU still
- * holding a stale translation must never reach a page we gave back.
+ * holding a stale translation must never reach a page we gave back.  In a
+ * shadow-paging VM the leaves that point at the pages are in the vCPUs'
+ * trees: those are emptied first, and their tables freed only once every
+ * CPU that ran the VM has left the guest since (which flushes its TLB).
  */
 static void slot_unmap(struct vmxlab_mmu *mmu, struct vmxlab_memslot *s)
 {
+	LIST_HEAD(deferred);
+
 	ept_unmap_range(mmu, s->gpa, s->size);
+	if (mmu->shadow)
+		shadow_zap_all_trees(mmu, &deferred);
 	mmu_invept_all_cpus(mmu);
+	shadow_free_deferred(&deferred);
 	ept_release_range(mmu, s->gpa, s->size,
 			  !(s->flags & VMXLAB_MEM_READONLY));
 }
@@ -200,6 +209,36 @@ out:
 	return ret;
 }
 
+/**
+ * mmu_pin_page() - the host page behind a guest page, pinned
+ * @mmu:      the VM's memory; its lock is held
+ * @gpa:      guest-physical address
+ * @write:    the guest is writing
+ * @hpa:      out: the host-physical page
+ * @writable: out: the slot may be written
+ *
+ * Shadow paging's counterpart of an EPT violation: pins as that would,
+ * and returns the page for a shadow leaf.
+ *
+ * Return: 0; -ENOENT when no slot backs @gpa or a write hits a read-only
+ * slot (MMIO); -EFAULT or -ENOMEM from pinning.
+ */
+int mmu_pin_page(struct vmxlab_mmu *mmu, u64 gpa, bool write, u64 *hpa,
+		 bool *writable)
+{
+	struct vmxlab_memslot *s = find_slot(mmu, gpa);
+	u64 page = gpa & PAGE_MASK;
+	int r;
+
+	if (!s || (write && (s->flags & VMXLAB_MEM_READONLY)))
+		return -ENOENT;
+	*writable = !(s->flags & VMXLAB_MEM_READONLY);
+	r = ept_map_page(mmu, page, s->hva + (page - s->gpa), *writable);
+	if (r)
+		return r;
+	return ept_pinned_page(mmu, page, hpa, writable);
+}
+
 /*
  * The userspace address of [gpa, gpa + len), which must lie inside one
  * slot (writable, if @write).  Return: 0, or -EFAULT.
@@ -261,11 +300,50 @@ int mmu_write_guest(struct vmxlab_mmu *mmu, u64 gpa, const void *buf,
 	return copy_to_user(u64_to_user_ptr(hva), buf, len) ? -EFAULT : 0;
 }
 
-int mmu_init(struct vmxlab_mmu *mmu)
+/**
+ * mmu_cmpxchg_guest() - compare and exchange a guest page-table entry
+ * @mmu:  the VM's memory
+ * @gpa:  the entry, naturally aligned, in a writable slot
+ * @old:  the value the caller read
+ * @new:  the value to store if it is still @old
+ * @size: 4 or 8 bytes
+ *
+ * Shadow paging sets accessed and dirty flags with it, atomically as the
+ * CPU does, since other vCPUs may be editing the same entry.
+ *
+ * Return: 0 when stored; -EAGAIN when the entry no longer holds @old;
+ * -EFAULT when no writable slot backs it; -EINVAL for a bad @size.
+ */
+int mmu_cmpxchg_guest(struct vmxlab_mmu *mmu, u64 gpa, u64 old, u64 new,
+		      unsigned int size)
+{
+	u64 hva;
+	int r;
+
+	if ((size != 4 && size != 8) || (gpa & (size - 1)))
+		return -EINVAL;
+	if (slot_range_hva(mmu, gpa, size, true, &hva))
+		return -EFAULT;
+	if (size == 4) {
+		u32 old32 = old;
+
+		r = __try_cmpxchg_user((u32 __user *)u64_to_user_ptr(hva),
+				       &old32, (u32)new, efault32);
+	} else {
+		r = __try_cmpxchg_user((u64 __user *)u64_to_user_ptr(hva),
+				       &old, new, efault64);
+	}
+	if (r < 0)
+		return -EFAULT;
+	return r ? -EAGAIN : 0;
+}
+
+int mmu_init(struct vmxlab_mmu *mmu, bool shadow)
 {
 	int r;
 
 	mutex_init(&mmu->lock);
+	mmu->shadow = shadow;
 	r = ept_init(mmu);
 	if (r)
 		return r;

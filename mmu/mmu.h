@@ -14,6 +14,7 @@
 #include <uapi/linux/vmxlab.h>
 
 struct mm_struct;
+struct shadow_tree;
 
 struct vmxlab_memslot {
 	u64 gpa;		/* first guest-physical byte */
@@ -31,6 +32,13 @@ struct vmxlab_mmu {
 	cpumask_var_t ept_used;	/* CPUs that may cache its translations */
 	cpumask_var_t ept_flush; /* scratch for mmu_invept_all_cpus() */
 	unsigned long pinned_pages;
+	/*
+	 * Shadow-paging VMs: the EPT tables above are never loaded, they
+	 * only register the pinned pages; the CPU walks these, one per vCPU
+	 * id (shadow.c).
+	 */
+	bool shadow;
+	struct shadow_tree *shadow_trees[VMXLAB_MAX_VCPUS];
 };
 
 /* What an EPT violation turned out to be. */
@@ -39,7 +47,7 @@ enum mmu_fault_result {
 	MMU_FAULT_MMIO,		/* no slot, or a write to a read-only one */
 };
 
-int mmu_init(struct vmxlab_mmu *mmu);
+int mmu_init(struct vmxlab_mmu *mmu, bool shadow);
 void mmu_destroy(struct vmxlab_mmu *mmu);
 int mmu_set_memory_region(struct vmxlab_mmu *mmu,
 			  const struct vmxlab_memory_region *r);
@@ -49,6 +57,10 @@ int mmu_read_guest(struct vmxlab_mmu *mmu, u64 gpa, void *buf,
 		   unsigned int len);
 int mmu_write_guest(struct vmxlab_mmu *mmu, u64 gpa, const void *buf,
 		    unsigned int len);
+int mmu_cmpxchg_guest(struct vmxlab_mmu *mmu, u64 gpa, u64 old, u64 new,
+		      unsigned int size);
+int mmu_pin_page(struct vmxlab_mmu *mmu, u64 gpa, bool write, u64 *hpa,
+		 bool *writable);
 void mmu_invept_all_cpus(struct vmxlab_mmu *mmu);
 void mmu_sync_before_entry(struct vmxlab_mmu *mmu, unsigned int cpu);
 

@@ -815,6 +815,8 @@ TEST_F_TIMEOUT(exits, injected_exception_survives_ept_faults, TIMEOUT_S)
 {
 	struct vmxlab_vcpu_stats before, after;
 
+	if (shadow_rerun())
+		SKIP(return, "shadow paging: counts EPT violations");
 	self->vcpu = exits_start(&self->vm, guest_first_injected_gp);
 	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &self->uc));
 	vcpu_stats_get(self->vcpu, &before);
@@ -971,6 +973,8 @@ TEST_F_TIMEOUT(exits, single_step_in_mov_ss_and_sti_shadows, TIMEOUT_S)
 	__u64 pass;
 	size_t i;
 
+	if (shadow_rerun())
+		SKIP(return, "shadow paging: counts EPT violations");
 	self->vcpu = exits_start(&self->vm, guest_shadow_steps);
 	vm_add_region(self->vm, SLOT_TEST, GUEST_DATA_GPA, 4 * GUEST_PAGE_SIZE, 0);
 	vcpu_args_set(self->vcpu, 1, GUEST_DATA_GPA);
@@ -1094,6 +1098,8 @@ TEST_F_TIMEOUT(exits, ept_fault_in_checksum, TIMEOUT_S)
 {
 	__u64 *mem, sum = 0, before, i, v;
 
+	if (shadow_rerun())
+		SKIP(return, "shadow paging: counts EPT violations");
 	self->vcpu = exits_start(&self->vm, guest_fault_in);
 	mem = vm_add_region(self->vm, SLOT_TEST, GUEST_DATA_GPA,
 			    FAULT_PAGES * GUEST_PAGE_SIZE, 0);

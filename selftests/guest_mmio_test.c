@@ -90,6 +90,8 @@ TEST_F_TIMEOUT(mmio, real_mode, TIMEOUT_S)
 {
 	struct vmxlab_sregs sregs;
 
+	if (shadow_rerun())
+		SKIP(return, "shadow paging: no real mode (paging.real_mode)");
 	self->vm = vm_create_bare();
 	vm_add_low_memory(self->vm);
 	vm_load_blob(self->vm, LOW_CODE_GPA, rm_mmio_code, rm_mmio_code_end);

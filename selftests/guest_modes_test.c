@@ -58,6 +58,8 @@ TEST_F_TIMEOUT(modes, real_mode_reset_vector, TIMEOUT_S)
 	struct vcpu *vcpu;
 	char *top;
 
+	if (shadow_rerun())
+		SKIP(return, "shadow paging: no real mode (paging.real_mode)");
 	self->vm = vm_create_bare();
 	top = vm_add_region(self->vm, SLOT_TEST, 0xffff0000, 0x10000, 0);
 	memcpy(top + 0xfff0, reset_vector_code,
@@ -105,6 +107,8 @@ TEST_F_TIMEOUT(modes, real_mode_io_hlt, TIMEOUT_S)
 	__u32 stored;
 	char *low;
 
+	if (shadow_rerun())
+		SKIP(return, "shadow paging: no real mode (paging.real_mode)");
 	self->vm = vm_create_bare();
 	low = vm_add_low_memory(self->vm);
 	vm_load_blob(self->vm, LOW_CODE_GPA, real_mode_code, real_mode_code_end);

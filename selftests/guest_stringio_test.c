@@ -265,6 +265,8 @@ TEST_F_TIMEOUT(sio, real_mode_cx_and_di_wrap, TIMEOUT_S)
 	struct vmxlab_regs regs;
 	char *low;
 
+	if (shadow_rerun())
+		SKIP(return, "shadow paging: no real mode (paging.real_mode)");
 	self->vm = vm_create_bare();
 	low = vm_add_low_memory(self->vm);
 	vm_load_blob(self->vm, LOW_CODE_GPA, rm_sio_code, rm_sio_code_end);
@@ -297,6 +299,8 @@ TEST_F_TIMEOUT(sio, real_mode_zero_cx_moves_nothing, TIMEOUT_S)
 {
 	struct vmxlab_regs regs;
 
+	if (shadow_rerun())
+		SKIP(return, "shadow paging: no real mode (paging.real_mode)");
 	self->vm = vm_create_bare();
 	vm_add_low_memory(self->vm);
 	vm_load_blob(self->vm, LOW_CODE_GPA, rm_sio_zero_code, rm_sio_zero_code_end);

@@ -173,9 +173,14 @@ failed=0
 ran=0
 for t in $tests; do
 	name=${t##*/}
+	# NAME@shadow: the same binary, its VMs shadow-paging ones.
+	type=ept
+	case $t in
+	*@shadow) t=${t%@shadow} type=shadow ;;
+	esac
 	echo "VMXLAB-TEST-BEGIN $name"
 	if [ -x "$t" ]; then
-		"$t"
+		VMXLAB_TEST_VM_TYPE=$type "$t"
 		rc=$?
 	else
 		echo "run_in_vm: $t is missing or not executable"

@@ -24,9 +24,9 @@
 #define DR_QUAL_FROM_DR		BIT(4)
 #define DR_QUAL_GPR		GENMASK(11, 8)
 
-static bool in_long_mode(void)
+static bool in_long_mode(struct vmx_vcpu *vcpu)
 {
-	return vmcs_read64(VMCS_GUEST_IA32_EFER) & EFER_LMA;
+	return vmx_read_guest_efer(vcpu) & EFER_LMA;
 }
 
 /*
@@ -34,9 +34,9 @@ static bool in_long_mode(void)
  * returns false for a value that must raise #GP.  Turning paging on with
  * EFER.LME set activates long mode (EFER.LMA and the IA-32e entry control).
  */
-static bool set_cr0(u64 cr0)
+static bool set_cr0(struct vmx_vcpu *vcpu, u64 cr0)
 {
-	u64 efer = vmcs_read64(VMCS_GUEST_IA32_EFER);
+	u64 efer = vmx_read_guest_efer(vcpu);
 	u64 cr4 = vmx_read_guest_cr4();
 
 	if (cr0 >> 32 || ((cr0 & X86_CR0_PG) && !(cr0 & X86_CR0_PE)) ||
@@ -49,17 +49,28 @@ static bool set_cr0(u64 cr0)
 	} else {
 		efer &= ~(u64)EFER_LMA;
 	}
-	vmx_write_guest_efer(efer);
-	vmx_write_guest_cr0(cr0);
+	if (vcpu_is_shadow(vcpu) &&
+	    vmx_shadow_load_pdptes(vcpu, cr0, vcpu->shadow.cr3, cr4, efer))
+		return false;
+	vmx_write_guest_efer(vcpu, efer);
+	vmx_write_guest_cr0(vcpu, cr0);
+	if (vcpu_is_shadow(vcpu))
+		vmx_shadow_flush(vcpu);
 	return true;
 }
 
-static bool set_cr4(u64 cr4)
+static bool set_cr4(struct vmx_vcpu *vcpu, u64 cr4)
 {
-	if (cr4 >> 32 || (cr4 & ~vmx_guest_cr4_allowed()) ||
-	    (in_long_mode() && !(cr4 & X86_CR4_PAE)))
+	if (cr4 >> 32 || (cr4 & ~vmx_guest_cr4_allowed(vcpu)) ||
+	    (in_long_mode(vcpu) && !(cr4 & X86_CR4_PAE)))
 		return false;
-	vmx_write_guest_cr4(cr4);
+	if (vcpu_is_shadow(vcpu) &&
+	    vmx_shadow_load_pdptes(vcpu, vmx_read_guest_cr0(), vcpu->shadow.cr3,
+				   cr4, vcpu->shadow.efer))
+		return false;
+	vmx_write_guest_cr4(vcpu, cr4);
+	if (vcpu_is_shadow(vcpu))
+		vmx_shadow_flush(vcpu);
 	return true;
 }
 
@@ -79,9 +90,10 @@ static bool set_cr8(struct vmx_vcpu *vcpu, u64 cr8)
  *    CR4 bits of cr4_host_owned(), vmcs.c); never MOV from CR0/CR4, which
  *    reads the read shadow without exiting;
  *  - MOV to and from CR8 always (CR8-load and CR8-store exiting);
- *  - never CR3: CR3-load and CR3-store exiting are off, which every CPU
- *    vmxlab runs guests on allows (EPT implies the TRUE_* control MSRs,
- *    whose allowed-0 settings let them be cleared; SDM Vol. 3D, A.3.2);
+ *  - CR3 only in shadow-paging VMs (paging.c); in EPT VMs CR3-load and
+ *    CR3-store exiting are off, which every CPU vmxlab runs EPT guests on
+ *    allows (EPT implies the TRUE_* control MSRs, whose allowed-0 settings
+ *    let them be cleared; SDM Vol. 3D, A.3.2);
  *  - never CLTS or LMSW: CLTS exits only when CR0.TS is host-owned, LMSW
  *    only when it would change a host-owned bit among PE, MP, EM and TS,
  *    and vmxlab owns none of them.
@@ -96,13 +108,24 @@ int vmx_handle_cr_access(struct vmx_vcpu *vcpu)
 
 	switch (FIELD_GET(CR_QUAL_ACCESS, qual) << 4 | cr) {
 	case CR_ACCESS_MOV_TO_CR << 4 | 0:
-		ok = set_cr0(vmx_read_gpr(vcpu, reg));
+		ok = set_cr0(vcpu, vmx_read_gpr(vcpu, reg));
+		break;
+	case CR_ACCESS_MOV_TO_CR << 4 | 3:
+		if (!vcpu_is_shadow(vcpu))
+			return vmx_unexpected_exit(vcpu, EXIT_REASON_CR_ACCESS);
+		ok = vmx_shadow_set_cr3(vcpu, vmx_read_gpr(vcpu, reg));
 		break;
 	case CR_ACCESS_MOV_TO_CR << 4 | 4:
-		ok = set_cr4(vmx_read_gpr(vcpu, reg));
+		ok = set_cr4(vcpu, vmx_read_gpr(vcpu, reg));
 		break;
 	case CR_ACCESS_MOV_TO_CR << 4 | 8:
 		ok = set_cr8(vcpu, vmx_read_gpr(vcpu, reg));
+		break;
+	case CR_ACCESS_MOV_FROM_CR << 4 | 3:
+		if (!vcpu_is_shadow(vcpu))
+			return vmx_unexpected_exit(vcpu, EXIT_REASON_CR_ACCESS);
+		vmx_write_gpr(vcpu, reg, vcpu->shadow.cr3);
+		ok = true;
 		break;
 	case CR_ACCESS_MOV_FROM_CR << 4 | 8:
 		vmx_write_gpr(vcpu, reg, vcpu->guest_cr8);
@@ -140,7 +163,7 @@ int vmx_handle_dr_access(struct vmx_vcpu *vcpu)
 	} else {
 		unsigned long value = vmx_read_gpr(vcpu, reg);
 
-		if (in_long_mode() && value >> 32 && dr >= 6) {
+		if (in_long_mode(vcpu) && value >> 32 && dr >= 6) {
 			vmx_inject_exception(vcpu, X86_TRAP_GP, true, 0);
 			return 1;
 		}

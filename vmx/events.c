@@ -304,6 +304,67 @@ static void requeue_entry_event(struct vmx_vcpu *vcpu)
 	vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
 }
 
+/*
+ * Put an interrupted external interrupt or NMI back in its queue: at the
+ * front, since it came before everything queued after it.
+ */
+static void requeue_interrupted(struct vmx_vcpu *vcpu, u32 info)
+{
+	struct vmx_events *ev = &vcpu->events;
+
+	if ((info & INTR_TYPE_MASK) == INTR_TYPE_NMI) {
+		ev->nmi_queued = true;
+		return;
+	}
+	if (ev->irq_count == VMXLAB_IRQ_QUEUE_LEN)
+		return;		/* cannot happen: it left this queue */
+	ev->irq_head = (ev->irq_head + VMXLAB_IRQ_QUEUE_LEN - 1) %
+		       VMXLAB_IRQ_QUEUE_LEN;
+	ev->irq_queue[ev->irq_head] = info & INTR_INFO_VECTOR_MASK;
+	ev->irq_count++;
+}
+
+/**
+ * vmx_reflect_exception() - give the guest an exception its access raised
+ * @vcpu:       the vCPU, in an exit handler
+ * @vector:     the exception (a reflected #PF, say)
+ * @has_error:  it pushes an error code
+ * @error_code: the error code
+ *
+ * If the exit interrupted the delivery of another event, the two combine
+ * as the CPU would combine them (irq/inject.c: inject_combine()).
+ *
+ * Return: the exit-handler contract: 1, or 0 with a shutdown exit.
+ */
+int vmx_reflect_exception(struct vmx_vcpu *vcpu, u8 vector, bool has_error,
+			  u32 error_code)
+{
+	struct vmx_events *ev = &vcpu->events;
+	u32 first = ev->reinject_info;
+
+	switch (inject_combine(first & INTR_INFO_VALID,
+			       (first & INTR_TYPE_MASK) >> 8,
+			       first & INTR_INFO_VECTOR_MASK, vector)) {
+	case COMBINE_SHUTDOWN:
+		ev->reinject_info = 0;
+		vcpu->run->exit_reason = VMXLAB_EXIT_SHUTDOWN;
+		return 0;
+	case COMBINE_DOUBLE_FAULT:
+		vector = X86_TRAP_DF;
+		has_error = true;
+		error_code = 0;
+		break;
+	case COMBINE_SECOND_REQUEUE:
+		requeue_interrupted(vcpu, first);
+		break;
+	case COMBINE_SECOND:
+		break;
+	}
+	ev->reinject_info = 0;
+	vmx_inject_exception(vcpu, vector, has_error, error_code);
+	return 1;
+}
+
 /* What userspace learns on the way out of VMXLAB_RUN (KVM's meaning). */
 void vmx_events_report(struct vmx_vcpu *vcpu)
 {

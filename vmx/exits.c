@@ -150,7 +150,8 @@ static void reinject_icebp(struct vmx_vcpu *vcpu)
 }
 
 /*
- * Exceptions in the exception bitmap (#AC, #DB) go back to the guest.  A
+ * Exceptions in the exception bitmap (#AC, #DB; #PF under shadow paging,
+ * for paging.c) go back to the guest.  A
  * #DB exit does not update DR6, and the guest's DR6 lives in software
  * (MOV DR exits), so record the cause there first.
  */
@@ -165,6 +166,8 @@ static int handle_exception_nmi(struct vmx_vcpu *vcpu)
 		reinject_icebp(vcpu);
 		return 1;
 	}
+	if (vector == X86_TRAP_PF)
+		return vmx_handle_page_fault(vcpu);	/* shadow paging */
 	if (vector == X86_TRAP_DB)
 		vcpu->guest_dr6 |= vmcs_readl(VMCS_EXIT_QUALIFICATION) &
 				   DB_QUAL_DR6_BITS;
@@ -386,6 +389,7 @@ static const exit_handler_t exit_handlers[VMXLAB_NR_VMX_EXIT_REASONS] = {
 	[EXIT_REASON_NMI_WINDOW]	 = vmx_handle_nmi_window,
 	[EXIT_REASON_CPUID]		 = handle_cpuid,
 	[EXIT_REASON_HLT]		 = handle_hlt,
+	[EXIT_REASON_INVLPG]		 = vmx_handle_invlpg,
 	[EXIT_REASON_RDPMC]		 = handle_rdpmc,
 	[EXIT_REASON_INVD]		 = handle_invd_wbinvd,
 	[EXIT_REASON_WBINVD]		 = handle_invd_wbinvd,

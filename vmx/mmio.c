@@ -28,15 +28,39 @@ static int read_guest_phys(void *ctx, u64 gpa, void *buf, unsigned int len)
 	return mmu_read_guest(&vcpu->vm->mmu, gpa, buf, len);
 }
 
-/* The paging state the walker needs, from the VMCS. */
-static void guest_paging_regs(struct gwalk_regs *r)
+/**
+ * vmx_guest_paging_regs() - the paging state the walker needs
+ * @vcpu: loaded
+ * @r:    out
+ *
+ * As the guest sees it: CR0, CR4, CR3 and EFER through their read
+ * shadows (shadow paging runs the CPU with other values).  Under EPT the
+ * CPU itself walks the guest's tables, with its own MAXPHYADDR and 1 GiB
+ * page support; under shadow paging vmxlab does, as the guest's CPUID
+ * says, with the PAE PDPTE registers vmxlab keeps.
+ */
+void vmx_guest_paging_regs(struct vmx_vcpu *vcpu, struct gwalk_regs *r)
 {
-	r->cr0 = vmcs_readl(VMCS_GUEST_CR0);
-	r->cr3 = vmcs_readl(VMCS_GUEST_CR3);
-	r->cr4 = vmcs_readl(VMCS_GUEST_CR4);
-	r->efer = vmcs_read64(VMCS_GUEST_IA32_EFER);
+	u32 regs[4];
+
+	r->cr0 = vmx_read_guest_cr0();
+	r->cr3 = vmx_read_guest_cr3(vcpu);
+	r->cr4 = vmx_read_guest_cr4();
+	r->efer = vmx_read_guest_efer(vcpu);
 	r->maxphyaddr = boot_cpu_data.x86_phys_bits;
 	r->features = boot_cpu_has(X86_FEATURE_GBPAGES) ? GWALK_FEAT_1G_PAGES : 0;
+	r->pdptes = NULL;
+	if (!vcpu_is_shadow(vcpu))
+		return;
+	vmx_cpuid(vcpu, 0x80000000, 0, regs);
+	if (regs[0] >= 0x80000008) {
+		vmx_cpuid(vcpu, 0x80000008, 0, regs);
+		if ((regs[0] & 0xff) >= 32 && (regs[0] & 0xff) <= 52)
+			r->maxphyaddr = regs[0] & 0xff;
+	}
+	vmx_cpuid(vcpu, 0x80000001, 0, regs);
+	r->features = (regs[3] & BIT(26)) ? GWALK_FEAT_1G_PAGES : 0;
+	r->pdptes = vcpu->shadow.pdptes;
 }
 
 /* CPL is SS.DPL (SDM Vol. 3A, 5.5); user accesses are checked as such. */
@@ -100,7 +124,7 @@ static int fetch_and_decode(struct vmx_vcpu *vcpu, u8 *bytes,
 	u64 rip;
 	int n, r;
 
-	guest_paging_regs(&regs);
+	vmx_guest_paging_regs(vcpu, &regs);
 	rip = guest_rip_linear();
 	first = min_t(unsigned int, MMIO_INSN_MAX_LEN,
 		      PAGE_SIZE - (rip & ~PAGE_MASK));
@@ -138,7 +162,7 @@ unsigned int vmx_fetch_insn(struct vmx_vcpu *vcpu, u8 *bytes, unsigned int max)
 	struct gwalk_regs regs;
 	int n;
 
-	guest_paging_regs(&regs);
+	vmx_guest_paging_regs(vcpu, &regs);
 	n = gwalk_read_virt(&regs, guest_rip_linear(), guest_access(GWALK_ACC_FETCH),
 			    read_guest_phys, vcpu, bytes, max, &res);
 	return max(n, 0);
@@ -303,7 +327,7 @@ int vmx_handle_string_io(struct vmx_vcpu *vcpu, unsigned long qual)
 		return 0;
 	}
 	run->io.direction = VMXLAB_EXIT_IO_OUT;
-	guest_paging_regs(&regs);
+	vmx_guest_paging_regs(vcpu, &regs);
 	if (gwalk_read_virt(&regs, gla, guest_access(0), read_guest_phys, vcpu,
 			    data, count * size, &res) != count * size)
 		return emulation_failed(vcpu, NULL, 0);
@@ -319,7 +343,7 @@ static int write_guest_virt(struct vmx_vcpu *vcpu, u64 gla, const u8 *buf,
 	struct gwalk_regs regs;
 
 	vcpu->l1d_flush_wanted = true;	/* guest memory in L1D, for L1TF */
-	guest_paging_regs(&regs);
+	vmx_guest_paging_regs(vcpu, &regs);
 	while (len) {
 		unsigned int chunk = min_t(unsigned int, len,
 					   PAGE_SIZE - (gla & ~PAGE_MASK));

@@ -97,7 +97,7 @@ int vmx_get_msr(struct vmx_vcpu *vcpu, u32 index, u64 *data)
 		rdmsrl(MSR_KERNEL_GS_BASE, *data);
 		return 0;
 	case MSR_EFER:
-		*data = vmcs_read64(VMCS_GUEST_IA32_EFER);
+		*data = vmx_read_guest_efer(vcpu);
 		return 0;
 	case MSR_IA32_TSC:
 		*data = rdtsc();
@@ -114,9 +114,9 @@ int vmx_get_msr(struct vmx_vcpu *vcpu, u32 index, u64 *data)
 }
 
 /* WRMSR to EFER: LME may not change while paging is on (SDM Vol. 3A, 9.8.5). */
-static int set_efer(u64 efer)
+static int set_efer(struct vmx_vcpu *vcpu, u64 efer)
 {
-	u64 old = vmcs_read64(VMCS_GUEST_IA32_EFER);
+	u64 old = vmx_read_guest_efer(vcpu);
 	bool paging = vmx_read_guest_cr0() & X86_CR0_PG;
 
 	if (efer & ~(u64)(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX))
@@ -125,7 +125,10 @@ static int set_efer(u64 efer)
 		return -EINVAL;
 	/* LMA is read-only: the CPU sets it when paging is enabled. */
 	efer = (efer & ~(u64)EFER_LMA) | (old & EFER_LMA);
-	vmx_write_guest_efer(efer);
+	vmx_write_guest_efer(vcpu, efer);
+	/* NXE decides what XD means in the guest's tables. */
+	if (vcpu_is_shadow(vcpu) && ((efer ^ old) & EFER_NX))
+		vmx_shadow_flush(vcpu);
 	return 0;
 }
 
@@ -182,7 +185,7 @@ int vmx_set_msr(struct vmx_vcpu *vcpu, u32 index, u64 data)
 		vmcs_write32(VMCS_GUEST_SYSENTER_CS, data);
 		return 0;
 	case MSR_EFER:
-		return set_efer(data);
+		return set_efer(vcpu, data);
 	case MSR_IA32_CR_PAT:
 		if (!pat_valid(data))
 			return -EINVAL;

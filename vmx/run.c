@@ -521,6 +521,10 @@ int vmx_vcpu_run(struct vmx_vcpu *vcpu)
 			r = -EINTR;
 			break;
 		}
+		if (unlikely(vcpu_is_shadow(vcpu)) && vmx_shadow_cannot_run(vcpu)) {
+			r = 0;
+			break;
+		}
 
 		r = enter_guest(vcpu, &exit_reason);
 		if (r == -EAGAIN)

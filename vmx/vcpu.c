@@ -277,6 +277,7 @@ static int vcpu_mmap(struct file *file, struct vm_area_struct *vma)
 static void vcpu_free(struct vmx_vcpu *vcpu)
 {
 	vmx_vcpu_unload(vcpu);
+	vmx_shadow_vcpu_free(vcpu);
 	if (vcpu->vpid) {
 		vmx_flush_vpid_all_cpus(vcpu->vpid);
 		ida_free(&vpid_ida, vcpu->vpid);
@@ -313,8 +314,11 @@ static const struct file_operations vcpu_fops = {
 	.llseek		= noop_llseek,
 };
 
-/* Pages and ids a vCPU owns; everything else is zero-initialised. */
-static struct vmx_vcpu *vcpu_alloc(void)
+/*
+ * Pages and ids a vCPU owns; everything else is zero-initialised.  A
+ * shadow-paging vCPU gets no VPID (vmcs.c says why) but a shadow tree.
+ */
+static struct vmx_vcpu *vcpu_alloc(bool shadow)
 {
 	struct vmx_vcpu *vcpu;
 	int vpid;
@@ -332,13 +336,18 @@ static struct vmx_vcpu *vcpu_alloc(void)
 	    !fpu_alloc_guest_fpstate(&vcpu->guest_fpu))
 		goto free;
 	*(u32 *)vcpu->vmcs.vmcs = vmx_caps.vmcs_revision;
-	if ((vmx_caps.features & (VMXLAB_CAP_VPID | VMXLAB_CAP_INVVPID)) ==
-	    (VMXLAB_CAP_VPID | VMXLAB_CAP_INVVPID)) {
+	if (shadow) {
+		if (vmx_shadow_vcpu_init(vcpu))
+			goto free_fpu;
+	} else if ((vmx_caps.features & (VMXLAB_CAP_VPID | VMXLAB_CAP_INVVPID)) ==
+		   (VMXLAB_CAP_VPID | VMXLAB_CAP_INVVPID)) {
 		vpid = ida_alloc_range(&vpid_ida, 1, 0xffff, GFP_KERNEL);
 		if (vpid > 0)
 			vcpu->vpid = vpid;
 	}
 	return vcpu;
+free_fpu:
+	fpu_free_guest_fpstate(&vcpu->guest_fpu);
 free:
 	kfree(vcpu->msr_autoload);
 	free_page((unsigned long)vcpu->vmcs.vmcs);
@@ -364,7 +373,7 @@ int vmxlab_create_vcpu(struct vmxlab_vm *vm, struct file *vm_file,
 
 	if (id >= VMXLAB_MAX_VCPUS)
 		return -EINVAL;
-	vcpu = vcpu_alloc();
+	vcpu = vcpu_alloc(vm->mmu.shadow);
 	if (!vcpu)
 		return -ENOMEM;
 	vcpu->vm = vm;
@@ -392,6 +401,7 @@ int vmxlab_create_vcpu(struct vmxlab_vm *vm, struct file *vm_file,
 		goto unlock_free;
 	}
 	vm->vcpus[id] = vcpu;
+	vmx_shadow_vcpu_register(vcpu);
 	mutex_unlock(&vm->lock);
 	return r;
 

@@ -21,7 +21,7 @@
 #include "vmxlab.h"
 
 struct vmxlab_vm {
-	struct vmxlab_mmu mmu;
+	struct vmxlab_mmu mmu;			/* mmu.shadow: VMXLAB_VM_SHADOW */
 	struct mutex lock;			/* vcpus[] */
 	struct vmx_vcpu *vcpus[VMXLAB_MAX_VCPUS];
 	struct dentry *debugfs;			/* stats.c; NULL or error: none */
@@ -130,7 +130,26 @@ struct vmx_vcpu {
 
 	struct vmxlab_cpuid_entry *cpuid;	/* NULL: the default table */
 	u32 cpuid_nent;
+
+	/*
+	 * Shadow paging (paging.c, mmu/shadow.c): the CPU runs on vmxlab's
+	 * tables, so the VMCS holds the hardware's CR3 and EFER, and the
+	 * guest's own live here.
+	 */
+	struct {
+		struct shadow_tree *tree;	/* NULL: an EPT VM */
+		u64 cr3;			/* the guest's CR3 */
+		u64 efer;			/* the guest's IA32_EFER */
+		u64 pdptes[4];			/* PAE: loaded with CR3 */
+		bool real_mode;			/* CR0.PE = 0: cannot run */
+	} shadow;
 };
+
+/* A vCPU of a VMXLAB_VM_SHADOW VM? */
+static inline bool vcpu_is_shadow(const struct vmx_vcpu *vcpu)
+{
+	return vcpu->shadow.tree;
+}
 
 /* vmcs.c: building the VMCS and moving state in and out of it. */
 int vmx_vcpu_setup(struct vmx_vcpu *vcpu);
@@ -141,12 +160,26 @@ void vmx_get_sregs(struct vmx_vcpu *vcpu, struct vmxlab_sregs *sregs);
 int vmx_set_sregs(struct vmx_vcpu *vcpu, const struct vmxlab_sregs *sregs);
 void vmx_dump_vmcs(struct vmx_vcpu *vcpu);
 void vmx_write_host_state_percpu(int cpu);
-void vmx_write_guest_cr0(u64 cr0);
-void vmx_write_guest_cr4(u64 cr4);
+void vmx_write_guest_cr0(struct vmx_vcpu *vcpu, u64 cr0);
+void vmx_write_guest_cr4(struct vmx_vcpu *vcpu, u64 cr4);
 u64 vmx_read_guest_cr0(void);
 u64 vmx_read_guest_cr4(void);
-u64 vmx_guest_cr4_allowed(void);
-void vmx_write_guest_efer(u64 efer);
+u64 vmx_guest_cr4_allowed(struct vmx_vcpu *vcpu);
+void vmx_write_guest_efer(struct vmx_vcpu *vcpu, u64 efer);
+u64 vmx_read_guest_efer(struct vmx_vcpu *vcpu);
+u64 vmx_read_guest_cr3(struct vmx_vcpu *vcpu);
+
+/* paging.c: shadow paging's exits and its guest registers. */
+int vmx_handle_page_fault(struct vmx_vcpu *vcpu);
+int vmx_handle_invlpg(struct vmx_vcpu *vcpu);
+bool vmx_shadow_set_cr3(struct vmx_vcpu *vcpu, u64 cr3);
+int vmx_shadow_load_pdptes(struct vmx_vcpu *vcpu, u64 cr0, u64 cr3, u64 cr4,
+			   u64 efer);
+void vmx_shadow_flush(struct vmx_vcpu *vcpu);
+int vmx_shadow_cannot_run(struct vmx_vcpu *vcpu);
+int vmx_shadow_vcpu_init(struct vmx_vcpu *vcpu);
+void vmx_shadow_vcpu_register(struct vmx_vcpu *vcpu);
+void vmx_shadow_vcpu_free(struct vmx_vcpu *vcpu);
 
 /* vm.c, vcpu.c: the ioctl layer. */
 int vmxlab_create_vcpu(struct vmxlab_vm *vm, struct file *vm_file,
@@ -186,6 +219,8 @@ int vmx_handle_cr_access(struct vmx_vcpu *vcpu);
 int vmx_handle_dr_access(struct vmx_vcpu *vcpu);
 int vmx_handle_string_io(struct vmx_vcpu *vcpu, unsigned long qual);
 int vmx_emulate_mmio(struct vmx_vcpu *vcpu, u64 gpa);
+struct gwalk_regs;
+void vmx_guest_paging_regs(struct vmx_vcpu *vcpu, struct gwalk_regs *r);
 void vmx_complete_userspace_exit(struct vmx_vcpu *vcpu);
 unsigned int vmx_fetch_insn(struct vmx_vcpu *vcpu, u8 *bytes, unsigned int max);
 
@@ -225,5 +260,7 @@ void vmx_inject_events(struct vmx_vcpu *vcpu);
 void vmx_events_report(struct vmx_vcpu *vcpu);
 int vmx_handle_interrupt_window(struct vmx_vcpu *vcpu);
 int vmx_handle_nmi_window(struct vmx_vcpu *vcpu);
+int vmx_reflect_exception(struct vmx_vcpu *vcpu, u8 vector, bool has_error,
+			  u32 error_code);
 
 #endif /* VMXLAB_VCPU_H */

@@ -66,10 +66,10 @@ static const struct file_operations vm_fops = {
 
 /**
  * vmxlab_create_vm() - VMXLAB_CREATE_VM
- * @type: VMXLAB_VM_EPT; VMXLAB_VM_SHADOW is not implemented yet
+ * @type: VMXLAB_VM_EPT or VMXLAB_VM_SHADOW (Documentation/paging.rst)
  *
- * Return: a new VM fd, or -EINVAL (unknown type), -EOPNOTSUPP (shadow
- * paging, or a CPU without what EPT VMs need), -ENOMEM.
+ * Return: a new VM fd, or -EINVAL (unknown type), -EOPNOTSUPP (a CPU
+ * without what VMs of that type need), -ENOMEM.
  */
 int vmxlab_create_vm(unsigned long type)
 {
@@ -77,11 +77,9 @@ int vmxlab_create_vm(unsigned long type)
 	struct file *file;
 	int r, fd;
 
-	if (type == VMXLAB_VM_SHADOW)
-		return -EOPNOTSUPP;
-	if (type != VMXLAB_VM_EPT)
+	if (type != VMXLAB_VM_EPT && type != VMXLAB_VM_SHADOW)
 		return -EINVAL;
-	r = vmx_vm_features_ok();
+	r = vmx_vm_features_ok(type == VMXLAB_VM_SHADOW);
 	if (r)
 		return r;
 
@@ -89,7 +87,7 @@ int vmxlab_create_vm(unsigned long type)
 	if (!vm)
 		return -ENOMEM;
 	mutex_init(&vm->lock);
-	r = mmu_init(&vm->mmu);
+	r = mmu_init(&vm->mmu, type == VMXLAB_VM_SHADOW);
 	if (r)
 		goto free_vm;
 	/*

@@ -58,10 +58,15 @@ void vmx_msr_bitmap_exit(void)
 	msr_bitmap_all_exit = NULL;
 }
 
-/* The control words every vCPU uses, computed once at module load. */
+/*
+ * The control words every vCPU uses, computed once at module load; the
+ * primary and secondary processor-based ones differ for shadow paging.
+ */
 static struct {
 	bool usable;		/* false: a control that guards the host is missing */
+	bool usable_shadow;	/* the same for shadow-paging VMs */
 	u32 pin, proc, proc2, exit, entry;
+	u32 proc_shadow, proc2_shadow;
 } vmcs_config;
 
 /*
@@ -83,6 +88,16 @@ static struct {
 #define PROC2_REQUIRED	(PROC2_CTL_ENABLE_EPT | PROC2_CTL_UNRESTRICTED_GUEST)
 #define PROC2_OPTIONAL	(PROC2_CTL_ENABLE_VPID | PROC2_CTL_WBINVD_EXITING)
 /*
+ * Shadow paging (Documentation/paging.rst): the CPU walks vmxlab's tables,
+ * so every guest CR3 load and store and every INVLPG exits; no EPT, and
+ * so no unrestricted guest either (it needs EPT, SDM Vol. 3C, 26.2.1.1).
+ * No VPID: every entry and exit then flushes the TLB (SDM 29.4.3.3), which
+ * is what lets vmxlab empty a tree without INVVPID.
+ */
+#define PROC_SHADOW	(PROC_REQUIRED | PROC_CTL_INVLPG_EXITING | \
+			 PROC_CTL_CR3_LOAD_EXITING | PROC_CTL_CR3_STORE_EXITING)
+#define PROC2_SHADOW_OPTIONAL	PROC2_CTL_WBINVD_EXITING
+/*
  * The guest's DR7 and DEBUGCTL are loaded on entry and saved on exit, so
  * the guest never runs with the host's breakpoints or branch tracing.
  */
@@ -102,30 +117,42 @@ void vmx_setup_vmcs_config(void)
 	const u64 need = VMXLAB_CAP_EPT | VMXLAB_CAP_EPT_4LEVEL |
 			 VMXLAB_CAP_EPT_WB | VMXLAB_CAP_INVEPT |
 			 VMXLAB_CAP_INTR_WINDOW;
-	int r = 0;
+	int r = 0, r_ept, r_shadow;
 
 	/* Virtual NMIs are only useful with NMI-window exiting. */
 	r |= vmx_adjust_controls(vmx_caps.msr_pinbased, PIN_REQUIRED,
 				 (vmx_caps.features & VMXLAB_CAP_NMI_WINDOW) ?
 				 PIN_OPTIONAL : 0, &vmcs_config.pin);
-	r |= vmx_adjust_controls(vmx_caps.msr_procbased, PROC_REQUIRED, 0,
-				 &vmcs_config.proc);
-	r |= vmx_adjust_controls(vmx_caps.msr_procbased2, PROC2_REQUIRED,
-				 PROC2_OPTIONAL, &vmcs_config.proc2);
 	r |= vmx_adjust_controls(vmx_caps.msr_exit, EXIT_REQUIRED,
 				 ack_intr_on_exit ? EXIT_CTL_ACK_INTR_ON_EXIT : 0,
 				 &vmcs_config.exit);
 	r |= vmx_adjust_controls(vmx_caps.msr_entry, ENTRY_REQUIRED, 0,
 				 &vmcs_config.entry);
-	vmcs_config.usable = !r && (vmx_caps.features & need) == need;
+	if (!(vmx_caps.features & VMXLAB_CAP_INTR_WINDOW))
+		r = -EOPNOTSUPP;
+
+	r_ept = vmx_adjust_controls(vmx_caps.msr_procbased, PROC_REQUIRED, 0,
+				    &vmcs_config.proc);
+	r_ept |= vmx_adjust_controls(vmx_caps.msr_procbased2, PROC2_REQUIRED,
+				     PROC2_OPTIONAL, &vmcs_config.proc2);
+	r_shadow = vmx_adjust_controls(vmx_caps.msr_procbased, PROC_SHADOW, 0,
+				       &vmcs_config.proc_shadow);
+	r_shadow |= vmx_adjust_controls(vmx_caps.msr_procbased2, 0,
+					PROC2_SHADOW_OPTIONAL,
+					&vmcs_config.proc2_shadow);
+
+	vmcs_config.usable = !r && !r_ept && (vmx_caps.features & need) == need;
+	vmcs_config.usable_shadow = !r && !r_shadow;
 	if (!vmcs_config.usable)
-		pr_err("this CPU lacks a VMX control vmxlab needs (EPT, unrestricted guest, I/O/MSR/CR8/DR/RDPMC/MONITOR/MWAIT/interrupt-window exiting, EFER switching or debug-control loading); VMs cannot be created\n");
+		pr_err("this CPU lacks a VMX control vmxlab needs (EPT, unrestricted guest, I/O/MSR/CR8/DR/RDPMC/MONITOR/MWAIT/interrupt-window exiting, EFER switching or debug-control loading); EPT VMs cannot be created%s\n",
+		       vmcs_config.usable_shadow ? ", shadow-paging VMs can" : "");
 }
 
-/* Return: 0 when VMs can run here, else -EOPNOTSUPP. */
-int vmx_vm_features_ok(void)
+/* Return: 0 when VMs of this kind can run here, else -EOPNOTSUPP. */
+int vmx_vm_features_ok(bool shadow)
 {
-	return vmcs_config.usable ? 0 : -EOPNOTSUPP;
+	return (shadow ? vmcs_config.usable_shadow : vmcs_config.usable) ?
+	       0 : -EOPNOTSUPP;
 }
 
 /* Per-CPU host state: rewritten whenever the vCPU moves to another CPU. */
@@ -258,6 +285,19 @@ static void read_segment(int i, struct vmxlab_segment *seg)
 #define CR4_NOT_FOR_GUESTS	(X86_CR4_SMXE | X86_CR4_PKE | X86_CR4_CET | \
 				 BIT(24))	/* PKS */
 
+/*
+ * Shadow paging owns every bit that changes how the guest's tables are
+ * walked, so that a change exits and the shadow tree is emptied; and the
+ * cache-disable bits, since the hardware always runs write-back.  PCIDs
+ * and 5-level paging are not offered to shadow guests (paging.rst).
+ */
+#define CR0_SHADOW_OWNED	(X86_CR0_PE | X86_CR0_PG | X86_CR0_WP | \
+				 X86_CR0_CD | X86_CR0_NW)
+#define CR4_SHADOW_OWNED	(X86_CR4_PAE | X86_CR4_PSE | X86_CR4_PGE | \
+				 X86_CR4_SMEP | X86_CR4_SMAP | X86_CR4_PCIDE | \
+				 X86_CR4_LA57)
+#define CR4_NOT_FOR_SHADOW	(X86_CR4_PCIDE | X86_CR4_LA57)
+
 static u64 cr4_host_owned(void)
 {
 	return X86_CR4_VMXE | CR4_NOT_FOR_GUESTS |
@@ -266,15 +306,19 @@ static u64 cr4_host_owned(void)
 
 /**
  * vmx_guest_cr4_allowed() - CR4 bits a guest may set
+ * @vcpu: the vCPU
  *
  * What the CPU allows in VMX operation (IA32_VMX_CR4_FIXED1), minus VMXE
- * (no nested VMX), OSXSAVE on a host without it, and the bits of features
- * the guest is not offered.  MOV to CR4 and
- * VMXLAB_SET_SREGS both obey it.
+ * (no nested VMX), OSXSAVE on a host without it, the bits of features
+ * the guest is not offered, and for shadow paging PCIDE and LA57.  MOV
+ * to CR4 and VMXLAB_SET_SREGS both obey it.
  */
-u64 vmx_guest_cr4_allowed(void)
+u64 vmx_guest_cr4_allowed(struct vmx_vcpu *vcpu)
 {
-	return vmx_caps.msr_cr4_fixed1 & ~cr4_host_owned();
+	u64 refused = cr4_host_owned() |
+		      (vcpu_is_shadow(vcpu) ? CR4_NOT_FOR_SHADOW : 0);
+
+	return vmx_caps.msr_cr4_fixed1 & ~refused;
 }
 
 static u64 cr0_fixed_for_guest(u64 cr0)
@@ -293,7 +337,8 @@ static u64 cr4_fixed_for_guest(u64 cr4)
 #define EFER_GUEST_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
 
 /* Would this CR0/CR4/EFER combination be architecturally valid? */
-static int check_control_regs(u64 cr0, u64 cr4, u64 efer)
+static int check_control_regs(struct vmx_vcpu *vcpu, u64 cr0, u64 cr4,
+			      u64 efer)
 {
 	if (cr0 >> 32 || cr4 >> 32 || (efer & ~EFER_GUEST_BITS))
 		return -EINVAL;
@@ -301,7 +346,7 @@ static int check_control_regs(u64 cr0, u64 cr4, u64 efer)
 		return -EINVAL;
 	if ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD))
 		return -EINVAL;
-	if (cr4 & ~vmx_guest_cr4_allowed())
+	if (cr4 & ~vmx_guest_cr4_allowed(vcpu))
 		return -EINVAL;
 	if (!!(efer & EFER_LMA) != ((efer & EFER_LME) && (cr0 & X86_CR0_PG)))
 		return -EINVAL;
@@ -332,30 +377,90 @@ u64 vmx_read_guest_cr4(void)
 	       (vmcs_readl(VMCS_CR4_READ_SHADOW) & mask);
 }
 
+/*
+ * Shadow paging: the hardware always pages, in PAE or 4-level form, with
+ * CR0.WP so that read-only leaves hold in supervisor mode too, and with
+ * EFER.NXE so that leaves can forbid fetches (spte.c).  SMEP and SMAP
+ * apply only while the guest itself pages: an unpaged guest's leaves
+ * are all user pages.
+ */
+static u64 shadow_hw_cr0(u64 cr0)
+{
+	cr0 = (cr0 | X86_CR0_PE | X86_CR0_PG | X86_CR0_WP) &
+	      ~(u64)(X86_CR0_CD | X86_CR0_NW);
+	return (cr0 | vmx_caps.msr_cr0_fixed0) & vmx_caps.msr_cr0_fixed1;
+}
+
+static u64 shadow_hw_cr4(u64 cr4, bool guest_paging)
+{
+	cr4 |= X86_CR4_PAE;
+	if (!guest_paging)
+		cr4 &= ~(u64)(X86_CR4_SMEP | X86_CR4_SMAP);
+	return cr4_fixed_for_guest(cr4);
+}
+
 /* Guest CR0/CR4 as the guest sees them, and as the CPU runs them. */
-void vmx_write_guest_cr0(u64 cr0)
+void vmx_write_guest_cr0(struct vmx_vcpu *vcpu, u64 cr0)
 {
 	vmcs_writel(VMCS_CR0_READ_SHADOW, cr0);
-	vmcs_writel(VMCS_GUEST_CR0, cr0_fixed_for_guest(cr0));
+	if (!vcpu_is_shadow(vcpu)) {
+		vmcs_writel(VMCS_GUEST_CR0, cr0_fixed_for_guest(cr0));
+		return;
+	}
+	vcpu->shadow.real_mode = !(cr0 & X86_CR0_PE);
+	vmcs_writel(VMCS_GUEST_CR0, shadow_hw_cr0(cr0));
+	/* SMEP and SMAP follow the guest's CR0.PG. */
+	vmcs_writel(VMCS_GUEST_CR4, shadow_hw_cr4(vmx_read_guest_cr4(),
+						  cr0 & X86_CR0_PG));
 }
 
-void vmx_write_guest_cr4(u64 cr4)
+void vmx_write_guest_cr4(struct vmx_vcpu *vcpu, u64 cr4)
 {
 	vmcs_writel(VMCS_CR4_READ_SHADOW, cr4);
-	vmcs_writel(VMCS_GUEST_CR4, cr4_fixed_for_guest(cr4));
+	if (!vcpu_is_shadow(vcpu)) {
+		vmcs_writel(VMCS_GUEST_CR4, cr4_fixed_for_guest(cr4));
+		return;
+	}
+	vmcs_writel(VMCS_GUEST_CR4, shadow_hw_cr4(cr4, vmx_read_guest_cr0() &
+						  X86_CR0_PG));
 }
 
-/* EFER.LMA and the "IA-32e mode guest" entry control go together. */
-void vmx_write_guest_efer(u64 efer)
+/*
+ * EFER.LMA and the "IA-32e mode guest" entry control go together.  Under
+ * shadow paging the hardware always pages, so its LME must equal LMA
+ * (SDM Vol. 3C, 27.3.1.1), and NXE is on.
+ */
+void vmx_write_guest_efer(struct vmx_vcpu *vcpu, u64 efer)
 {
 	u32 entry = vmcs_read32(VMCS_ENTRY_CTLS);
+	u64 hw = efer;
 
 	if (efer & EFER_LMA)
 		entry |= ENTRY_CTL_IA32E_MODE_GUEST;
 	else
 		entry &= ~ENTRY_CTL_IA32E_MODE_GUEST;
 	vmcs_write32(VMCS_ENTRY_CTLS, entry);
-	vmcs_write64(VMCS_GUEST_IA32_EFER, efer);
+	if (vcpu_is_shadow(vcpu)) {
+		vcpu->shadow.efer = efer;
+		hw = (efer & ~(u64)EFER_LME) | EFER_NX |
+		     ((efer & EFER_LMA) ? EFER_LME : 0);
+	}
+	vmcs_write64(VMCS_GUEST_IA32_EFER, hw);
+}
+
+/* IA32_EFER and CR3 as the guest sees them. */
+u64 vmx_read_guest_efer(struct vmx_vcpu *vcpu)
+{
+	if (vcpu_is_shadow(vcpu))
+		return vcpu->shadow.efer;
+	return vmcs_read64(VMCS_GUEST_IA32_EFER);
+}
+
+u64 vmx_read_guest_cr3(struct vmx_vcpu *vcpu)
+{
+	if (vcpu_is_shadow(vcpu))
+		return vcpu->shadow.cr3;
+	return vmcs_readl(VMCS_GUEST_CR3);
 }
 
 /*
@@ -393,9 +498,9 @@ void vmx_get_sregs(struct vmx_vcpu *vcpu, struct vmxlab_sregs *sregs)
 	sregs->idt.limit = vmcs_read32(VMCS_GUEST_IDTR_LIMIT);
 	sregs->cr0 = vmx_read_guest_cr0();
 	sregs->cr2 = vcpu->guest_cr2;
-	sregs->cr3 = vmcs_readl(VMCS_GUEST_CR3);
+	sregs->cr3 = vmx_read_guest_cr3(vcpu);
 	sregs->cr4 = vmx_read_guest_cr4();
-	sregs->efer = vmcs_read64(VMCS_GUEST_IA32_EFER);
+	sregs->efer = vmx_read_guest_efer(vcpu);
 }
 
 /**
@@ -414,10 +519,15 @@ int vmx_set_sregs(struct vmx_vcpu *vcpu, const struct vmxlab_sregs *sregs)
 	for (i = 0; i < ARRAY_SIZE(sregs->reserved); i++)
 		if (sregs->reserved[i])
 			return -EINVAL;
-	r = check_control_regs(sregs->cr0, sregs->cr4, sregs->efer);
+	r = check_control_regs(vcpu, sregs->cr0, sregs->cr4, sregs->efer);
 	if (r)
 		return r;
-	r = load_pdptes(vcpu, sregs->cr0, sregs->cr3, sregs->cr4, sregs->efer);
+	if (vcpu_is_shadow(vcpu))
+		r = vmx_shadow_load_pdptes(vcpu, sregs->cr0, sregs->cr3,
+					   sregs->cr4, sregs->efer);
+	else
+		r = load_pdptes(vcpu, sregs->cr0, sregs->cr3, sregs->cr4,
+				sregs->efer);
 	if (r)
 		return r;
 
@@ -427,11 +537,16 @@ int vmx_set_sregs(struct vmx_vcpu *vcpu, const struct vmxlab_sregs *sregs)
 	vmcs_write32(VMCS_GUEST_GDTR_LIMIT, sregs->gdt.limit);
 	vmcs_writel(VMCS_GUEST_IDTR_BASE, sregs->idt.base);
 	vmcs_write32(VMCS_GUEST_IDTR_LIMIT, sregs->idt.limit);
-	vmx_write_guest_cr0(sregs->cr0);
+	vmx_write_guest_cr0(vcpu, sregs->cr0);
 	vcpu->guest_cr2 = sregs->cr2;
-	vmcs_writel(VMCS_GUEST_CR3, sregs->cr3);
-	vmx_write_guest_cr4(sregs->cr4);
-	vmx_write_guest_efer(sregs->efer);
+	vmx_write_guest_cr4(vcpu, sregs->cr4);
+	vmx_write_guest_efer(vcpu, sregs->efer);
+	if (vcpu_is_shadow(vcpu)) {
+		vcpu->shadow.cr3 = sregs->cr3;
+		vmx_shadow_flush(vcpu);
+	} else {
+		vmcs_writel(VMCS_GUEST_CR3, sregs->cr3);
+	}
 	return 0;
 }
 
@@ -535,9 +650,11 @@ static void vmx_reset_guest_state(struct vmx_vcpu *vcpu)
 		write_segment(i, sregs_segment(&sregs, i));
 	vmcs_write32(VMCS_GUEST_GDTR_LIMIT, sregs.gdt.limit);
 	vmcs_write32(VMCS_GUEST_IDTR_LIMIT, sregs.idt.limit);
-	vmx_write_guest_cr0(sregs.cr0);
-	vmx_write_guest_cr4(0);
-	vmx_write_guest_efer(0);
+	vmx_write_guest_cr0(vcpu, sregs.cr0);
+	vmx_write_guest_cr4(vcpu, 0);
+	vmx_write_guest_efer(vcpu, 0);
+	if (vcpu_is_shadow(vcpu))
+		vmx_shadow_flush(vcpu);
 	vmx_set_regs(vcpu, &regs);
 }
 
@@ -564,16 +681,29 @@ static void vmx_write_guest_state_misc(void)
 
 static void vmx_write_controls(struct vmx_vcpu *vcpu)
 {
-	u32 proc2 = vmcs_config.proc2;
+	bool shadow = vcpu_is_shadow(vcpu);
+	u32 proc2 = shadow ? vmcs_config.proc2_shadow : vmcs_config.proc2;
+	u32 exceptions = EXCEPTION_BITMAP;
+	u64 cr0_mask = CR0_HOST_OWNED, cr4_mask = cr4_host_owned();
 
 	if (!vcpu->vpid)
 		proc2 &= ~PROC2_CTL_ENABLE_VPID;
+	/*
+	 * Shadow paging takes every guest #PF: with error-code mask and
+	 * match both 0, bit 14 of the bitmap alone decides (SDM 26.2).
+	 */
+	if (shadow) {
+		exceptions |= BIT(X86_TRAP_PF);
+		cr0_mask |= CR0_SHADOW_OWNED;
+		cr4_mask |= CR4_SHADOW_OWNED;
+	}
 	vmcs_write32(VMCS_PIN_BASED_CTLS, vmcs_config.pin);
-	vmcs_write32(VMCS_PROC_BASED_CTLS, vmcs_config.proc);
+	vmcs_write32(VMCS_PROC_BASED_CTLS, shadow ? vmcs_config.proc_shadow :
+			vmcs_config.proc);
 	vmcs_write32(VMCS_PROC_BASED_CTLS2, proc2);
 	vmcs_write32(VMCS_EXIT_CTLS, vmcs_config.exit);
 	vmcs_write32(VMCS_ENTRY_CTLS, vmcs_config.entry);
-	vmcs_write32(VMCS_EXCEPTION_BITMAP, EXCEPTION_BITMAP);
+	vmcs_write32(VMCS_EXCEPTION_BITMAP, exceptions);
 	vmcs_write32(VMCS_PF_ERROR_CODE_MASK, 0);
 	vmcs_write32(VMCS_PF_ERROR_CODE_MATCH, 0);
 	vmcs_write32(VMCS_CR3_TARGET_COUNT, 0);
@@ -583,10 +713,11 @@ static void vmx_write_controls(struct vmx_vcpu *vcpu)
 	vmcs_write64(VMCS_ENTRY_MSR_LOAD_ADDR, __pa(vcpu->msr_autoload->guest));
 	vmcs_write64(VMCS_EXIT_MSR_LOAD_ADDR, __pa(vcpu->msr_autoload->host));
 	vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
-	vmcs_writel(VMCS_CR0_GUEST_HOST_MASK, CR0_HOST_OWNED);
-	vmcs_writel(VMCS_CR4_GUEST_HOST_MASK, cr4_host_owned());
+	vmcs_writel(VMCS_CR0_GUEST_HOST_MASK, cr0_mask);
+	vmcs_writel(VMCS_CR4_GUEST_HOST_MASK, cr4_mask);
 	vmcs_write64(VMCS_MSR_BITMAP, virt_to_phys(msr_bitmap_all_exit));
-	vmcs_write64(VMCS_EPT_POINTER, vcpu->vm->mmu.eptp);
+	if (!shadow)
+		vmcs_write64(VMCS_EPT_POINTER, vcpu->vm->mmu.eptp);
 	if (vcpu->vpid)
 		vmcs_write16(VMCS_VPID, vcpu->vpid);
 }

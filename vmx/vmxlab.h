@@ -86,7 +86,7 @@ void vmx_shutdown_hooks_exit(void);
 void vmx_setup_vmcs_config(void);
 int vmx_msr_bitmap_init(void);
 void vmx_msr_bitmap_exit(void);
-int vmx_vm_features_ok(void);
+int vmx_vm_features_ok(bool shadow);
 
 /* vm.c: VMXLAB_CREATE_VM. */
 int vmxlab_create_vm(unsigned long type);

@@ -76,7 +76,21 @@ int vmxlab_wait_refcnt_zero(int ms)
 
 /* --- VMs ------------------------------------------------------------------- */
 
-struct vm *vm_create_bare(void)
+/*
+ * The VM type every test gets unless it asks for one: EPT, or shadow
+ * paging with VMXLAB_TEST_VM_TYPE=shadow (run_in_vm.sh runs the guest
+ * tests both ways).
+ */
+unsigned long vm_default_type(void)
+{
+	const char *type = getenv("VMXLAB_TEST_VM_TYPE");
+
+	if (type && !strcmp(type, "shadow"))
+		return VMXLAB_VM_SHADOW;
+	return VMXLAB_VM_EPT;
+}
+
+struct vm *vm_create_bare_type(unsigned long type)
 {
 	struct vm *vm;
 
@@ -85,9 +99,15 @@ struct vm *vm_create_bare(void)
 	TEST_ASSERT(vm, "out of memory");
 	vm->sys_fd = open(VMXLAB_DEV, O_RDWR | O_CLOEXEC);
 	TEST_ASSERT(vm->sys_fd >= 0, "open %s", VMXLAB_DEV);
-	vm->fd = ioctl(vm->sys_fd, VMXLAB_CREATE_VM, VMXLAB_VM_EPT);
-	TEST_ASSERT(vm->fd >= 0, "VMXLAB_CREATE_VM");
+	vm->type = type;
+	vm->fd = ioctl(vm->sys_fd, VMXLAB_CREATE_VM, type);
+	TEST_ASSERT(vm->fd >= 0, "VMXLAB_CREATE_VM(%lu)", type);
 	return vm;
+}
+
+struct vm *vm_create_bare(void)
+{
+	return vm_create_bare_type(vm_default_type());
 }
 
 /*
@@ -139,6 +159,7 @@ static void put_u64(void *base, __u64 off, __u64 v)
 /* Page-table entry bits (SDM Vol. 3A, 4.5). */
 #define PTE_PRESENT	BIT_ULL(0)
 #define PTE_WRITE	BIT_ULL(1)
+#define PTE_USER	BIT_ULL(2)
 #define PTE_LARGE	BIT_ULL(7)
 
 static __u64 tss_gpa(__u32 id)
@@ -217,7 +238,12 @@ __u64 host_xcr0(void)
 
 struct vm *vm_create(void)
 {
-	struct vm *vm = vm_create_bare();
+	return vm_create_type(vm_default_type());
+}
+
+struct vm *vm_create_type(unsigned long type)
+{
+	struct vm *vm = vm_create_bare_type(type);
 
 	vm_map_image(vm);
 	vm_setup_sys(vm);
@@ -229,6 +255,29 @@ struct vm *vm_create(void)
 	vm->guest_xcr0 = host_xcr0() & GUEST_XCR0_MASK;
 	vm->long_mode = true;
 	return vm;
+}
+
+/*
+ * Replace the identity map's 2 MiB page at @gva with the 4 KiB page table
+ * at @pt_gpa (present, writable, user), so that a test can map single
+ * pages; the upper levels get U/S too, so that ring 3 can reach it.
+ */
+void vm_map_page_table(struct vm *vm, __u64 gva, __u64 pt_gpa)
+{
+	char *sys = addr_gpa2hva(vm, GUEST_SYS_GPA);
+	__u64 pde = pt_gpa | PTE_PRESENT | PTE_WRITE | PTE_USER;
+	__u64 e;
+
+	TEST_ASSERT(vm->long_mode && gva < GUEST_IDENTITY_LIMIT &&
+		    !(gva & 0x1fffff) && !(pt_gpa & 0xfff),
+		    "%s(%#llx, %#llx)", __func__, gva, pt_gpa);
+	memcpy(&e, sys + SYS_PML4, 8);
+	e |= PTE_USER;
+	memcpy(sys + SYS_PML4, &e, 8);
+	memcpy(&e, sys + SYS_PDPT + (gva >> 30) * 8, 8);
+	e |= PTE_USER;
+	memcpy(sys + SYS_PDPT + (gva >> 30) * 8, &e, 8);
+	memcpy(sys + SYS_PD + (gva >> 21) * 8, &pde, 8);
 }
 
 void vcpu_free(struct vcpu *vcpu)

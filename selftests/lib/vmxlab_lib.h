@@ -148,6 +148,7 @@ struct vcpu {
 struct vm {
 	int sys_fd;		/* /dev/vmxlab */
 	int fd;
+	unsigned long type;	/* VMXLAB_VM_EPT or VMXLAB_VM_SHADOW */
 	bool long_mode;		/* image, page tables, GDT and IDT set up */
 	__u64 guest_xcr0;	/* what the guest entry code sets, 0: nothing */
 	struct vm_region regions[VMXLAB_MAX_MEM_SLOTS];
@@ -163,10 +164,30 @@ int vmxlab_wait_refcnt_zero(int ms);
 
 /* A VM with no memory and no vCPUs. */
 struct vm *vm_create_bare(void);
+struct vm *vm_create_bare_type(unsigned long type);
+struct vm *vm_create_type(unsigned long type);
+unsigned long vm_default_type(void);
 /* A VM ready for long-mode vCPUs: the binary's image, page tables, IDT. */
 struct vm *vm_create(void);
 /* Closes vCPUs, then the VM, and unmaps the memory the library mapped. */
 void vm_free(struct vm *vm);
+/* Map the 2 MiB at @gva (aligned, below 4 GiB) through a 4 KiB table. */
+void vm_map_page_table(struct vm *vm, __u64 gva, __u64 pt_gpa);
+static inline bool vm_is_shadow(const struct vm *vm)
+{
+	return vm->type == VMXLAB_VM_SHADOW;
+}
+
+/*
+ * The shadow-paging rerun of the suite (run_in_vm.sh)?  A test of what
+ * only EPT VMs do (EPT-violation exits, real mode under unrestricted
+ * guest) skips there, saying why; guest_paging_test checks what shadow
+ * paging does instead.
+ */
+static inline bool shadow_rerun(void)
+{
+	return vm_default_type() == VMXLAB_VM_SHADOW;
+}
 
 /* Raw VMXLAB_SET_MEMORY_REGION: 0 or -1 with errno, nothing recorded. */
 int __vm_set_region(struct vm *vm, __u32 slot, __u64 gpa, __u64 size,

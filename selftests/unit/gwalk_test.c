@@ -464,6 +464,65 @@ TEST_F(walker, long4_4k)
 	EXPECT_EQ(4U, mem.reads);	/* one entry per level */
 }
 
+/*
+ * The result lists each entry read, by level, with its guest-physical
+ * address (table + index * entry size): shadow paging sets the accessed
+ * and dirty flags there.
+ */
+TEST_F(walker, long4_walked_entries)
+{
+	mode_long4(&self->regs);
+	ASSERT_EQ(0, xlate(&self->regs, LONG_VA, 0, &self->res));
+	EXPECT_EQ(8U, self->res.entry_size);
+	EXPECT_EQ(L4_PML4 + 255 * 8, self->res.walked[4].gpa);
+	EXPECT_EQ(L4_PDPT | RW | US | P, self->res.walked[4].val);
+	EXPECT_EQ(L4_PDPT + 1 * 8, self->res.walked[3].gpa);
+	EXPECT_EQ(L4_PD + 3 * 8, self->res.walked[2].gpa);
+	EXPECT_EQ(L4_PT + 5 * 8, self->res.walked[1].gpa);
+	EXPECT_EQ(L4_PAGE | RW | US | P, self->res.walked[1].val);
+	/* A not-present entry is recorded too; nothing below it. */
+	long4_and(2, P);
+	ASSERT_EQ(0, xlate(&self->regs, LONG_VA, 0, &self->res));
+	EXPECT_PF(2, 0);
+	EXPECT_EQ(L4_PD + 3 * 8, self->res.walked[2].gpa);
+	EXPECT_EQ(0ULL, self->res.walked[1].gpa);
+}
+
+/* 32-bit paging: 4-byte entries, so index * 4. */
+TEST_F(walker, bits32_walked_entries)
+{
+	mode_32bit(&self->regs);
+	ASSERT_EQ(0, xlate(&self->regs, VA32, 0, &self->res));
+	EXPECT_EQ(4U, self->res.entry_size);
+	EXPECT_EQ(B32_PD + 1 * 4, self->res.walked[2].gpa);
+	EXPECT_EQ(B32_PT + 3 * 4, self->res.walked[1].gpa);
+	EXPECT_EQ(B32_PAGE | RW | US | P, self->res.walked[1].val);
+}
+
+/*
+ * PAE with PDPTE registers (SDM 4.4.1): the walk uses the values the CPU
+ * loaded at MOV CR3, not what memory holds now, and reads one entry less.
+ */
+TEST_F(walker, pae_pdpte_registers)
+{
+	u64 pdptes[4] = { 0, 0, 0, PAE_PD | P };
+
+	mode_pae(&self->regs);
+	self->regs.pdptes = pdptes;
+	put64(PAE_PDPT, 3, 0);		/* memory changed after the load */
+	mem.reads = 0;
+	ASSERT_EQ(0, xlate(&self->regs, PAE_VA, 0, &self->res));
+	EXPECT_MAPPED(0x500007456ULL, SZ_4K, 1);
+	EXPECT_EQ(2U, mem.reads);
+	EXPECT_EQ(GWALK_NO_GPA, self->res.walked[3].gpa);
+	EXPECT_EQ(PAE_PD + 1 * 8, self->res.walked[2].gpa);
+	/* A not-present PDPTE register faults though memory has one. */
+	pdptes[3] = 0;
+	put64(PAE_PDPT, 3, PAE_PD | P);
+	ASSERT_EQ(0, xlate(&self->regs, PAE_VA, 0, &self->res));
+	EXPECT_PF(3, 0);
+}
+
 /* 2 MiB page: PDE bits 51:21 (Table 4-18).  Offset = VA bits 20:0. */
 TEST_F(walker, long4_2m)
 {

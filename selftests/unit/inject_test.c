@@ -287,4 +287,76 @@ TEST(cp_error_code_follows_load_cet_state)
 	EXPECT_FALSE(inject_exception_has_error_code(2, true));
 }
 
+/*
+ * SDM Vol. 3A, 6.15 (Interrupt 8), Table 6-5, with Table 6-4's classes:
+ * benign (1, 2, 3, 4, 5, 6, 7, 9, 16, 17, 18, 19), contributory (0, 10,
+ * 11, 12, 13) and #PF (14).  Rows: first exception; columns: second.
+ */
+#define HW	INJECT_TYPE_HARD_EXC
+
+TEST(combine_nothing_being_delivered)
+{
+	EXPECT_EQ(COMBINE_SECOND, inject_combine(false, HW, 14, 14));
+}
+
+TEST(combine_pf_during_pf_is_double_fault)
+{
+	EXPECT_EQ(COMBINE_DOUBLE_FAULT, inject_combine(true, HW, 14, 14));
+	/* A contributory exception during #PF too. */
+	EXPECT_EQ(COMBINE_DOUBLE_FAULT, inject_combine(true, HW, 14, 13));
+	EXPECT_EQ(COMBINE_DOUBLE_FAULT, inject_combine(true, HW, 14, 0));
+	/* A benign one is handled serially. */
+	EXPECT_EQ(COMBINE_SECOND, inject_combine(true, HW, 14, 6));
+}
+
+TEST(combine_contributory_first)
+{
+	static const unsigned int contributory[] = { 0, 10, 11, 12, 13 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(contributory); i++) {
+		unsigned int v = contributory[i];
+
+		EXPECT_EQ(COMBINE_DOUBLE_FAULT, inject_combine(true, HW, v, 13))
+			TH_LOG("first %u", v);
+		/* #PF after a contributory exception: serially. */
+		EXPECT_EQ(COMBINE_SECOND, inject_combine(true, HW, v, 14))
+			TH_LOG("first %u", v);
+	}
+}
+
+TEST(combine_benign_first)
+{
+	static const unsigned int benign[] = { 1, 2, 3, 4, 5, 6, 7, 9, 16, 17,
+					       18, 19 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(benign); i++)
+		EXPECT_EQ(COMBINE_SECOND, inject_combine(true, HW, benign[i], 14))
+			TH_LOG("first %u", benign[i]);
+}
+
+/* "If another exception occurs while ... the double-fault handler": shutdown. */
+TEST(combine_fault_during_double_fault)
+{
+	EXPECT_EQ(COMBINE_SHUTDOWN, inject_combine(true, HW, 8, 14));
+	EXPECT_EQ(COMBINE_SHUTDOWN, inject_combine(true, HW, 8, 13));
+	EXPECT_EQ(COMBINE_SECOND, inject_combine(true, HW, 8, 6));
+}
+
+/*
+ * An interrupt or NMI interrupted by a fault is delivered after it: the
+ * CPU does not raise it again.  A software interrupt comes back with its
+ * instruction.
+ */
+TEST(combine_interrupts_are_requeued)
+{
+	EXPECT_EQ(COMBINE_SECOND_REQUEUE,
+		  inject_combine(true, INJECT_TYPE_EXT_INTR, 0x20, 14));
+	EXPECT_EQ(COMBINE_SECOND_REQUEUE,
+		  inject_combine(true, INJECT_TYPE_NMI, 2, 14));
+	EXPECT_EQ(COMBINE_SECOND, inject_combine(true, 4, 0x80, 14));
+	EXPECT_EQ(COMBINE_SECOND, inject_combine(true, 6, 3, 14));
+}
+
 TEST_HARNESS_MAIN

@@ -36,7 +36,7 @@
 
 /* VMXLAB_CREATE_VM argument: how guest-physical memory is translated. */
 #define VMXLAB_VM_EPT		0	/* extended page tables */
-#define VMXLAB_VM_SHADOW	1	/* shadow paging: not yet (-EOPNOTSUPP) */
+#define VMXLAB_VM_SHADOW	1	/* shadow paging (paging.rst) */
 
 /* VM ioctls (on a VM fd). */
 
@@ -220,8 +220,16 @@ struct vmxlab_singlestep {
  * access -- an instruction fetch, a guest page-table walk, or event
  * delivery (IDT, stack) -- which cannot become an MMIO exit.
  * data[0]: guest-physical address, data[1]: EPT-violation qualification.
+ * A shadow-paging VM gives the same access bits (2:0) in data[1], the
+ * linear address in data[2], and in data[0] the guest's CR3 when one of
+ * its page tables is not backed.
  */
 #define VMXLAB_INTERNAL_UNBACKED_ACCESS	4
+/*
+ * A shadow-paging vCPU with CR0.PE = 0: without unrestricted guest the
+ * CPU cannot run real mode.  data[0]: the guest's CR0.
+ */
+#define VMXLAB_INTERNAL_SHADOW_REAL_MODE	5
 
 /*
  * The page shared with userspace through mmap() on the vCPU fd.  Fields
@@ -305,7 +313,11 @@ struct vmxlab_vcpu_stats {
 	__u64 failed_entries;
 	__u64 injected_irqs;		/* virtual interrupts delivered */
 	__u64 l1d_flushes;		/* L1D flushed before an entry (L1TF) */
-	__u64 reserved[4];
+	/* Shadow paging: how each intercepted guest #PF ended. */
+	__u64 pf_resolved;		/* a shadow leaf filled in */
+	__u64 pf_reflected;		/* the guest's own #PF, vector 14 */
+	__u64 pf_mmio;			/* an MMIO access */
+	__u64 reserved[1];
 };
 
 /*

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Shadow paging, the VMX side (Documentation/paging.rst).  In a
+ * VMXLAB_VM_SHADOW VM every guest #PF, MOV to or from CR3 and INVLPG
+ * exits; exits.c and cr.c hand them here, and mmu/shadow.c does the
+ * paging work without looking at the VMCS.  This file keeps the guest's
+ * view of CR3, EFER and the PAE PDPTEs, and points the VMCS at the
+ * vCPU's shadow tree.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <asm/processor-flags.h>
+#include <asm/trapnr.h>
+
+#include <vmxlab/vmx_arch.h>
+#include "../mmu/shadow.h"
+#include "vcpu.h"
+#include "vmcs.h"
+
+/* PAE paging is on: the CPU uses PDPTE registers (SDM Vol. 3A, 4.4.1). */
+static bool pae_paging(u64 cr0, u64 cr4, u64 efer)
+{
+	return (cr0 & X86_CR0_PG) && (cr4 & X86_CR4_PAE) && !(efer & EFER_LMA);
+}
+
+/* Reserved bits of a present PDPTE: 2:1, 8:5, 63:MAXPHYADDR (Table 4-8). */
+static bool pdpte_reserved(u64 pdpte, unsigned int maxphyaddr)
+{
+	u64 rsvd = GENMASK_ULL(2, 1) | GENMASK_ULL(8, 5) |
+		   GENMASK_ULL(63, maxphyaddr);
+
+	return (pdpte & _PAGE_PRESENT) && (pdpte & rsvd);
+}
+
+/**
+ * vmx_shadow_load_pdptes() - load the PDPTE registers, as the CPU would
+ * @vcpu: a shadow-paging vCPU
+ * @cr0:  the guest's CR0, CR3, CR4 and EFER after the instruction
+ * @cr3:  ...
+ * @cr4:  ...
+ * @efer: ...
+ *
+ * With PAE paging the CPU loads the four PDPTEs from CR3 at every MOV to
+ * CR3, and at MOV to CR0 or CR4 that leave PAE paging on; a reserved bit
+ * in one of them makes the instruction raise #GP(0) and change nothing
+ * (SDM Vol. 3A, 4.4.1).  Outside PAE paging, nothing to do.
+ *
+ * Return: 0, or -EINVAL (the caller's #GP, or SET_SREGS's error).
+ */
+int vmx_shadow_load_pdptes(struct vmx_vcpu *vcpu, u64 cr0, u64 cr3, u64 cr4,
+			   u64 efer)
+{
+	struct gwalk_regs regs;
+	u64 pdptes[4];
+	int i;
+
+	if (!pae_paging(cr0, cr4, efer))
+		return 0;
+	vmx_guest_paging_regs(vcpu, &regs);
+	if (mmu_read_guest(&vcpu->vm->mmu, cr3 & GENMASK_ULL(31, 5), pdptes,
+			   sizeof(pdptes)))
+		return -EINVAL;
+	for (i = 0; i < 4; i++)
+		if (pdpte_reserved(pdptes[i], regs.maxphyaddr))
+			return -EINVAL;
+	memcpy(vcpu->shadow.pdptes, pdptes, sizeof(pdptes));
+	return 0;
+}
+
+/**
+ * vmx_shadow_flush() - empty the vCPU's tree and point the VMCS at it
+ * @vcpu: a loaded shadow-paging vCPU
+ *
+ * After anything that would flush the guest's TLB: a CR3 load, a change
+ * of CR0.PG/WP, CR4.PAE/PSE/PGE/SMEP/SMAP or EFER.NXE, or SET_SREGS.
+ * The tree's format follows EFER.LMA.
+ */
+void vmx_shadow_flush(struct vmx_vcpu *vcpu)
+{
+	u64 root = shadow_reset(&vcpu->vm->mmu, vcpu->shadow.tree,
+				vcpu->shadow.efer & EFER_LMA);
+
+	vmcs_writel(VMCS_GUEST_CR3, root);
+}
+
+/*
+ * MOV to CR3 (SDM Vol. 2B): bits above MAXPHYADDR are reserved in long
+ * mode (bit 63 too: shadow guests have no PCIDs); PAE paging loads the
+ * PDPTEs.  Return: false for #GP(0).
+ */
+bool vmx_shadow_set_cr3(struct vmx_vcpu *vcpu, u64 cr3)
+{
+	u64 efer = vcpu->shadow.efer;
+	struct gwalk_regs regs;
+
+	vmx_guest_paging_regs(vcpu, &regs);
+	if ((efer & EFER_LMA) && (cr3 & GENMASK_ULL(63, regs.maxphyaddr)))
+		return false;
+	if (!(efer & EFER_LMA))
+		cr3 = (u32)cr3;
+	if (vmx_shadow_load_pdptes(vcpu, regs.cr0, cr3, regs.cr4, efer))
+		return false;
+	vcpu->shadow.cr3 = cr3;
+	vmx_shadow_flush(vcpu);
+	return true;
+}
+
+/* INVLPG: drop the page's translations (SDM Vol. 2A, INVLPG). */
+int vmx_handle_invlpg(struct vmx_vcpu *vcpu)
+{
+	u64 gva = vmcs_readl(VMCS_EXIT_QUALIFICATION);
+
+	if (!vcpu_is_shadow(vcpu))
+		return vmx_unexpected_exit(vcpu, EXIT_REASON_INVLPG);
+	if (!(vcpu->shadow.efer & EFER_LMA))
+		gva = (u32)gva;
+	shadow_invlpg(&vcpu->vm->mmu, vcpu->shadow.tree, gva);
+	vmx_skip_instruction(vcpu);
+	return 1;
+}
+
+/*
+ * What the guest was doing, from the hardware's error code (SDM Vol. 3A,
+ * 4.7): W/R, U/S and I/D describe the access.  SMAP lets an explicit
+ * supervisor access with RFLAGS.AC = 1 through; during event delivery
+ * every access is implicit.
+ */
+static unsigned int fault_access(u32 hw_error)
+{
+	unsigned int access = 0;
+
+	if (hw_error & GWALK_PF_WRITE)
+		access |= GWALK_ACC_WRITE;
+	if (hw_error & GWALK_PF_USER)
+		access |= GWALK_ACC_USER;
+	if (hw_error & GWALK_PF_FETCH)
+		access |= GWALK_ACC_FETCH;
+	if (!(access & GWALK_ACC_USER) &&
+	    (vmcs_readl(VMCS_GUEST_RFLAGS) & X86_EFLAGS_AC) &&
+	    !(vmcs_read32(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID))
+		access |= GWALK_ACC_AC;
+	return access;
+}
+
+/*
+ * As the EPT-violation exit reports it (api.rst), so that both kinds of
+ * VM read alike: data[1] has the access in the qualification's bits 2:0
+ * (read, write, fetch: SDM Vol. 3C, Table 28-7); data[2] the linear
+ * address.
+ */
+static int unbacked_access(struct vmx_vcpu *vcpu, const struct shadow_pf *pf)
+{
+	struct vmxlab_run *run = vcpu->run;
+	u64 access = EPT_VIOLATION_READ;
+
+	if (pf->access & GWALK_ACC_WRITE)
+		access = EPT_VIOLATION_WRITE;
+	else if (pf->access & GWALK_ACC_FETCH)
+		access = EPT_VIOLATION_FETCH;
+	run->exit_reason = VMXLAB_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = VMXLAB_INTERNAL_UNBACKED_ACCESS;
+	run->internal.ndata = 3;
+	run->internal.data[0] = pf->gpa;
+	run->internal.data[1] = access;
+	run->internal.data[2] = pf->gva;
+	return 0;
+}
+
+/**
+ * vmx_handle_page_fault() - a guest #PF in a shadow-paging VM
+ * @vcpu: the vCPU that exited with vector 14
+ *
+ * The exit qualification holds the linear address (the CPU did not write
+ * CR2, SDM Vol. 3C, 28.1), the exit's error code the access.  The walk
+ * of the guest's tables decides: resolved (the tree gained a leaf),
+ * reflected (the guest's own #PF goes in, with its error code and CR2),
+ * MMIO (a data access outside every slot), or an unbacked access.
+ *
+ * Return: the exit-handler contract (exits.c).
+ */
+int vmx_handle_page_fault(struct vmx_vcpu *vcpu)
+{
+	struct shadow_pf pf = {
+		.gva = vmcs_readl(VMCS_EXIT_QUALIFICATION),
+		.hw_error = vmcs_read32(VMCS_EXIT_INTR_ERROR_CODE),
+	};
+	enum shadow_pf_result result;
+	struct gwalk_regs regs;
+	int r;
+
+	if (!vcpu_is_shadow(vcpu))
+		return vmx_unexpected_exit(vcpu, EXIT_REASON_EXCEPTION_NMI);
+	/* vmxlab never sets a reserved bit: that would be its own bug. */
+	if (pf.hw_error & GWALK_PF_RSVD) {
+		pr_err_ratelimited("vCPU %u: reserved bit in a shadow entry for %#llx\n",
+				   vcpu->id, pf.gva);
+		return vmx_unexpected_exit(vcpu, EXIT_REASON_EXCEPTION_NMI);
+	}
+	pf.access = fault_access(pf.hw_error);
+	vmx_guest_paging_regs(vcpu, &regs);
+	vcpu->l1d_flush_wanted = true;	/* guest tables read into L1D */
+	r = shadow_page_fault(&vcpu->vm->mmu, vcpu->shadow.tree, &regs, &pf,
+			      &result);
+	if (r)
+		return r;
+	switch (result) {
+	case SHADOW_PF_RESOLVED:
+		vcpu->stats.pf_resolved++;
+		return 1;
+	case SHADOW_PF_REFLECT:
+		vcpu->stats.pf_reflected++;
+		vcpu->guest_cr2 = pf.cr2;
+		return vmx_reflect_exception(vcpu, X86_TRAP_PF, true,
+					     pf.error_code);
+	case SHADOW_PF_MMIO:
+		/* Only an instruction's own data access can be MMIO. */
+		if ((pf.access & GWALK_ACC_FETCH) ||
+		    (vmcs_read32(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID))
+			return unbacked_access(vcpu, &pf);
+		vcpu->stats.pf_mmio++;
+		return vmx_emulate_mmio(vcpu, pf.gpa);
+	case SHADOW_PF_UNBACKED:
+	default:
+		return unbacked_access(vcpu, &pf);
+	}
+}
+
+/**
+ * vmx_shadow_cannot_run() - checked before each entry of a shadow vCPU
+ * @vcpu: a shadow-paging vCPU
+ *
+ * Without unrestricted guest the CPU cannot run a guest with CR0.PE = 0
+ * (real mode would need virtual-8086 emulation, which vmxlab does not
+ * do): the run ends with an internal error instead.
+ *
+ * Return: 0 to enter; 1 when the run must end, with vcpu->run filled in.
+ */
+int vmx_shadow_cannot_run(struct vmx_vcpu *vcpu)
+{
+	struct vmxlab_run *run = vcpu->run;
+
+	if (!vcpu->shadow.real_mode)
+		return 0;
+	run->exit_reason = VMXLAB_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = VMXLAB_INTERNAL_SHADOW_REAL_MODE;
+	run->internal.ndata = 1;
+	run->internal.data[0] = vmx_read_guest_cr0();
+	return 1;
+}
+
+/* The tree lives as long as the vCPU (vcpu.c). */
+int vmx_shadow_vcpu_init(struct vmx_vcpu *vcpu)
+{
+	vcpu->shadow.tree = shadow_tree_create();
+	return vcpu->shadow.tree ? 0 : -ENOMEM;
+}
+
+void vmx_shadow_vcpu_register(struct vmx_vcpu *vcpu)
+{
+	if (vcpu->shadow.tree)
+		shadow_tree_register(&vcpu->vm->mmu, vcpu->id, vcpu->shadow.tree);
+}
+
+void vmx_shadow_vcpu_free(struct vmx_vcpu *vcpu)
+{
+	if (vcpu->shadow.tree)
+		shadow_tree_destroy(&vcpu->vm->mmu, vcpu->id, vcpu->shadow.tree);
+	vcpu->shadow.tree = NULL;
+}
