@@ -86,6 +86,12 @@ TEST(counters_equal_get_stats)
 	EXPECT_EQ(s.failed_entries, stat_value(dir, "stats", "failed_entries"));
 	EXPECT_EQ(s.injected_irqs, stat_value(dir, "stats", "injected_irqs"));
 	EXPECT_EQ(s.l1d_flushes, stat_value(dir, "stats", "l1d_flushes"));
+	EXPECT_EQ(s.pf_resolved, stat_value(dir, "stats", "pf_resolved"));
+	EXPECT_EQ(s.pf_reflected, stat_value(dir, "stats", "pf_reflected"));
+	EXPECT_EQ(s.pf_mmio, stat_value(dir, "stats", "pf_mmio"));
+	/* A shadow-paging guest faults its pages in through #PF exits. */
+	if (vm_is_shadow(vm))
+		EXPECT_LT(0, stat_value(dir, "stats", "pf_resolved"));
 	EXPECT_LE(CPUIDS, s.exits[VMX_EXIT_CPUID]);
 	for (i = 0; i < VMXLAB_NR_VMX_EXIT_REASONS; i++) {
 		snprintf(key, sizeof(key), "exit_%d", i);

@@ -8,12 +8,15 @@
 #
 # From the top of the tree, with this script as the runner's SCRIPT:
 #   scripts/vm-run.sh --cpus 2 --add vmxlab.ko --add selftests/out SCRIPT
-#           runs every *_test but novmx_test
+#           runs every *_test but novmx_test, then every guest_*_test
+#           again as NAME@shadow: with VMXLAB_TEST_VM_TYPE=shadow, so
+#           that its VMs use shadow paging (tests of EPT-only behaviour
+#           skip there)
 #   scripts/vm-run.sh --emulator qemu-tcg --add vmxlab.ko \
 #           --add selftests/out SCRIPT --novmx
 #           runs novmx_test only
 #   scripts/vm-run.sh ... SCRIPT --only "guest_xsave_test vmxlab_test"
-#           runs just those binaries, in that order
+#           runs just those binaries, in that order (NAME@shadow too)
 #   scripts/vm-run.sh --cpus 2 --expect-reboot ... SCRIPT --emergency-reboot
 #           runs sysrq_reboot, which resets the VM (sysrq b) while guests
 #           run on every CPU: the vm-reboot lane, judged by vm-run.sh
@@ -159,12 +162,23 @@ elif [ "$mode" = only ]; then
 	tests=
 	for t in $only; do tests="$tests $VMXLAB_TESTS/$t"; done
 else
-	# vmxlab_test first, then any other *_test in name order.
+	# vmxlab_test first, then any other *_test in name order; then the
+	# guest tests again on shadow-paging VMs (NAME@shadow, below).  The
+	# debug lane, four times slower, reruns only those that exercise
+	# shadow paging's locking and memory most.
 	tests="$VMXLAB_TESTS/vmxlab_test"
 	for t in "$VMXLAB_TESTS"/*_test; do
 		case ${t##*/} in
 		vmxlab_test|novmx_test) ;;
 		*) tests="$tests $t" ;;
+		esac
+	done
+	for t in "$VMXLAB_TESTS"/guest_*_test; do
+		case ${t##*/} in
+		guest_paging_test) ;;	# runs both kinds itself
+		guest_memslot_test|guest_smp_test|guest_exits_test|guest_irq_test)
+			tests="$tests $t@shadow" ;;
+		*) [ "$mode" = debug ] || tests="$tests $t@shadow" ;;
 		esac
 	done
 fi

@@ -45,6 +45,9 @@ static void stats_add(struct vmxlab_vcpu_stats *sum,
 	sum->failed_entries += READ_ONCE(s->failed_entries);
 	sum->injected_irqs += READ_ONCE(s->injected_irqs);
 	sum->l1d_flushes += READ_ONCE(s->l1d_flushes);
+	sum->pf_resolved += READ_ONCE(s->pf_resolved);
+	sum->pf_reflected += READ_ONCE(s->pf_reflected);
+	sum->pf_mmio += READ_ONCE(s->pf_mmio);
 }
 
 static void stats_show(struct seq_file *m, const struct vmxlab_vcpu_stats *s,
@@ -54,8 +57,10 @@ static void stats_show(struct seq_file *m, const struct vmxlab_vcpu_stats *s,
 
 	seq_printf(m, "exits_to_userspace %llu%sfailed_entries %llu%s",
 		   s->exits_to_userspace, sep, s->failed_entries, sep);
-	seq_printf(m, "injected_irqs %llu%sl1d_flushes %llu",
-		   s->injected_irqs, sep, s->l1d_flushes);
+	seq_printf(m, "injected_irqs %llu%sl1d_flushes %llu%s",
+		   s->injected_irqs, sep, s->l1d_flushes, sep);
+	seq_printf(m, "pf_resolved %llu%spf_reflected %llu%spf_mmio %llu",
+		   s->pf_resolved, sep, s->pf_reflected, sep, s->pf_mmio);
 	for (i = 0; i < VMXLAB_NR_VMX_EXIT_REASONS; i++)
 		if (s->exits[i])
 			seq_printf(m, "%sexit_%d %llu", sep, i, s->exits[i]);
