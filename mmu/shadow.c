@@ -28,6 +28,7 @@
  */
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <asm/io.h>
 #include <asm/processor-flags.h>
@@ -43,7 +44,7 @@ struct shadow_tree {
 	u64 *pdpt;		/* PAE root, below 4 GiB: every other guest */
 	u64 *pd[4];		/* its page directories, always present */
 	bool long_mode;		/* which root the CPU walks */
-	bool has_large;		/* a leaf maps part of a guest large page */
+	unsigned int sizes;	/* BIT(enum spte_size) of the leaves present */
 };
 
 static u64 *alloc_table(gfp_t extra)
@@ -99,7 +100,7 @@ static void zap_tree(struct shadow_tree *t, struct list_head *deferred)
 		for (j = 0; j < ENTRIES; j++)
 			if (t->pd[i][j] & SPTE_P)
 				detach(&t->pd[i][j], 1, deferred);
-	t->has_large = false;
+	t->sizes = 0;
 }
 
 /**
@@ -257,6 +258,30 @@ static u64 *leaf_of(struct shadow_tree *t, u64 gva, bool create)
 	return &table[(gva >> 12) & (ENTRIES - 1)];
 }
 
+/* Bytes of a guest page of each size class. */
+static const u64 size_bytes[] = {
+	[SPTE_4K] = SZ_4K, [SPTE_2M] = SZ_2M, [SPTE_4M] = SZ_4M, [SPTE_1G] = SZ_1G,
+};
+
+/* Clear the leaves of size class @size in [start, start + len). */
+static void zap_size_class(struct shadow_tree *t, u64 start, u64 len,
+			   enum spte_size size)
+{
+	u64 gva, *pt;
+	int i;
+
+	for (gva = start; gva < start + len; gva += SZ_2M) {
+		pt = leaf_of(t, gva, false);
+		if (!pt)
+			continue;
+		pt -= (gva >> 12) & (ENTRIES - 1);	/* the whole table */
+		for (i = 0; i < ENTRIES; i++)
+			if ((pt[i] & SPTE_P) &&
+			    (pt[i] & SPTE_SIZE_MASK) >> SPTE_SIZE_SHIFT == size)
+				pt[i] = 0;
+	}
+}
+
 /**
  * shadow_invlpg() - the guest invalidated the TLB entries of one page
  * @mmu: the VM's memory
@@ -265,21 +290,26 @@ static u64 *leaf_of(struct shadow_tree *t, u64 gva, bool create)
  *
  * INVLPG drops every translation of the page holding @gva, the whole
  * large page if the guest mapped one there (SDM Vol. 3A, 4.10.4.1).  A
- * guest large page is shadowed by 4 KiB leaves, and which ones came from
- * it is not recorded: while any did, everything goes.
+ * guest large page is shadowed by 4 KiB leaves, each marked with the
+ * guest page's size (spte.h): for each size present in the tree, the
+ * leaves of that size in the aligned region around @gva go.  Which guest
+ * large page a leaf came from is not recorded, so a leaf of another
+ * large page in that region may go too: only a refill, as after any TLB
+ * miss.
  */
 void shadow_invlpg(struct vmxlab_mmu *mmu, struct shadow_tree *t, u64 gva)
 {
+	enum spte_size size;
 	u64 *leaf;
 
 	mutex_lock(&mmu->lock);
-	if (t->has_large) {
-		zap_tree(t, NULL);
-	} else {
-		leaf = leaf_of(t, gva, false);
-		if (leaf)
-			*leaf = 0;
-	}
+	leaf = leaf_of(t, gva, false);
+	if (leaf)
+		*leaf = 0;
+	for (size = SPTE_2M; size <= SPTE_1G; size++)
+		if (t->sizes & BIT(size))
+			zap_size_class(t, gva & ~(size_bytes[size] - 1),
+				       size_bytes[size], size);
 	mutex_unlock(&mmu->lock);
 }
 
@@ -338,6 +368,7 @@ static int install_leaf(struct vmxlab_mmu *mmu, struct shadow_tree *t,
 			enum shadow_pf_result *result)
 {
 	bool write = pf->access & GWALK_ACC_WRITE;
+	enum spte_size size;
 	struct spte_input in = {
 		.perm = res->perm, .access = pf->access,
 		.cr0_wp = regs->cr0 & X86_CR0_WP,
@@ -365,15 +396,17 @@ static int install_leaf(struct vmxlab_mmu *mmu, struct shadow_tree *t,
 	 * does not model (an implicit supervisor access under SMAP, say) is
 	 * the guest's fault after all.
 	 */
-	if (*leaf == pte && (pf->hw_error & GWALK_PF_PRESENT)) {
+	size = res->page_size == SZ_2M ? SPTE_2M : res->page_size == SZ_4M ?
+	       SPTE_4M : res->page_size == SZ_1G ? SPTE_1G : SPTE_4K;
+	if ((*leaf & ~SPTE_SIZE_MASK) == pte &&
+	    (pf->hw_error & GWALK_PF_PRESENT)) {
 		pf->error_code = pf->hw_error;
 		pf->cr2 = pf->gva;
 		*result = SHADOW_PF_REFLECT;
 		return 0;
 	}
-	*leaf = pte;
-	if (res->page_size > PAGE_SIZE)
-		t->has_large = true;
+	*leaf = pte | (u64)size << SPTE_SIZE_SHIFT;
+	t->sizes |= BIT(size);
 	*result = SHADOW_PF_RESOLVED;
 	return 0;
 }

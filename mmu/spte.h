@@ -21,6 +21,14 @@
 #define SPTE_PAT	BIT_ULL(7)
 #define SPTE_G		BIT_ULL(8)
 #define SPTE_XD		BIT_ULL(63)
+/*
+ * Bits 10:9 are ignored by the CPU (SDM Vol. 3A, Table 4-19): vmxlab keeps
+ * there the size of the guest page a leaf was copied from, so that INVLPG
+ * can find every leaf of a guest large page.
+ */
+#define SPTE_SIZE_SHIFT	9
+#define SPTE_SIZE_MASK	(3ULL << SPTE_SIZE_SHIFT)
+enum spte_size { SPTE_4K, SPTE_2M, SPTE_4M, SPTE_1G };
 #define SPTE_ADDR_MASK	(((1ULL << 52) - 1) & ~0xfffULL)
 
 /**

@@ -361,6 +361,44 @@ TEST_F_TIMEOUT(paging, invlpg_and_cr3_reload_after_remap, TIMEOUT_S)
 	run_guest(_metadata, self->vm, &self->vcpu, guest_remap);
 }
 
+/*
+ * A guest 2 MiB page is shadowed by 4 KiB leaves; INVLPG of any address
+ * in it drops the translations of the whole page (SDM Vol. 3A,
+ * 4.10.4.1), also those of other 4 KiB parts.
+ */
+#define BIG_VA		(TEST_VA + 0x200000)
+#define SLOT_BIG	(SLOT_TEST + 1)
+#define BIG_GPA(n)	(GUEST_DATA_GPA + 0x400000 + (n) * 0x200000ULL)
+#define BIG_MARK(n, off) (0xb16000000ULL + (n) * 0x100000 + (off))
+#define PS		BIT_ULL(7)
+
+static void guest_large_page_invlpg(void)
+{
+	__u64 *pde = (__u64 *)(GUEST_SYS_PD_GPA + (BIG_VA >> 21) * 8);
+
+	__atomic_store_n(pde, BIG_GPA(0) | PS | P | RW, __ATOMIC_RELEASE);
+	guest_invlpg(BIG_VA);
+	GUEST_ASSERT_EQ(guest_load(BIG_VA + 0x1000), BIG_MARK(0, 0x1000));
+	GUEST_ASSERT_EQ(guest_load(BIG_VA + 0x3000), BIG_MARK(0, 0x3000));
+	__atomic_store_n(pde, BIG_GPA(1) | PS | P | RW, __ATOMIC_RELEASE);
+	guest_invlpg(BIG_VA + 0x5000);
+	GUEST_ASSERT_EQ(guest_load(BIG_VA + 0x1000), BIG_MARK(1, 0x1000));
+	GUEST_ASSERT_EQ(guest_load(BIG_VA + 0x3000), BIG_MARK(1, 0x3000));
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(paging, invlpg_large_page, TIMEOUT_S)
+{
+	char *big = vm_add_region(self->vm, SLOT_BIG, BIG_GPA(0), 0x400000, 0);
+	int n;
+
+	for (n = 0; n < 2; n++) {
+		*(__u64 *)(big + n * 0x200000 + 0x1000) = BIG_MARK(n, 0x1000);
+		*(__u64 *)(big + n * 0x200000 + 0x3000) = BIG_MARK(n, 0x3000);
+	}
+	run_guest(_metadata, self->vm, &self->vcpu, guest_large_page_invlpg);
+}
+
 /* A page mapped onto unbacked guest-physical memory: MMIO as ever. */
 static void guest_mmio_mapping(void)
 {

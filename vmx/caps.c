@@ -172,3 +172,81 @@ bool vmx_cr_fixed_ok(u64 value, u64 fixed0, u64 fixed1)
 {
 	return (value & fixed0) == fixed0 && (value & ~fixed1) == 0;
 }
+
+/*
+ * Controls that protect the host or that vmxlab's design depends on.  A
+ * CPU without one of them cannot run vmxlab guests safely; module load
+ * still succeeds (the capability report is useful), VM creation does not.
+ */
+#define PIN_REQUIRED	(PIN_CTL_EXT_INTR_EXITING | PIN_CTL_NMI_EXITING)
+#define PIN_OPTIONAL	PIN_CTL_VIRTUAL_NMIS
+/*
+ * RDPMC, MONITOR and MWAIT exit: run natively they would read the host's
+ * performance counters and park the host CPU for the guest.
+ */
+#define PROC_REQUIRED	(PROC_CTL_HLT_EXITING | PROC_CTL_CR8_LOAD_EXITING | \
+			 PROC_CTL_CR8_STORE_EXITING | PROC_CTL_MOV_DR_EXITING | \
+			 PROC_CTL_UNCOND_IO_EXITING | PROC_CTL_USE_MSR_BITMAPS | \
+			 PROC_CTL_ACTIVATE_SECONDARY | PROC_CTL_RDPMC_EXITING | \
+			 PROC_CTL_MONITOR_EXITING | PROC_CTL_MWAIT_EXITING)
+#define PROC2_REQUIRED	(PROC2_CTL_ENABLE_EPT | PROC2_CTL_UNRESTRICTED_GUEST)
+#define PROC2_OPTIONAL	(PROC2_CTL_ENABLE_VPID | PROC2_CTL_WBINVD_EXITING)
+/*
+ * Shadow paging (Documentation/paging.rst): the CPU walks vmxlab's tables,
+ * so every guest CR3 load and store and every INVLPG exits; no EPT, and
+ * so no unrestricted guest either (it needs EPT, SDM Vol. 3C, 26.2.1.1).
+ * No VPID: every entry and exit then flushes the TLB (SDM 29.4.3.3), which
+ * is what lets vmxlab empty a tree without INVVPID.
+ */
+#define PROC_SHADOW	(PROC_REQUIRED | PROC_CTL_INVLPG_EXITING | \
+			 PROC_CTL_CR3_LOAD_EXITING | PROC_CTL_CR3_STORE_EXITING)
+#define PROC2_SHADOW_OPTIONAL	PROC2_CTL_WBINVD_EXITING
+/*
+ * The guest's DR7 and DEBUGCTL are loaded on entry and saved on exit, so
+ * the guest never runs with the host's breakpoints or branch tracing.
+ */
+#define EXIT_REQUIRED	(EXIT_CTL_HOST_ADDR_SPACE_SIZE | EXIT_CTL_SAVE_EFER | \
+			 EXIT_CTL_LOAD_EFER | EXIT_CTL_SAVE_DEBUG_CONTROLS)
+#define ENTRY_REQUIRED	(ENTRY_CTL_LOAD_EFER | ENTRY_CTL_LOAD_DEBUG_CONTROLS)
+
+/**
+ * vmx_vmcs_config_build() - the control words for each type of VM
+ * @caps:     decoded capabilities (vmx_caps_decode())
+ * @ack_intr: acknowledge external interrupts on exit (a module parameter)
+ * @c:        out: the words, and which VM types this CPU can run
+ *
+ * EPT VMs need EPT with a 4-level walk, write-back paging structures and
+ * INVEPT, and unrestricted guest; shadow-paging VMs need neither, but CR3
+ * and INVLPG exiting.  Both need everything that guards the host, and
+ * interrupt-window exiting.
+ */
+void vmx_vmcs_config_build(const struct vmxlab_caps *caps, bool ack_intr,
+			   struct vmx_vmcs_config *c)
+{
+	const u64 need_ept = VMXLAB_CAP_EPT | VMXLAB_CAP_EPT_4LEVEL |
+			     VMXLAB_CAP_EPT_WB | VMXLAB_CAP_INVEPT;
+	int r = 0, r_ept, r_shadow;
+
+	/* Virtual NMIs are only useful with NMI-window exiting. */
+	r |= vmx_adjust_controls(caps->msr_pinbased, PIN_REQUIRED,
+				 (caps->features & VMXLAB_CAP_NMI_WINDOW) ?
+				 PIN_OPTIONAL : 0, &c->pin);
+	r |= vmx_adjust_controls(caps->msr_exit, EXIT_REQUIRED,
+				 ack_intr ? EXIT_CTL_ACK_INTR_ON_EXIT : 0,
+				 &c->exit);
+	r |= vmx_adjust_controls(caps->msr_entry, ENTRY_REQUIRED, 0, &c->entry);
+	if (!(caps->features & VMXLAB_CAP_INTR_WINDOW))
+		r = -EOPNOTSUPP;
+
+	r_ept = vmx_adjust_controls(caps->msr_procbased, PROC_REQUIRED, 0,
+				    &c->proc);
+	r_ept |= vmx_adjust_controls(caps->msr_procbased2, PROC2_REQUIRED,
+				     PROC2_OPTIONAL, &c->proc2);
+	r_shadow = vmx_adjust_controls(caps->msr_procbased, PROC_SHADOW, 0,
+				       &c->proc_shadow);
+	r_shadow |= vmx_adjust_controls(caps->msr_procbased2, 0,
+					PROC2_SHADOW_OPTIONAL, &c->proc2_shadow);
+
+	c->usable = !r && !r_ept && (caps->features & need_ept) == need_ept;
+	c->usable_shadow = !r && !r_shadow;
+}

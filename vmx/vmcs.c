@@ -58,91 +58,20 @@ void vmx_msr_bitmap_exit(void)
 	msr_bitmap_all_exit = NULL;
 }
 
-/*
- * The control words every vCPU uses, computed once at module load; the
- * primary and secondary processor-based ones differ for shadow paging.
- */
-static struct {
-	bool usable;		/* false: a control that guards the host is missing */
-	bool usable_shadow;	/* the same for shadow-paging VMs */
-	u32 pin, proc, proc2, exit, entry;
-	u32 proc_shadow, proc2_shadow;
-} vmcs_config;
-
-/*
- * Controls that protect the host or that vmxlab's design depends on.  A
- * CPU without one of them cannot run vmxlab guests safely; module load
- * still succeeds (the capability report is useful), VM creation does not.
- */
-#define PIN_REQUIRED	(PIN_CTL_EXT_INTR_EXITING | PIN_CTL_NMI_EXITING)
-#define PIN_OPTIONAL	PIN_CTL_VIRTUAL_NMIS
-/*
- * RDPMC, MONITOR and MWAIT exit: run natively they would read the host's
- * performance counters and park the host CPU for the guest.
- */
-#define PROC_REQUIRED	(PROC_CTL_HLT_EXITING | PROC_CTL_CR8_LOAD_EXITING | \
-			 PROC_CTL_CR8_STORE_EXITING | PROC_CTL_MOV_DR_EXITING | \
-			 PROC_CTL_UNCOND_IO_EXITING | PROC_CTL_USE_MSR_BITMAPS | \
-			 PROC_CTL_ACTIVATE_SECONDARY | PROC_CTL_RDPMC_EXITING | \
-			 PROC_CTL_MONITOR_EXITING | PROC_CTL_MWAIT_EXITING)
-#define PROC2_REQUIRED	(PROC2_CTL_ENABLE_EPT | PROC2_CTL_UNRESTRICTED_GUEST)
-#define PROC2_OPTIONAL	(PROC2_CTL_ENABLE_VPID | PROC2_CTL_WBINVD_EXITING)
-/*
- * Shadow paging (Documentation/paging.rst): the CPU walks vmxlab's tables,
- * so every guest CR3 load and store and every INVLPG exits; no EPT, and
- * so no unrestricted guest either (it needs EPT, SDM Vol. 3C, 26.2.1.1).
- * No VPID: every entry and exit then flushes the TLB (SDM 29.4.3.3), which
- * is what lets vmxlab empty a tree without INVVPID.
- */
-#define PROC_SHADOW	(PROC_REQUIRED | PROC_CTL_INVLPG_EXITING | \
-			 PROC_CTL_CR3_LOAD_EXITING | PROC_CTL_CR3_STORE_EXITING)
-#define PROC2_SHADOW_OPTIONAL	PROC2_CTL_WBINVD_EXITING
-/*
- * The guest's DR7 and DEBUGCTL are loaded on entry and saved on exit, so
- * the guest never runs with the host's breakpoints or branch tracing.
- */
-#define EXIT_REQUIRED	(EXIT_CTL_HOST_ADDR_SPACE_SIZE | EXIT_CTL_SAVE_EFER | \
-			 EXIT_CTL_LOAD_EFER | EXIT_CTL_SAVE_DEBUG_CONTROLS)
-#define ENTRY_REQUIRED	(ENTRY_CTL_LOAD_EFER | ENTRY_CTL_LOAD_DEBUG_CONTROLS)
+/* The control words every vCPU uses, computed once at module load. */
+static struct vmx_vmcs_config vmcs_config;
 
 /**
  * vmx_setup_vmcs_config() - compute the control words every VMCS will use
  *
- * Called once at module load.  A CPU without a required control still
- * loads the module (its capability report is useful) but cannot create
- * VMs; the log says so once, here.
+ * Called once at module load (the decision is vmx_vmcs_config_build(),
+ * caps.c).  A CPU without a required control still loads the module (its
+ * capability report is useful) but cannot create VMs of that type; the
+ * log says so once, here.
  */
 void vmx_setup_vmcs_config(void)
 {
-	const u64 need = VMXLAB_CAP_EPT | VMXLAB_CAP_EPT_4LEVEL |
-			 VMXLAB_CAP_EPT_WB | VMXLAB_CAP_INVEPT |
-			 VMXLAB_CAP_INTR_WINDOW;
-	int r = 0, r_ept, r_shadow;
-
-	/* Virtual NMIs are only useful with NMI-window exiting. */
-	r |= vmx_adjust_controls(vmx_caps.msr_pinbased, PIN_REQUIRED,
-				 (vmx_caps.features & VMXLAB_CAP_NMI_WINDOW) ?
-				 PIN_OPTIONAL : 0, &vmcs_config.pin);
-	r |= vmx_adjust_controls(vmx_caps.msr_exit, EXIT_REQUIRED,
-				 ack_intr_on_exit ? EXIT_CTL_ACK_INTR_ON_EXIT : 0,
-				 &vmcs_config.exit);
-	r |= vmx_adjust_controls(vmx_caps.msr_entry, ENTRY_REQUIRED, 0,
-				 &vmcs_config.entry);
-	if (!(vmx_caps.features & VMXLAB_CAP_INTR_WINDOW))
-		r = -EOPNOTSUPP;
-
-	r_ept = vmx_adjust_controls(vmx_caps.msr_procbased, PROC_REQUIRED, 0,
-				    &vmcs_config.proc);
-	r_ept |= vmx_adjust_controls(vmx_caps.msr_procbased2, PROC2_REQUIRED,
-				     PROC2_OPTIONAL, &vmcs_config.proc2);
-	r_shadow = vmx_adjust_controls(vmx_caps.msr_procbased, PROC_SHADOW, 0,
-				       &vmcs_config.proc_shadow);
-	r_shadow |= vmx_adjust_controls(vmx_caps.msr_procbased2, 0,
-					PROC2_SHADOW_OPTIONAL,
-					&vmcs_config.proc2_shadow);
-
-	vmcs_config.usable = !r && !r_ept && (vmx_caps.features & need) == need;
-	vmcs_config.usable_shadow = !r && !r_shadow;
+	vmx_vmcs_config_build(&vmx_caps, ack_intr_on_exit, &vmcs_config);
 	if (!vmcs_config.usable)
 		pr_err("this CPU lacks a VMX control vmxlab needs (EPT, unrestricted guest, I/O/MSR/CR8/DR/RDPMC/MONITOR/MWAIT/interrupt-window exiting, EFER switching or debug-control loading); EPT VMs cannot be created%s\n",
 		       vmcs_config.usable_shadow ? ", shadow-paging VMs can" : "");

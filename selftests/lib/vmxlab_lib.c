@@ -146,7 +146,7 @@ static void put_u64(void *base, __u64 off, __u64 v)
 
 #define SYS_PML4	0x0000
 #define SYS_PDPT	0x1000
-#define SYS_PD		0x2000		/* four pages: 4 GiB of 2 MiB pages */
+#define SYS_PD		(GUEST_SYS_PD_GPA - GUEST_SYS_GPA)	/* 4 pages: 4 GiB */
 #define SYS_GDT		0x6000
 #define SYS_IDT		0x7000
 #define SYS_TSS		0x8000		/* 128 bytes per vCPU */

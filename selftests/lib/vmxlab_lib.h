@@ -96,6 +96,8 @@ void test_fail_exit(void);
 #define GUEST_SYS_GPA		0x08000000ULL	/* page tables, GDT, IDT, stacks */
 #define GUEST_SYS_SIZE		0x00800000ULL
 #define GUEST_DATA_GPA		0x10000000ULL	/* free for the tests' own slots */
+/* The identity map's page directories: the PDE of @gva is at this + 8 * (gva >> 21). */
+#define GUEST_SYS_PD_GPA	(GUEST_SYS_GPA + 0x2000)
 #define GUEST_MMIO_GPA		0xc0000000ULL	/* never backed by a slot */
 #define GUEST_IDENTITY_LIMIT	(4ULL << 30)
 

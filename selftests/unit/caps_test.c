@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include <linux/bits.h>
 #include "kernel_shim.h"
 #include "../../vmx/caps.h"
 #include "../vmx_sdm_ref.h"
@@ -528,6 +529,75 @@ TEST(cr_fixed_degenerate_masks)
 	/* Everything required. */
 	EXPECT_TRUE(vmx_cr_fixed_ok(~0ULL, ~0ULL, ~0ULL));
 	EXPECT_FALSE(vmx_cr_fixed_ok(~0ULL >> 1, ~0ULL, ~0ULL));
+}
+
+/*
+ * Which VM types a CPU can run (vmx_vmcs_config_build()).  EPT VMs need
+ * EPT and unrestricted guest (SDM Vol. 3C, 26.2.1.1: UG needs EPT);
+ * shadow-paging VMs need CR3-load, CR3-store and INVLPG exiting (primary
+ * controls bits 15, 16, 9) and neither.
+ */
+#define CTL_INVLPG_EXITING	BIT(9)
+#define CTL_CR3_LOAD_EXITING	BIT(15)
+#define CTL_CR3_STORE_EXITING	BIT(16)
+#define CTL2_EPT		BIT(1)
+#define CTL2_VPID		BIT(5)
+#define CTL2_UG			BIT(7)
+
+static struct vmx_vmcs_config config_of(const struct vmxlab_caps *raw)
+{
+	struct vmxlab_caps c = decoded(raw);
+	struct vmx_vmcs_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	vmx_vmcs_config_build(&c, true, &cfg);
+	return cfg;
+}
+
+TEST(vm_types_haswell_both)
+{
+	struct vmx_vmcs_config c = config_of(&haswell);
+	const u32 shadow_exits = CTL_INVLPG_EXITING | CTL_CR3_LOAD_EXITING |
+				 CTL_CR3_STORE_EXITING;
+
+	EXPECT_TRUE(c.usable);
+	EXPECT_TRUE(c.usable_shadow);
+	/* TRUE controls let EPT VMs run CR3 and INVLPG natively. */
+	EXPECT_EQ(0U, c.proc & shadow_exits);
+	EXPECT_EQ(shadow_exits, c.proc_shadow & shadow_exits);
+	EXPECT_EQ(CTL2_EPT | CTL2_UG, c.proc2 & (CTL2_EPT | CTL2_UG));
+	/* Shadow VMs: no EPT, no unrestricted guest, no VPID. */
+	EXPECT_EQ(0U, c.proc2_shadow & (CTL2_EPT | CTL2_UG | CTL2_VPID));
+}
+
+/* Nehalem: EPT but no unrestricted guest, so shadow paging only. */
+TEST(vm_types_nehalem_shadow_only)
+{
+	struct vmx_vmcs_config c = config_of(&nehalem);
+
+	EXPECT_FALSE(c.usable);
+	EXPECT_TRUE(c.usable_shadow);
+}
+
+/* No secondary controls, hence no MSR-bitmap-era guards either: neither. */
+TEST(vm_types_core2_none)
+{
+	struct vmx_vmcs_config c = config_of(&core2);
+
+	EXPECT_FALSE(c.usable);
+	EXPECT_FALSE(c.usable_shadow);
+}
+
+/* Without INVLPG exiting shadow paging cannot see the guest's flushes. */
+TEST(vm_types_shadow_needs_invlpg_exiting)
+{
+	struct vmxlab_caps raw = haswell;
+	struct vmx_vmcs_config c;
+
+	raw.msr_procbased &= ~((u64)CTL_INVLPG_EXITING << 32);
+	c = config_of(&raw);
+	EXPECT_TRUE(c.usable);
+	EXPECT_FALSE(c.usable_shadow);
 }
 
 TEST_HARNESS_MAIN
