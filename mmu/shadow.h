@@ -17,12 +17,12 @@
 
 struct shadow_tree;
 
-/* What a guest #PF turned out to be. */
+/* What a guest #PF turned out to be (numbers: the tracepoint's). */
 enum shadow_pf_result {
-	SHADOW_PF_RESOLVED,	/* leaf filled in: resume the guest */
-	SHADOW_PF_REFLECT,	/* the guest's own #PF: error code, CR2 */
-	SHADOW_PF_MMIO,		/* translated to memory no slot backs */
-	SHADOW_PF_UNBACKED,	/* the guest's tables are not in a slot */
+	SHADOW_PF_RESOLVED = 0,	/* leaf filled in: resume the guest */
+	SHADOW_PF_REFLECT = 1,	/* the guest's own #PF: error code, CR2 */
+	SHADOW_PF_MMIO = 2,	/* translated to memory no slot backs */
+	SHADOW_PF_UNBACKED = 3,	/* the guest's tables are not in a slot */
 };
 
 /**

@@ -362,6 +362,52 @@ TEST_F_TIMEOUT(paging, invlpg_and_cr3_reload_after_remap, TIMEOUT_S)
 }
 
 /*
+ * SMEP (SDM Vol. 3A, 4.6.1): a supervisor fetch from a user page faults
+ * with P | I/D, data accesses do not.  With CR0.WP = 0 a supervisor write
+ * to a read-only user page succeeds, and a fetch from it must still
+ * fault: shadow paging's writable supervisor-only leaf for that write
+ * must not let the fetch through (spte.c).
+ */
+#define CPUID_7_EBX_SMEP	BIT(7)
+#define CR4_SMEP		BIT_ULL(20)
+
+static void guest_smep(void)
+{
+	__u64 cr0 = guest_read_cr0(), cr4 = guest_read_cr4();
+	__u32 regs[4];
+
+	guest_cpuid(7, 0, regs);
+	if (!(regs[1] & CPUID_7_EBX_SMEP))
+		GUEST_SYNC(0);		/* the host skips */
+	pte_set(14, PAGE_GPA(14) | P | RW | US);
+	guest_invlpg(VA(14));
+	GUEST_ASSERT_OK(guest_fetch(VA(14)));
+	GUEST_ASSERT_EQ(guest_write_cr4_safe(cr4 | CR4_SMEP), GUEST_NO_EXCEPTION);
+	GUEST_ASSERT_PF(guest_fetch(VA(14)), EC_P | EC_ID, VA(14));
+	GUEST_ASSERT_OK(guest_read(VA(14)));
+	GUEST_ASSERT_OK(guest_write(VA(14) + 8, 3));
+
+	pte_set(15, PAGE_GPA(15) | P | US);
+	guest_invlpg(VA(15));
+	GUEST_ASSERT_EQ(guest_write_cr0_safe(cr0 & ~CR0_WP), GUEST_NO_EXCEPTION);
+	GUEST_ASSERT_OK(guest_write(VA(15) + 8, 4));
+	GUEST_ASSERT_PF(guest_fetch(VA(15)), EC_P | EC_ID, VA(15));
+	GUEST_ASSERT_EQ(guest_write_cr0_safe(cr0), GUEST_NO_EXCEPTION);
+	GUEST_ASSERT_EQ(guest_write_cr4_safe(cr4), GUEST_NO_EXCEPTION);
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(paging, smep_user_page_fetch, TIMEOUT_S)
+{
+	struct ucall uc;
+
+	self->vcpu = vm_vcpu_add(self->vm, 0, guest_smep);
+	if (vcpu_run_to_ucall(self->vcpu, &uc) == UCALL_SYNC)
+		SKIP(return, "the CPU has no SMEP");
+	ASSERT_EQ(UCALL_DONE, uc.cmd);
+}
+
+/*
  * A guest 2 MiB page is shadowed by 4 KiB leaves; INVLPG of any address
  * in it drops the translations of the whole page (SDM Vol. 3A,
  * 4.10.4.1), also those of other 4 KiB parts.

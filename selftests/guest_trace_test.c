@@ -70,6 +70,7 @@ FIXTURE_TEARDOWN(trace)
 TEST_F_TIMEOUT(trace, trace_cmd_records_entries_and_exits, TRACE_TIMEOUT_S)
 {
 	unsigned int cpuid = 0, io = 0, exits = 0, entries = 0, reason;
+	unsigned int pf_exits = 0, shadow_pfs = 0, resolved = 0;
 	char exe[256], cmd[600], line[512], *p;
 	struct stat st;
 	ssize_t n;
@@ -92,6 +93,10 @@ TEST_F_TIMEOUT(trace, trace_cmd_records_entries_and_exits, TRACE_TIMEOUT_S)
 	while (fgets(line, sizeof(line), f)) {
 		if (strstr(line, "vmxlab_entry:"))
 			entries++;
+		if (strstr(line, "vmxlab_shadow_pf:")) {
+			shadow_pfs++;
+			resolved += !!strstr(line, ": resolved");
+		}
 		p = strstr(line, "vmxlab_exit:");
 		if (!p)
 			continue;
@@ -101,6 +106,7 @@ TEST_F_TIMEOUT(trace, trace_cmd_records_entries_and_exits, TRACE_TIMEOUT_S)
 			continue;
 		cpuid += reason == 10;
 		io += reason == 30;
+		pf_exits += reason == 0;
 	}
 	EXPECT_EQ(0, pclose(f));
 	TH_LOG("%u entries, %u exits: %u CPUID, %u I/O", entries, exits,
@@ -110,6 +116,20 @@ TEST_F_TIMEOUT(trace, trace_cmd_records_entries_and_exits, TRACE_TIMEOUT_S)
 	EXPECT_EQ(OUTS + 1, io);
 	EXPECT_LE(exits, entries) TH_LOG("every exit follows an entry");
 	EXPECT_LE(CPUIDS + OUTS + 1, exits);
+	/*
+	 * Shadow paging (the NAME@shadow rerun): the guest's pages come in
+	 * through #PF exits (reason 0), each one a vmxlab_shadow_pf event;
+	 * this guest takes no #PF of its own, so each is resolved.  An EPT
+	 * VM has none.
+	 */
+	TH_LOG("%u shadow #PFs, %u resolved", shadow_pfs, resolved);
+	if (shadow_rerun()) {
+		EXPECT_LT(0U, shadow_pfs);
+		EXPECT_EQ(shadow_pfs, resolved);
+		EXPECT_EQ(pf_exits, shadow_pfs);
+	} else {
+		EXPECT_EQ(0U, shadow_pfs);
+	}
 	unlink(TRACE_DAT);
 }
 

@@ -15,6 +15,7 @@
 
 #include <vmxlab/vmx_arch.h>
 #include "../mmu/shadow.h"
+#include "trace.h"
 #include "vcpu.h"
 #include "vmcs.h"
 
@@ -204,6 +205,8 @@ int vmx_handle_page_fault(struct vmx_vcpu *vcpu)
 			      &result);
 	if (r)
 		return r;
+	trace_vmxlab_shadow_pf(vcpu->id, pf.gva, pf.hw_error, result,
+			       pf.error_code);
 	switch (result) {
 	case SHADOW_PF_RESOLVED:
 		vcpu->stats.pf_resolved++;

@@ -51,6 +51,29 @@ TRACE_EVENT(vmxlab_invept,
 		      __entry->single_context ? "single-context" : "global")
 );
 
+/* What became of one guest #PF under shadow paging (paging.rst). */
+TRACE_EVENT(vmxlab_shadow_pf,
+	    TP_PROTO(u32 vcpu_id, u64 gva, u32 hw_error, int result,
+		     u32 guest_error),
+	    TP_ARGS(vcpu_id, gva, hw_error, result, guest_error),
+	    TP_STRUCT__entry(__field(u32, vcpu_id)
+			     __field(u64, gva)
+			     __field(u32, hw_error)
+			     __field(int, result)
+			     __field(u32, guest_error)),
+	    TP_fast_assign(__entry->vcpu_id = vcpu_id;
+			   __entry->gva = gva;
+			   __entry->hw_error = hw_error;
+			   __entry->result = result;
+			   __entry->guest_error = guest_error;),
+	    TP_printk("vcpu %u gva 0x%llx error 0x%x: %s (guest's error code 0x%x)",
+		      __entry->vcpu_id, __entry->gva, __entry->hw_error,
+		      __print_symbolic(__entry->result,
+				       { 0, "resolved" }, { 1, "reflected" },
+				       { 2, "mmio" }, { 3, "unbacked" }),
+		      __entry->guest_error)
+);
+
 #endif /* VMXLAB_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH
