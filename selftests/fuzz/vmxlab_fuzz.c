@@ -185,7 +185,12 @@ static bool has_vcpus(const struct vm *vm)
 static void op_create_vm(void)
 {
 	struct vm *vm = &vms[below(MAX_VMS)];
-	unsigned long type = chance(80) ? VMXLAB_VM_EPT : interesting();
+	/*
+	 * The odd-numbered VMs use shadow paging: chosen by the slot, not by
+	 * a random draw, so that every program replays as it always did.
+	 */
+	unsigned long type = !chance(80) ? interesting() :
+			     (vm - vms) % 2 ? VMXLAB_VM_SHADOW : VMXLAB_VM_EPT;
 	int fd;
 
 	if (vm->fd >= 0 || has_vcpus(vm))
