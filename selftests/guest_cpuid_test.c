@@ -8,6 +8,8 @@
  * that is neither probed nor listed fails the test, so that the rule and
  * this test change together.
  */
+#include <sys/ioctl.h>
+
 #include "vmxlab_lib.h"
 #include "vmxlab_util.h"
 #include "kselftest_harness.h"
@@ -258,6 +260,134 @@ TEST(advertised_features_work)
 		}
 	}
 	vm_free(vm);
+}
+
+/*
+ * VMXLAB_GET_SUPPORTED_CPUID (api.rst): the table a vCPU gets without
+ * SET_CPUID.  Given back with SET_CPUID, the guest must see exactly what
+ * a vCPU with the default table sees, leaf by leaf and subleaf by
+ * subleaf; a leaf the table lacks would read as zeros.
+ */
+#define MAX_ENTRIES	256
+
+static struct vmxlab_cpuid_entry guest_probe[MAX_ENTRIES];
+static __u32 guest_nprobe;
+
+static void guest_read_leaves(void)
+{
+	__u32 i, out[4];
+
+	for (i = 0; i < guest_nprobe; i++) {
+		guest_cpuid(guest_probe[i].function, guest_probe[i].index, out);
+		guest_probe[i].eax = out[EAX];
+		guest_probe[i].ebx = out[EBX];
+		guest_probe[i].ecx = out[ECX];
+		guest_probe[i].edx = out[EDX];
+	}
+	GUEST_DONE();
+}
+
+/* Run guest_read_leaves() over @n leaves; the answers in @seen. */
+static void read_leaves(struct __test_metadata *_metadata,
+			const struct vmxlab_cpuid_entry *table, __u32 n,
+			bool set_table, struct vmxlab_cpuid_entry *seen)
+{
+	struct ucall uc;
+	struct vcpu *vcpu;
+	struct vm *vm = vm_create();
+
+	memcpy(guest_probe, table, n * sizeof(*table));
+	guest_nprobe = n;
+	vm_sync_to_guest(vm, guest_probe, sizeof(guest_probe));
+	vm_sync_to_guest(vm, &guest_nprobe, sizeof(guest_nprobe));
+	vcpu = vm_vcpu_add(vm, 0, guest_read_leaves);
+	if (set_table)
+		ASSERT_EQ(0, vcpu_set_cpuid(vcpu, table, n));
+	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(vcpu, &uc));
+	vm_sync_from_guest(vm, guest_probe, sizeof(guest_probe));
+	memcpy(seen, guest_probe, n * sizeof(*seen));
+	vm_free(vm);
+}
+
+static bool has_entry(const struct vmxlab_cpuid_entry *e, __u32 n,
+		      __u32 function, __u32 index)
+{
+	__u32 i;
+
+	for (i = 0; i < n; i++)
+		if (e[i].function == function && e[i].index == index)
+			return true;
+	return false;
+}
+
+TEST(supported_cpuid_is_the_default_table)
+{
+	static struct vmxlab_cpuid_entry with_table[MAX_ENTRIES];
+	static struct vmxlab_cpuid_entry without[MAX_ENTRIES];
+	struct vmxlab_cpuid *c;
+	__u32 i, n;
+	int sys;
+
+	vmxlab_require_module();
+	sys = open("/dev/vmxlab", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, sys);
+	c = calloc(1, sizeof(*c) + MAX_ENTRIES * sizeof(c->entries[0]));
+	ASSERT_NE(NULL, c);
+
+	/* Too little room: E2BIG, and nent says how much is needed. */
+	c->nent = 1;
+	EXPECT_EQ(-1, ioctl(sys, VMXLAB_GET_SUPPORTED_CPUID, c));
+	EXPECT_EQ(E2BIG, errno);
+	n = c->nent;
+	ASSERT_LT(1U, n);
+	ASSERT_GE(MAX_ENTRIES, n);
+	c->nent = MAX_ENTRIES;
+	ASSERT_EQ(0, ioctl(sys, VMXLAB_GET_SUPPORTED_CPUID, c));
+	EXPECT_EQ(n, c->nent);
+	close(sys);
+
+	/* The leaves every x86-64 guest needs, subleaves where they count. */
+	EXPECT_TRUE(has_entry(c->entries, n, 0, 0));
+	EXPECT_TRUE(has_entry(c->entries, n, 1, 0));
+	EXPECT_TRUE(has_entry(c->entries, n, 7, 0));
+	EXPECT_TRUE(has_entry(c->entries, n, 0x40000000, 0));
+	EXPECT_TRUE(has_entry(c->entries, n, 0x80000000, 0));
+	EXPECT_TRUE(has_entry(c->entries, n, 0x80000001, 0));
+	for (i = 0; i < n; i++) {
+		const struct vmxlab_cpuid_entry *e = &c->entries[i];
+		bool indexed = e->function == 4 || e->function == 7 ||
+			       e->function == 0xb || e->function == 0xd ||
+			       e->function == 0x1f;
+
+		EXPECT_EQ(indexed ? VMXLAB_CPUID_FLAG_INDEXED : 0U, e->flags)
+			TH_LOG("leaf %#x.%u", e->function, e->index);
+		EXPECT_EQ(0U, e->padding);
+		/* No hypervisor bit hidden, no OSXSAVE or APIC id of a vCPU. */
+		if (e->function == 1) {
+			EXPECT_NE(0U, e->ecx & (1U << 31));
+			EXPECT_EQ(0U, e->ecx & (1U << 27));
+			EXPECT_EQ(0U, e->ebx >> 24);
+		}
+	}
+	if (has_entry(c->entries, n, 0xd, 0))
+		EXPECT_TRUE(has_entry(c->entries, n, 0xd, 1));
+
+	read_leaves(_metadata, c->entries, n, true, with_table);
+	read_leaves(_metadata, c->entries, n, false, without);
+	for (i = 0; i < n; i++) {
+		const struct vmxlab_cpuid_entry *a = &with_table[i];
+		const struct vmxlab_cpuid_entry *b = &without[i];
+		/* The default table's x2APIC id is the host CPU's. */
+		__u32 edx_mask = (a->function == 0xb || a->function == 0x1f) ?
+				 0 : ~0U;
+
+		EXPECT_EQ(b->eax, a->eax) TH_LOG("leaf %#x.%u", a->function, a->index);
+		EXPECT_EQ(b->ebx, a->ebx) TH_LOG("leaf %#x.%u", a->function, a->index);
+		EXPECT_EQ(b->ecx, a->ecx) TH_LOG("leaf %#x.%u", a->function, a->index);
+		EXPECT_EQ(b->edx & edx_mask, a->edx & edx_mask)
+			TH_LOG("leaf %#x.%u", a->function, a->index);
+	}
+	free(c);
 }
 
 TEST_HARNESS_MAIN

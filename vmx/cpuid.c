@@ -6,6 +6,7 @@
  * only the features vmxlab makes work and the hypervisor bit set.
  */
 #include <linux/errno.h>
+#include <linux/minmax.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <asm/processor.h>
@@ -36,11 +37,11 @@ static void cpuid_track_osxsave(u32 out[4])
 }
 
 /*
- * The default table: the host's, reduced to what vmxlab makes work
- * (vmx/cpuid_policy.c), plus what only this vCPU knows.
+ * What vmxlab supports: the host's leaves reduced to what vmxlab makes
+ * work (vmx/cpuid_policy.c), the hypervisor bit set, and nothing that
+ * belongs to one vCPU or one CPU (APIC ids, OSXSAVE).
  */
-static void default_cpuid(struct vmx_vcpu *vcpu, u32 function, u32 index,
-			  u32 out[4])
+static void supported_cpuid(u32 function, u32 index, u32 out[4])
 {
 	/* PKRU stays the host's (handle_xsetbv()): not offered. */
 	const struct cpuid_host host = {
@@ -59,10 +60,117 @@ static void default_cpuid(struct vmx_vcpu *vcpu, u32 function, u32 index,
 	cpuid_policy_filter(function, index, out, &host);
 	if (function == 1) {
 		out[2] |= CPUID_1_ECX_HYPERVISOR;
+		out[2] &= ~CPUID_1_ECX_OSXSAVE;
+		out[1] &= 0x00ffffff;		/* initial APIC id */
+	}
+	if (function == 0xb || function == 0x1f)
+		out[3] = 0;			/* x2APIC id */
+}
+
+/* The default table: what vmxlab supports, plus what only this vCPU knows. */
+static void default_cpuid(struct vmx_vcpu *vcpu, u32 function, u32 index,
+			  u32 out[4])
+{
+	supported_cpuid(function, index, out);
+	if (function == 1) {
 		cpuid_track_osxsave(out);
 		/* Initial APIC id: the vCPU id. */
-		out[1] = (out[1] & 0x00ffffff) | (vcpu->id << 24);
+		out[1] |= vcpu->id << 24;
 	}
+}
+
+/* Leaves whose subleaf (ECX) selects what they report. */
+static bool leaf_indexed(u32 function)
+{
+	return function == 4 || function == 7 || function == 0xb ||
+	       function == 0xd || function == 0x1f;
+}
+
+/*
+ * Is subleaf @index of an indexed leaf the last one to list?  Leaf 4
+ * ends at the first cache of type 0, leaves 0xB and 0x1F with the first
+ * level of type 0 (listed, as it says so), leaf 7 at the count subleaf 0
+ * gives, leaf 0xD at 63 (SDM Vol. 2A, CPUID).
+ */
+static bool last_subleaf(u32 function, u32 index, const u32 out[4],
+			 u32 leaf7_max)
+{
+	switch (function) {
+	case 4:
+		return !(out[0] & 0x1f);
+	case 7:
+		return index >= leaf7_max;
+	case 0xb:
+	case 0x1f:
+		return !(out[2] & 0xff00);
+	default:
+		return index >= 63;
+	}
+}
+
+/* Count every entry; fill only those that fit. */
+static void add_entry(struct vmxlab_cpuid_entry *e, u32 max, u32 *n,
+		      u32 function, u32 index, const u32 out[4])
+{
+	if (*n < max)
+		e[*n] = (struct vmxlab_cpuid_entry) {
+			.function = function, .index = index,
+			.flags = leaf_indexed(function) ?
+				 VMXLAB_CPUID_FLAG_INDEXED : 0,
+			.eax = out[0], .ebx = out[1], .ecx = out[2],
+			.edx = out[3],
+		};
+	++*n;
+}
+
+/* One leaf: its subleaves when they matter, else subleaf 0. */
+static void add_leaf(struct vmxlab_cpuid_entry *e, u32 max, u32 *n,
+		     u32 function)
+{
+	u32 out[4], index, leaf7_max = 0;
+
+	for (index = 0; ; index++) {
+		supported_cpuid(function, index, out);
+		if (function == 7 && index == 0)
+			leaf7_max = out[0];
+		/* Leaf 0xD lists the subleaves of components it has. */
+		if (function != 0xd || index < 2 || out[0] || out[1] || out[2] ||
+		    out[3])
+			add_entry(e, max, n, function, index, out);
+		if (!leaf_indexed(function) ||
+		    last_subleaf(function, index, out, leaf7_max))
+			return;
+	}
+}
+
+/**
+ * vmx_supported_cpuid() - the table VMXLAB_GET_SUPPORTED_CPUID returns
+ * @e:   room for @max entries
+ * @max: capacity of @e
+ *
+ * Every basic leaf up to the one leaf 0 names (capped at 0x3f), the
+ * signature leaf 0x40000000, and every extended leaf up to the one
+ * 0x80000000 names (capped at 0x8000003f): what a vCPU without
+ * VMXLAB_SET_CPUID sees, so that a VMM can start from it and take
+ * features away.  A VMM sets the APIC ids and topology it wants.
+ *
+ * Return: the number of entries the table has, which may exceed @max
+ * (then only @max are filled).
+ */
+u32 vmx_supported_cpuid(struct vmxlab_cpuid_entry *e, u32 max)
+{
+	u32 out[4], fn, last, n = 0;
+
+	supported_cpuid(0, 0, out);
+	last = min_t(u32, out[0], 0x3f);
+	for (fn = 0; fn <= last; fn++)
+		add_leaf(e, max, &n, fn);
+	add_leaf(e, max, &n, VMXLAB_CPUID_SIGNATURE);
+	supported_cpuid(0x80000000, 0, out);
+	last = min_t(u32, out[0], 0x8000003f);
+	for (fn = 0x80000000; fn <= last; fn++)
+		add_leaf(e, max, &n, fn);
+	return n;
 }
 
 void vmx_cpuid(struct vmx_vcpu *vcpu, u32 function, u32 index, u32 out[4])

@@ -9,6 +9,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/tsc.h>
 
@@ -26,6 +27,33 @@ static int get_caps(void __user *argp)
 	return copy_to_user(argp, &caps, sizeof(caps)) ? -EFAULT : 0;
 }
 
+/* VMXLAB_GET_SUPPORTED_CPUID: the ioctl side of vmx_supported_cpuid(). */
+static long get_supported_cpuid(void __user *argp)
+{
+	struct vmxlab_cpuid __user *ucpuid = argp;
+	struct vmxlab_cpuid_entry *entries;
+	u32 room, n;
+	long r = 0;
+
+	if (get_user(room, &ucpuid->nent))
+		return -EFAULT;
+	room = min_t(u32, room, VMXLAB_MAX_CPUID_ENTRIES);
+	entries = kcalloc(VMXLAB_MAX_CPUID_ENTRIES, sizeof(*entries),
+			  GFP_KERNEL);
+	if (!entries)
+		return -ENOMEM;
+	n = vmx_supported_cpuid(entries, VMXLAB_MAX_CPUID_ENTRIES);
+	if (n > room)
+		r = -E2BIG;
+	else if (copy_to_user(ucpuid->entries, entries, n * sizeof(*entries)))
+		r = -EFAULT;
+	if (!r || r == -E2BIG)
+		if (put_user(n, &ucpuid->nent))
+			r = -EFAULT;
+	kfree(entries);
+	return r;
+}
+
 static long vmxlab_dev_ioctl(struct file *file, unsigned int cmd,
 			     unsigned long arg)
 {
@@ -40,6 +68,8 @@ static long vmxlab_dev_ioctl(struct file *file, unsigned int cmd,
 		return vmxlab_create_vm(arg);
 	case VMXLAB_GET_VCPU_MMAP_SIZE:
 		return PAGE_SIZE;
+	case VMXLAB_GET_SUPPORTED_CPUID:
+		return get_supported_cpuid(argp);
 	default:
 		return -ENOTTY;
 	}

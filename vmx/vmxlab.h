@@ -88,6 +88,10 @@ int vmx_msr_bitmap_init(void);
 void vmx_msr_bitmap_exit(void);
 int vmx_vm_features_ok(bool shadow);
 
+/* cpuid.c: the CPUID table vmxlab supports (no vCPU needed). */
+struct vmxlab_cpuid_entry;
+u32 vmx_supported_cpuid(struct vmxlab_cpuid_entry *e, u32 max);
+
 /* vm.c: VMXLAB_CREATE_VM. */
 int vmxlab_create_vm(unsigned long type);
 

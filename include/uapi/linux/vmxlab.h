@@ -33,6 +33,13 @@
 #define VMXLAB_CREATE_VM	_IO(VMXLAB_IO, 0x02)
 /* Size to mmap() on a vCPU fd for its struct vmxlab_run. */
 #define VMXLAB_GET_VCPU_MMAP_SIZE _IO(VMXLAB_IO, 0x03)
+/*
+ * Fills a struct vmxlab_cpuid (nent: room on input, entries on output)
+ * with the CPUID table a vCPU gets without VMXLAB_SET_CPUID, APIC ids and
+ * OSXSAVE aside; -E2BIG, with nent set to the size needed, if it does not
+ * fit.  KVM_GET_SUPPORTED_CPUID's counterpart.
+ */
+#define VMXLAB_GET_SUPPORTED_CPUID _IOWR(VMXLAB_IO, 0x04, struct vmxlab_cpuid)
 
 /* VMXLAB_CREATE_VM argument: how guest-physical memory is translated. */
 #define VMXLAB_VM_EPT		0	/* extended page tables */
