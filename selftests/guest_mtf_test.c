@@ -29,7 +29,7 @@
 
 enum {
 	BLOCK_PLAIN, BLOCK_CPUID, BLOCK_IO, BLOCK_REP_STOS, BLOCK_HLT,
-	BLOCK_IRQ, BLOCK_REP_OUTS,
+	BLOCK_IRQ, BLOCK_REP_OUTS, BLOCK_STI,
 };
 
 static __u8 stos_buf[16];
@@ -50,7 +50,7 @@ extern const char mtf_plain0[], mtf_plain1[], mtf_plain2[], mtf_plain3[],
 	mtf_plain4[], mtf_plain5[], mtf_cpuid0[], mtf_cpuid1[], mtf_cpuid2[],
 	mtf_io0[], mtf_io1[], mtf_io2[], mtf_io3[], mtf_stos0[], mtf_stos1[],
 	mtf_hlt0[], mtf_hlt1[], mtf_hlt2[], mtf_irq0[], mtf_outs0[],
-	mtf_outs1[];
+	mtf_outs1[], mtf_sti0[], mtf_sti1[], mtf_sti2[];
 
 /* noipa: one copy of each block, so that its labels are defined once. */
 static __attribute__((noipa)) void run_block(__u64 block)
@@ -99,6 +99,15 @@ static __attribute__((noipa)) void run_block(__u64 block)
 		asm volatile("sti; nop" : : : "memory");
 		GUEST_SYNC(1);
 		asm volatile("mtf_irq0: cli" : : : "memory");
+		break;
+	case BLOCK_STI:
+		/* IF is 0 at the SYNC; the host queues, then steps. */
+		asm volatile("cli" : : : "memory");
+		GUEST_SYNC(2);
+		asm volatile("mtf_sti0: sti\n\t"
+			     "mtf_sti1: nop\n\t"
+			     "mtf_sti2: nop\n\t"
+			     "cli" : : : "memory");
 		break;
 	case BLOCK_REP_OUTS:
 		si = (__u64)outs_data;
@@ -368,6 +377,66 @@ TEST_F_TIMEOUT(mtf, injected_irq_stops_at_its_handler, TIMEOUT_S)
 	ASSERT_EQ(0, set_singlestep(self->vcpu, 0));
 	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(self->vcpu, &self->uc));
 	EXPECT_EQ(1, *(__u64 *)addr_gva2hva(self->vm, &irqs_taken));
+}
+
+/*
+ * Rule 6 (api.rst): STI opens the interrupt window one instruction late
+ * (SDM Vol. 3C, 25.4.2, blocking by STI).  With an interrupt queued while
+ * IF = 0, the steps are STI, the instruction in its shadow, and then the
+ * interrupt's delivery: when the shadow ends an MTF exit and the window
+ * are due together, the MTF exit comes first (it outranks interrupts,
+ * SDM Vol. 3C, 26.7), and the next entry injects.  No window exit
+ * reaches userspace.
+ */
+TEST_F_TIMEOUT(mtf, sti_shadow_then_queued_irq, TIMEOUT_S)
+{
+	__u64 stub = (__u64)vmxlab_idt_stubs + 16 * IRQ_VECTOR;
+
+	vm_install_exception_handler(self->vm, IRQ_VECTOR, guest_irq_handler);
+	start_block(_metadata, self, BLOCK_STI);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &self->uc));
+	ASSERT_EQ(2, self->uc.args[0]);
+	ASSERT_EQ(0, self->vcpu->run->if_flag);
+	ASSERT_EQ(0, vcpu_queue_irq(self->vcpu, IRQ_VECTOR));
+	ASSERT_EQ(0, set_singlestep(self->vcpu, VMXLAB_SINGLESTEP_ENABLE));
+	step_to(_metadata, self->vcpu, mtf_sti0);
+	EXPECT_EQ(0, *(__u64 *)addr_gva2hva(self->vm, &irqs_taken));
+	step(_metadata, self->vcpu, VMXLAB_STEP_MTF);
+	EXPECT_EQ((__u64)mtf_sti1, self->vcpu->run->debug.rip)
+		TH_LOG("the interrupt came in the STI shadow");
+	step(_metadata, self->vcpu, VMXLAB_STEP_MTF);
+	EXPECT_EQ((__u64)mtf_sti2, self->vcpu->run->debug.rip);
+	step(_metadata, self->vcpu, VMXLAB_STEP_DELIVERED);
+	EXPECT_EQ(stub, self->vcpu->run->debug.rip);
+	ASSERT_EQ(0, set_singlestep(self->vcpu, 0));
+	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(self->vcpu, &self->uc));
+	EXPECT_EQ(1, *(__u64 *)addr_gva2hva(self->vm, &irqs_taken));
+}
+
+/*
+ * The same with nothing queued and userspace asking for the window: once
+ * the shadow is over, the next run reports the open window before the
+ * guest runs another instruction.
+ */
+TEST_F_TIMEOUT(mtf, sti_shadow_then_window_request, TIMEOUT_S)
+{
+	start_block(_metadata, self, BLOCK_STI);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &self->uc));
+	ASSERT_EQ(2, self->uc.args[0]);
+	ASSERT_EQ(0, set_singlestep(self->vcpu, VMXLAB_SINGLESTEP_ENABLE));
+	step_to(_metadata, self->vcpu, mtf_sti0);
+	step(_metadata, self->vcpu, VMXLAB_STEP_MTF);
+	EXPECT_EQ((__u64)mtf_sti1, self->vcpu->run->debug.rip);
+	self->vcpu->run->request_interrupt_window = 1;
+	step(_metadata, self->vcpu, VMXLAB_STEP_MTF);
+	EXPECT_EQ((__u64)mtf_sti2, self->vcpu->run->debug.rip);
+	vcpu_run(self->vcpu);
+	EXPECT_EQ(VMXLAB_EXIT_IRQ_WINDOW_OPEN, self->vcpu->run->exit_reason);
+	EXPECT_EQ((__u64)mtf_sti2, rip_of(self->vcpu))
+		TH_LOG("the guest ran on before the window was reported");
+	self->vcpu->run->request_interrupt_window = 0;
+	ASSERT_EQ(0, set_singlestep(self->vcpu, 0));
+	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(self->vcpu, &self->uc));
 }
 
 TEST_F_TIMEOUT(mtf, bad_flags_and_off, TIMEOUT_S)
