@@ -5,8 +5,11 @@
  * then get mutated: memory slots that overlap, wrap, are unaligned or are
  * unmapped behind vmxlab's back; register, segment and control-register
  * state past the SDM's limits; CPUID and MSR tables; queued interrupts,
- * NMIs and exceptions; random guest code in whatever mode the state says;
- * closes at random points; calls from a forked child.
+ * NMIs and exceptions; random guest code in whatever mode the state says,
+ * with instructions that exit (I/O, CPUID, MSRs, HLT, control and debug
+ * registers, XSETBV, VMCALL, INVLPG, spin loops for the time slice...)
+ * spliced among the random bytes; closes at random points; calls from a
+ * forked child.
  *
  * A finding is an errno that Documentation/api.rst does not document for
  * that ioctl (printed, exit status 1), or anything the kernel log shows
@@ -459,6 +462,90 @@ static void *racer_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Instructions that make a VM exit (or an exception vmxlab intercepts),
+ * spliced among random bytes: random bytes alone rarely decode to one
+ * before they fault or run off the guest's memory, and never to a loop
+ * long enough for the time slice (the last entries).
+ */
+static const struct {
+	__u8 len;
+	__u8 b[5];
+} exiting[] = {
+	{ 2, { 0xe4, 0x80 } },		/* in al, 0x80 */
+	{ 2, { 0xe6, 0xe9 } },		/* out 0xe9, al */
+	{ 2, { 0xe5, 0x70 } },		/* in ax, 0x70 */
+	{ 2, { 0xe7, 0x71 } },		/* out 0x71, ax */
+	{ 1, { 0xec } },		/* in al, dx */
+	{ 1, { 0xef } },		/* out dx, ax */
+	{ 1, { 0x6c } },		/* insb */
+	{ 1, { 0x6f } },		/* outsw */
+	{ 2, { 0xf3, 0x6e } },		/* rep outsb */
+	{ 2, { 0xf3, 0x6d } },		/* rep insw */
+	{ 2, { 0x0f, 0xa2 } },		/* cpuid */
+	{ 2, { 0x0f, 0x32 } },		/* rdmsr */
+	{ 2, { 0x0f, 0x30 } },		/* wrmsr */
+	{ 2, { 0x0f, 0x31 } },		/* rdtsc */
+	{ 3, { 0x0f, 0x01, 0xf9 } },	/* rdtscp */
+	{ 1, { 0xf4 } },		/* hlt */
+	{ 3, { 0x0f, 0x20, 0xc0 } },	/* mov eax, cr0 */
+	{ 3, { 0x0f, 0x22, 0xc0 } },	/* mov cr0, eax */
+	{ 3, { 0x0f, 0x22, 0xd8 } },	/* mov cr3, eax */
+	{ 3, { 0x0f, 0x22, 0xe0 } },	/* mov cr4, eax */
+	{ 3, { 0x0f, 0x20, 0xd8 } },	/* mov eax, cr3 */
+	{ 3, { 0x0f, 0x21, 0xf8 } },	/* mov eax, dr7 */
+	{ 3, { 0x0f, 0x23, 0xf8 } },	/* mov dr7, eax */
+	{ 3, { 0x0f, 0x01, 0xd1 } },	/* xsetbv */
+	{ 3, { 0x0f, 0x01, 0xd0 } },	/* xgetbv */
+	{ 3, { 0x0f, 0x01, 0xc1 } },	/* vmcall */
+	{ 3, { 0x0f, 0x01, 0x38 } },	/* invlpg [eax] */
+	{ 2, { 0x0f, 0x09 } },		/* wbinvd */
+	{ 2, { 0x0f, 0x08 } },		/* invd */
+	{ 3, { 0x0f, 0x01, 0xc8 } },	/* monitor */
+	{ 3, { 0x0f, 0x01, 0xc9 } },	/* mwait */
+	{ 1, { 0xf1 } },		/* int1 */
+	{ 1, { 0xcc } },		/* int3 */
+	{ 2, { 0x0f, 0x0b } },		/* ud2 */
+	{ 2, { 0xcd, 0x80 } },		/* int 0x80 */
+	{ 1, { 0xfb } },		/* sti */
+	{ 2, { 0x0f, 0x06 } },		/* clts */
+	{ 3, { 0x0f, 0x00, 0xd8 } },	/* ltr ax */
+	{ 3, { 0x0f, 0x01, 0x10 } },	/* lgdt [eax] */
+	{ 2, { 0xeb, 0xfe } },		/* jmp . */
+	{ 3, { 0xfa, 0xeb, 0xfe } },	/* cli; jmp . */
+	{ 3, { 0xfb, 0xeb, 0xfe } },	/* sti; jmp . */
+};
+
+/* Up to @n bytes at @p: an exiting instruction; returns how many. */
+static size_t put_exiting(__u8 *p, size_t n)
+{
+	unsigned int e = below(ARRAY_SIZE(exiting));
+
+	if (exiting[e].len > n)
+		return 0;
+	memcpy(p, exiting[e].b, exiting[e].len);
+	return exiting[e].len;
+}
+
+/*
+ * Guest code: random bytes with exiting instructions spliced in, in
+ * 1 run in 2 densely (one every few bytes, with NOPs to land on).
+ */
+static void fill_code(__u8 *p, size_t size)
+{
+	bool dense = chance(50);
+	size_t k = 0, n;
+
+	while (k < size) {
+		n = chance(dense ? 40 : 5) ? put_exiting(p + k, size - k) : 0;
+		if (n) {
+			k += n;
+			continue;
+		}
+		p[k++] = dense && chance(50) ? 0x90 : rnd();
+	}
+}
+
 /* Random code in a random buffer, then a run a timer signal ends. */
 static void op_run(void)
 {
@@ -476,9 +563,24 @@ static void op_run(void)
 		return;
 	run = vm->run[i];
 	if (bufs[b].p && chance(70)) {
+		__u8 *code = bufs[b].p;
+
 		n = below(256);
 		for (k = 0; k < n; k++)
-			((__u8 *)bufs[b].p)[below(bufs[b].size)] = rnd();
+			code[below(bufs[b].size)] = rnd();
+		/*
+		 * Exiting instructions at random places, and where the
+		 * reset vector lands when the buffer's last page is the
+		 * reset vector's (op_memory_region).
+		 */
+		n = below(16);
+		for (k = 0; k < n; k++) {
+			size_t at = below(bufs[b].size);
+
+			put_exiting(code + at, bufs[b].size - at);
+		}
+		if (chance(50))
+			fill_code(code + bufs[b].size - 16, 16);
 	}
 	if (chance(10)) {
 		struct vmxlab_singlestep ss = { .flags = chance(80) ? below(4) :
@@ -547,7 +649,6 @@ static void op_close(void)
 static void op_buffer(void)
 {
 	int b = below(MAX_BUFS);
-	size_t k;
 
 	if (bufs[b].p && chance(50)) {
 		munmap(bufs[b].p, bufs[b].size);
@@ -562,8 +663,7 @@ static void op_buffer(void)
 		else if (chance(30))
 			memset(bufs[b].p, 0xf4, bufs[b].size);	/* HLT */
 		else if (chance(50))	/* code that runs, not ADD [BX+SI], AL */
-			for (k = 0; k < bufs[b].size; k++)
-				((__u8 *)bufs[b].p)[k] = rnd();
+			fill_code(bufs[b].p, bufs[b].size);
 	}
 }
 
