@@ -27,7 +27,8 @@
 #   scripts/vm-run.sh --cpus 2 ... SCRIPT --fuzz-replay PROGRAM
 #   scripts/vm-run.sh --cpus 2 ... SCRIPT --fuzz-replay SEED OPS
 #           replays one program of vmxlab_fuzz (S1:N1,S2:N2..., as a
-#           finding prints it; SEED OPS is the program SEED:OPS)
+#           finding prints it, or xSTATE1,xSTATE2,... as its MINIMISED
+#           line prints it; SEED OPS is the program SEED:OPS)
 #   scripts/vm-run.sh --kernel DEBUG-KERNEL ... SCRIPT --debug SECONDS
 #           the debug lane: every *_test as without arguments, then the
 #           fuzzer's fixed seeds and a coverage-guided campaign of SECONDS

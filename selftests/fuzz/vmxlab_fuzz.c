@@ -5,8 +5,11 @@
  * then get mutated: memory slots that overlap, wrap, are unaligned or are
  * unmapped behind vmxlab's back; register, segment and control-register
  * state past the SDM's limits; CPUID and MSR tables; queued interrupts,
- * NMIs and exceptions; random guest code in whatever mode the state says;
- * closes at random points; calls from a forked child.
+ * NMIs and exceptions; random guest code in whatever mode the state says,
+ * with instructions that exit (I/O, CPUID, MSRs, HLT, control and debug
+ * registers, XSETBV, VMCALL, INVLPG, spin loops for the time slice...)
+ * spliced among the random bytes; closes at random points; calls from a
+ * forked child.
  *
  * A finding is an errno that Documentation/api.rst does not document for
  * that ioctl (printed, exit status 1), or anything the kernel log shows
@@ -19,7 +22,13 @@
  *	vmxlab_fuzz --program S1:N1,S2:N2	(or --seed S --ops N)
  *
  * replays it (the operations exactly; where a timer signal ends a run
- * differs).  --time T runs a campaign for T seconds of the VM's time.
+ * differs).  A finding the fuzzer sees itself (an errno, a VMfail) is
+ * minimised: delta debugging over the operations up to it, each replayed
+ * in a child process from the generator state it started with, keeps
+ * removing chunks while the rest still finds the same thing, and prints
+ * MINIMISED: N operation(s): --program xSTATE1,xSTATE2,...
+ * which replays those operations alone (--no-minimise skips this).
+ * --time T runs a campaign for T seconds of the VM's time.
  * Under a kernel with KCOV (the debug kernel) the campaign is
  * coverage-guided: a program that reaches new edges of vmxlab.ko joins
  * the corpus, and most new programs are a corpus entry cut at a random
@@ -112,16 +121,37 @@ static struct {
 	size_t size;
 } bufs[MAX_BUFS];
 static unsigned long op_nr;
-static char program_text[256];	/* the running program, for findings */
+static char program_text[1024];	/* the running program, for findings */
+static bool kcov_on;		/* this process counts coverage */
+
+/*
+ * Reproducer minimisation: the generator's state before each operation
+ * of the running program (trace), so that a finding can be replayed as
+ * a list of single operations, and whether this process is a replay of
+ * the minimiser (in_replay: a finding only exits, with 1 if it is the
+ * one being minimised, @target).
+ */
+static __u64 *trace;
+static unsigned long trace_cap;
+static bool in_replay, minimise = true;
+static const char *target;
+static void minimise_finding(const char *what);
+
+/* --test-finding OP:M: the M-th call of operation OP is a finding. */
+static void (*test_op)(void);
+static unsigned long test_nth, test_seen;
 static long mmap_size = PAGE;
 
 /* Fail the campaign: an errno api.rst does not document for @what. */
 static void finding(const char *what, int err)
 {
+	if (in_replay)
+		_exit(strcmp(what, target) ? 3 : 1);
 	printf("FINDING: program %s op %lu: %s failed with errno %d (%s),",
 	       program_text, op_nr, what, err, strerror(err));
 	printf(" which api.rst does not document\n");
 	fflush(stdout);
+	minimise_finding(what);
 	exit(1);
 }
 
@@ -464,6 +494,90 @@ static void *racer_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Instructions that make a VM exit (or an exception vmxlab intercepts),
+ * spliced among random bytes: random bytes alone rarely decode to one
+ * before they fault or run off the guest's memory, and never to a loop
+ * long enough for the time slice (the last entries).
+ */
+static const struct {
+	__u8 len;
+	__u8 b[5];
+} exiting[] = {
+	{ 2, { 0xe4, 0x80 } },		/* in al, 0x80 */
+	{ 2, { 0xe6, 0xe9 } },		/* out 0xe9, al */
+	{ 2, { 0xe5, 0x70 } },		/* in ax, 0x70 */
+	{ 2, { 0xe7, 0x71 } },		/* out 0x71, ax */
+	{ 1, { 0xec } },		/* in al, dx */
+	{ 1, { 0xef } },		/* out dx, ax */
+	{ 1, { 0x6c } },		/* insb */
+	{ 1, { 0x6f } },		/* outsw */
+	{ 2, { 0xf3, 0x6e } },		/* rep outsb */
+	{ 2, { 0xf3, 0x6d } },		/* rep insw */
+	{ 2, { 0x0f, 0xa2 } },		/* cpuid */
+	{ 2, { 0x0f, 0x32 } },		/* rdmsr */
+	{ 2, { 0x0f, 0x30 } },		/* wrmsr */
+	{ 2, { 0x0f, 0x31 } },		/* rdtsc */
+	{ 3, { 0x0f, 0x01, 0xf9 } },	/* rdtscp */
+	{ 1, { 0xf4 } },		/* hlt */
+	{ 3, { 0x0f, 0x20, 0xc0 } },	/* mov eax, cr0 */
+	{ 3, { 0x0f, 0x22, 0xc0 } },	/* mov cr0, eax */
+	{ 3, { 0x0f, 0x22, 0xd8 } },	/* mov cr3, eax */
+	{ 3, { 0x0f, 0x22, 0xe0 } },	/* mov cr4, eax */
+	{ 3, { 0x0f, 0x20, 0xd8 } },	/* mov eax, cr3 */
+	{ 3, { 0x0f, 0x21, 0xf8 } },	/* mov eax, dr7 */
+	{ 3, { 0x0f, 0x23, 0xf8 } },	/* mov dr7, eax */
+	{ 3, { 0x0f, 0x01, 0xd1 } },	/* xsetbv */
+	{ 3, { 0x0f, 0x01, 0xd0 } },	/* xgetbv */
+	{ 3, { 0x0f, 0x01, 0xc1 } },	/* vmcall */
+	{ 3, { 0x0f, 0x01, 0x38 } },	/* invlpg [eax] */
+	{ 2, { 0x0f, 0x09 } },		/* wbinvd */
+	{ 2, { 0x0f, 0x08 } },		/* invd */
+	{ 3, { 0x0f, 0x01, 0xc8 } },	/* monitor */
+	{ 3, { 0x0f, 0x01, 0xc9 } },	/* mwait */
+	{ 1, { 0xf1 } },		/* int1 */
+	{ 1, { 0xcc } },		/* int3 */
+	{ 2, { 0x0f, 0x0b } },		/* ud2 */
+	{ 2, { 0xcd, 0x80 } },		/* int 0x80 */
+	{ 1, { 0xfb } },		/* sti */
+	{ 2, { 0x0f, 0x06 } },		/* clts */
+	{ 3, { 0x0f, 0x00, 0xd8 } },	/* ltr ax */
+	{ 3, { 0x0f, 0x01, 0x10 } },	/* lgdt [eax] */
+	{ 2, { 0xeb, 0xfe } },		/* jmp . */
+	{ 3, { 0xfa, 0xeb, 0xfe } },	/* cli; jmp . */
+	{ 3, { 0xfb, 0xeb, 0xfe } },	/* sti; jmp . */
+};
+
+/* Up to @n bytes at @p: an exiting instruction; returns how many. */
+static size_t put_exiting(__u8 *p, size_t n)
+{
+	unsigned int e = below(ARRAY_SIZE(exiting));
+
+	if (exiting[e].len > n)
+		return 0;
+	memcpy(p, exiting[e].b, exiting[e].len);
+	return exiting[e].len;
+}
+
+/*
+ * Guest code: random bytes with exiting instructions spliced in, in
+ * 1 run in 2 densely (one every few bytes, with NOPs to land on).
+ */
+static void fill_code(__u8 *p, size_t size)
+{
+	bool dense = chance(50);
+	size_t k = 0, n;
+
+	while (k < size) {
+		n = chance(dense ? 40 : 5) ? put_exiting(p + k, size - k) : 0;
+		if (n) {
+			k += n;
+			continue;
+		}
+		p[k++] = dense && chance(50) ? 0x90 : rnd();
+	}
+}
+
 /* Random code in a random buffer, then a run a timer signal ends. */
 /*
  * Instructions that exit, for guest code: random bytes alone seldom reach
@@ -536,9 +650,24 @@ static void op_run(void)
 		return;
 	run = vm->run[i];
 	if (bufs[b].p && chance(70)) {
+		__u8 *code = bufs[b].p;
+
 		n = below(256);
 		for (k = 0; k < n; k++)
-			((__u8 *)bufs[b].p)[below(bufs[b].size)] = rnd();
+			code[below(bufs[b].size)] = rnd();
+		/*
+		 * Exiting instructions at random places, and where the
+		 * reset vector lands when the buffer's last page is the
+		 * reset vector's (op_memory_region).
+		 */
+		n = below(16);
+		for (k = 0; k < n; k++) {
+			size_t at = below(bufs[b].size);
+
+			put_exiting(code + at, bufs[b].size - at);
+		}
+		if (chance(50))
+			fill_code(code + bufs[b].size - 16, 16);
 	}
 	/* Exiting instructions somewhere, or at the reset vector (0xfff0). */
 	if (bufs[b].p && chance(40))
@@ -575,10 +704,13 @@ static void op_run(void)
 	 */
 	if (!r && run->exit_reason == VMXLAB_EXIT_FAIL_ENTRY &&
 	    !(run->fail_entry.hardware_entry_failure_reason & (1ULL << 31))) {
+		if (in_replay)
+			_exit(strcmp("VMfail", target) ? 3 : 1);
 		printf("FINDING: program %s op %lu: VMfail, VM-instruction error %llu\n",
 		       program_text, op_nr,
 		       (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 		fflush(stdout);
+		minimise_finding("VMfail");
 		exit(1);
 	}
 }
@@ -611,7 +743,6 @@ static void op_close(void)
 static void op_buffer(void)
 {
 	int b = below(MAX_BUFS);
-	size_t k;
 
 	if (bufs[b].p && chance(50)) {
 		munmap(bufs[b].p, bufs[b].size);
@@ -626,8 +757,7 @@ static void op_buffer(void)
 		else if (chance(30))
 			memset(bufs[b].p, 0xf4, bufs[b].size);	/* HLT */
 		else if (chance(50))	/* code that runs, not ADD [BX+SI], AL */
-			for (k = 0; k < bufs[b].size; k++)
-				((__u8 *)bufs[b].p)[k] = rnd();
+			fill_code(bufs[b].p, bufs[b].size);
 	}
 }
 
@@ -687,14 +817,20 @@ static void reset_state(void)
 	}
 }
 
-#define MAX_SEGMENTS	4
+#define MAX_SEGMENTS	48
 #define CORPUS_SIZE	256
 
+/*
+ * A segment is SEED:OPS, or xSTATE: one operation run from the raw
+ * generator state STATE (hex), which is what a minimised program is
+ * made of.
+ */
 struct program {
 	int nr;
 	struct {
 		__u64 seed;
 		unsigned long ops;
+		bool raw;
 	} seg[MAX_SEGMENTS];
 };
 
@@ -705,18 +841,33 @@ static void program_format(const struct program *p, char *buf, size_t size)
 
 	buf[0] = 0;
 	for (i = 0; i < p->nr && len < size; i++)
-		len += snprintf(buf + len, size - len, "%s%llu:%lu", i ? "," : "",
-				(unsigned long long)p->seg[i].seed,
-				p->seg[i].ops);
+		if (p->seg[i].raw)
+			len += snprintf(buf + len, size - len, "%sx%llx",
+					i ? "," : "",
+					(unsigned long long)p->seg[i].seed);
+		else
+			len += snprintf(buf + len, size - len, "%s%llu:%lu",
+					i ? "," : "",
+					(unsigned long long)p->seg[i].seed,
+					p->seg[i].ops);
 }
 
-/* "S1:N1,S2:N2": false if @text is not one. */
+/* "S1:N1,S2:N2,xSTATE": false if @text is not one. */
 static bool program_parse(const char *text, struct program *p)
 {
 	char *end;
 
 	p->nr = 0;
 	while (p->nr < MAX_SEGMENTS) {
+		p->seg[p->nr].raw = *text == 'x';
+		if (p->seg[p->nr].raw) {
+			p->seg[p->nr].seed = strtoull(++text, &end, 16);
+			p->seg[p->nr].ops = 1;
+			if (end == text)
+				return false;
+			p->nr++;
+			goto next;
+		}
 		p->seg[p->nr].seed = strtoull(text, &end, 0);
 		if (end == text || *end != ':')
 			return false;
@@ -725,6 +876,7 @@ static bool program_parse(const char *text, struct program *p)
 		if (end == text)
 			return false;
 		p->nr++;
+next:
 		if (!*end)
 			return true;
 		if (*end != ',')
@@ -735,14 +887,43 @@ static bool program_parse(const char *text, struct program *p)
 }
 
 /* Run @p from a clean slate; returns the vmxlab.ko edges it reached first. */
+static const struct {
+	void (*fn)(void);
+	const char *name;
+} op_table[] = {
+	{ op_create_vm, "create_vm" }, { op_memory_region, "memory_region" },
+	{ op_memory_region, "memory_region" },
+	{ op_create_vcpu, "create_vcpu" }, { op_regs, "regs" },
+	{ op_sregs, "sregs" }, { op_cpuid, "cpuid" }, { op_msrs, "msrs" },
+	{ op_events, "events" }, { op_run, "run" }, { op_run, "run" },
+	{ op_run, "run" }, { op_close, "close" }, { op_buffer, "buffer" },
+	{ op_buffer, "buffer" }, { op_odd, "odd" },
+};
+
+/* One operation from the generator's current state, traced. */
+static void run_op(void)
+{
+	void (*fn)(void);
+
+	if (op_nr >= trace_cap) {
+		__u64 *t = realloc(trace, (op_nr + 1024) * sizeof(*t));
+
+		if (t) {
+			trace = t;
+			trace_cap = op_nr + 1024;
+		}
+	}
+	if (op_nr < trace_cap)
+		trace[op_nr] = rng;
+	fn = op_table[below(ARRAY_SIZE(op_table))].fn;
+	if (fn == test_op && ++test_seen == test_nth)
+		finding("the test finding (--test-finding)", 0);
+	fn();
+}
+
+/* Run @p from a clean slate; returns the vmxlab.ko edges it reached first. */
 static unsigned long run_program(const struct program *p)
 {
-	static void (*const table[])(void) = {
-		op_create_vm, op_memory_region, op_memory_region,
-		op_create_vcpu, op_regs, op_sregs, op_cpuid, op_msrs,
-		op_events, op_run, op_run, op_run, op_close, op_buffer,
-		op_buffer, op_odd,
-	};
 	unsigned long fresh = 0, k;
 	int i;
 
@@ -750,18 +931,138 @@ static unsigned long run_program(const struct program *p)
 	printf("vmxlab_fuzz: program %s\n", program_text);
 	fflush(stdout);
 	op_nr = 0;
+	test_seen = 0;
 	for (i = 0; i < p->nr; i++) {
-		rng = p->seg[i].seed * 0x9e3779b97f4a7c15ULL + 1;
+		rng = p->seg[i].raw ? p->seg[i].seed :
+		      p->seg[i].seed * 0x9e3779b97f4a7c15ULL + 1;
 		for (k = 0; k < p->seg[i].ops; k++, op_nr++) {
-			kcov_start();
-			table[below(ARRAY_SIZE(table))]();
-			fresh += kcov_collect();
+			if (kcov_on)
+				kcov_start();
+			run_op();
+			if (kcov_on)
+				fresh += kcov_collect();
 		}
 	}
-	kcov_start();
+	if (kcov_on)
+		kcov_start();
 	reset_state();
-	fresh += kcov_collect();
+	if (kcov_on)
+		fresh += kcov_collect();
 	return fresh;
+}
+
+/*
+ * Replay the operations @ops[0..@n) (generator states) in a child
+ * process: true if the child finds @target again.  A child that runs
+ * longer than a minute is killed, and counts as not reproducing.
+ */
+static bool reproduces(const __u64 *ops, unsigned long n)
+{
+	unsigned long k;
+	int st, waited;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		in_replay = true;
+		kcov_on = false;
+		if (!freopen("/dev/null", "w", stdout))
+			_exit(2);
+		reset_state();
+		op_nr = 0;
+		test_seen = 0;
+		for (k = 0; k < n; k++, op_nr++) {
+			rng = ops[k];
+			run_op();
+		}
+		reset_state();
+		_exit(0);
+	}
+	for (waited = 0; waited < 6000; waited++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) && WEXITSTATUS(st) == 1;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return false;
+}
+
+/*
+ * Delta debugging over the operations up to the finding's: remove
+ * chunks of halving size, keeping a removal when the rest still finds
+ * the same thing, then print the minimised program in --program form.
+ */
+static void minimise_finding(const char *what)
+{
+	unsigned long n = op_nr + 1, chunk, start, k, tries = 0;
+	time_t stop = time(NULL) + 300;	/* and at most 2000 replays */
+	struct program p = { .nr = 0 };
+	bool removed;
+	__u64 *ops;
+
+	if (!minimise || in_replay || op_nr >= trace_cap)
+		return;
+	ops = malloc(n * sizeof(*ops));
+	if (!ops)
+		return;
+	memcpy(ops, trace, n * sizeof(*ops));
+	target = what;
+	printf("vmxlab_fuzz: minimising the finding's %lu operation(s)\n", n);
+	fflush(stdout);
+	chunk = n / 2 ? n / 2 : 1;
+	for (;;) {
+		removed = false;
+		for (start = 0; start < n && tries < 2000 && time(NULL) < stop; ) {
+			unsigned long len = chunk < n - start ? chunk : n - start;
+			__u64 *rest;
+
+			if (len == n) {
+				start += len;
+				continue;
+			}
+			rest = malloc((n - len) * sizeof(*rest));
+			if (!rest)
+				break;
+			memcpy(rest, ops, start * sizeof(*rest));
+			memcpy(rest + start, ops + start + len,
+			       (n - start - len) * sizeof(*rest));
+			tries++;
+			if (reproduces(rest, n - len)) {
+				free(ops);
+				ops = rest;
+				n -= len;
+				removed = true;
+			} else {
+				free(rest);
+				start += len;
+			}
+		}
+		if (chunk == 1 && !removed)
+			break;
+		if (tries >= 2000 || time(NULL) >= stop)
+			break;
+		if (chunk > 1)
+			chunk /= 2;
+	}
+	if (n <= MAX_SEGMENTS && reproduces(ops, n)) {
+		for (k = 0; k < n; k++) {
+			p.seg[p.nr].seed = ops[k];
+			p.seg[p.nr].ops = 1;
+			p.seg[p.nr++].raw = true;
+		}
+		program_format(&p, program_text, sizeof(program_text));
+		printf("MINIMISED: %lu operation(s): --program %s\n", n,
+		       program_text);
+	} else {
+		printf("vmxlab_fuzz: no reproducer of at most %d operations\n",
+		       MAX_SEGMENTS);
+	}
+	fflush(stdout);
+	free(ops);
 }
 
 static struct program corpus[CORPUS_SIZE];
@@ -843,11 +1144,32 @@ static void set_timeslice(const char *us)
 	}
 }
 
+/*
+ * The hidden --test-finding OP:M: the M-th call of operation OP (a name
+ * in op_table) is a finding, for the minimiser's test (its minimal
+ * reproducer is M operations OP).  Without /dev/vmxlab every ioctl
+ * fails with EBADF, which is no finding, so it runs anywhere.
+ */
+static bool test_finding_parse(const char *text)
+{
+	const char *colon = strchr(text, ':');
+	unsigned int i;
+
+	if (!colon)
+		return false;
+	for (i = 0; i < ARRAY_SIZE(op_table); i++)
+		if (strlen(op_table[i].name) == (size_t)(colon - text) &&
+		    !strncmp(op_table[i].name, text, colon - text))
+			test_op = op_table[i].fn;
+	test_nth = strtoul(colon + 1, NULL, 0);
+	return test_op && test_nth;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"Usage: vmxlab_fuzz [--seed S] [--ops N] [--program S1:N1,...] [--time SECONDS]\n"
-		"                   [--require-coverage] [--uncovered]\n");
+		"                   [--require-coverage] [--uncovered] [--no-minimise]\n");
 	exit(2);
 }
 
@@ -879,12 +1201,17 @@ int main(int argc, char **argv)
 			need_cover = true;
 		} else if (!strcmp(argv[i], "--uncovered")) {
 			list = true;
+		} else if (!strcmp(argv[i], "--no-minimise")) {
+			minimise = false;
+		} else if (!strcmp(argv[i], "--test-finding") && i + 1 < argc) {
+			if (!test_finding_parse(argv[++i]))
+				usage();
 		} else {
 			usage();
 		}
 	}
 	sys_fd = open("/dev/vmxlab", O_RDWR | O_CLOEXEC);
-	if (sys_fd < 0) {
+	if (sys_fd < 0 && !test_op) {	/* the test finding needs no vmxlab */
 		perror("/dev/vmxlab");
 		return 2;
 	}
@@ -894,12 +1221,14 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGALRM, &sa, NULL);
 	set_timeslice("1000");
-	expect_vmcs_dumps();
+	if (sys_fd >= 0)
+		expect_vmcs_dumps();
 	for (i = 0; i < MAX_VMS; i++) {
 		vms[i].fd = -1;
 		memset(vms[i].vcpu, -1, sizeof(vms[i].vcpu));
 	}
 	guided = kcov_open();
+	kcov_on = guided;
 	if (!guided && need_cover) {
 		printf("vmxlab_fuzz: --require-coverage, but no KCOV for vmxlab.ko\n");
 		return 1;
