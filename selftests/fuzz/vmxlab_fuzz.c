@@ -579,61 +579,6 @@ static void fill_code(__u8 *p, size_t size)
 }
 
 /* Random code in a random buffer, then a run a timer signal ends. */
-/*
- * Instructions that exit, for guest code: random bytes alone seldom reach
- * the exit handlers (a fault or an MMIO access the decoder refuses ends
- * the run first).  Valid in real, protected and long mode alike.
- */
-static const struct {
-	__u8 len, bytes[3];
-} exiting_insns[] = {
-	{ 2, { 0xe6, 0x80 } },		/* OUT 0x80, AL */
-	{ 2, { 0xe4, 0x80 } },		/* IN AL, 0x80 */
-	{ 1, { 0xee } },		/* OUT DX, AL */
-	{ 2, { 0xf3, 0x6e } },		/* REP OUTSB */
-	{ 2, { 0xf3, 0x6c } },		/* REP INSB */
-	{ 2, { 0x0f, 0xa2 } },		/* CPUID */
-	{ 2, { 0x0f, 0x32 } },		/* RDMSR */
-	{ 2, { 0x0f, 0x30 } },		/* WRMSR */
-	{ 2, { 0x0f, 0x33 } },		/* RDPMC */
-	{ 1, { 0xf4 } },		/* HLT */
-	{ 1, { 0xfb } },		/* STI */
-	{ 1, { 0xfa } },		/* CLI */
-	{ 3, { 0x0f, 0x01, 0xc1 } },	/* VMCALL */
-	{ 3, { 0x0f, 0x01, 0xd1 } },	/* XSETBV */
-	{ 3, { 0x0f, 0x20, 0xc0 } },	/* MOV EAX, CR0 */
-	{ 3, { 0x0f, 0x22, 0xc0 } },	/* MOV CR0, EAX */
-	{ 3, { 0x0f, 0x20, 0xd8 } },	/* MOV EAX, CR3 */
-	{ 3, { 0x0f, 0x22, 0xd8 } },	/* MOV CR3, EAX */
-	{ 3, { 0x0f, 0x22, 0xe0 } },	/* MOV CR4, EAX */
-	{ 3, { 0x0f, 0x21, 0xc0 } },	/* MOV EAX, DR0 */
-	{ 3, { 0x0f, 0x23, 0xf8 } },	/* MOV DR7, EAX */
-	{ 3, { 0x0f, 0x01, 0x38 } },	/* INVLPG [EAX] */
-	{ 2, { 0x0f, 0x09 } },		/* WBINVD */
-	{ 3, { 0x0f, 0x01, 0xc8 } },	/* MONITOR */
-	{ 2, { 0xcd, 0x03 } },		/* INT 3 */
-	{ 1, { 0xf1 } },		/* ICEBP */
-	{ 2, { 0x0f, 0x0b } },		/* UD2 */
-};
-
-/* A run of exiting instructions at @off in buffer @b. */
-static void plant_exits(int b, size_t off)
-{
-	__u8 *p = bufs[b].p;
-	size_t end = off + 16 + below(240);
-
-	if (end > bufs[b].size)
-		end = bufs[b].size;
-	while (off < end) {
-		unsigned int k = below(ARRAY_SIZE(exiting_insns));
-
-		if (off + exiting_insns[k].len > end)
-			break;
-		memcpy(p + off, exiting_insns[k].bytes, exiting_insns[k].len);
-		off += exiting_insns[k].len;
-	}
-}
-
 static void op_run(void)
 {
 	struct itimerval it = { .it_value = { .tv_usec = 5000 + below(20000) } };
@@ -669,10 +614,6 @@ static void op_run(void)
 		if (chance(50))
 			fill_code(code + bufs[b].size - 16, 16);
 	}
-	/* Exiting instructions somewhere, or at the reset vector (0xfff0). */
-	if (bufs[b].p && chance(40))
-		plant_exits(b, chance(50) ? bufs[b].size - 16 :
-			    below(bufs[b].size));
 	if (chance(10)) {
 		struct vmxlab_singlestep ss = { .flags = chance(80) ? below(4) :
 							 (__u32)rnd() };
