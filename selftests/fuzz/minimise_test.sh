@@ -13,6 +13,11 @@ trap 'rm -f "$out"' EXIT
 failed=0
 n=0
 
+# The plan first, as kselftest prints it: scripts/tap-summary.py starts a
+# new test at each plan line.
+echo "TAP version 13"
+echo "1..4"
+
 fail() {
 	echo "not ok $n $1"
 	failed=$((failed + 1))
@@ -44,5 +49,4 @@ for case in "5 cpuid 3" "7 run 2" "9 buffer 4" "11 create_vcpu 1"; do
 		fi
 	fi
 done
-echo "1..$n"
 [ "$failed" -eq 0 ]
