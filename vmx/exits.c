@@ -120,7 +120,8 @@ static void inject_ud(struct vmx_vcpu *vcpu)
 	vmx_inject_exception(vcpu, X86_TRAP_UD, false, 0);
 }
 
-static int exit_internal_error(struct vmx_vcpu *vcpu, u32 suberror, u64 data)
+/* An internal-error exit with one data word; a caller may add more. */
+int vmx_exit_internal_error(struct vmx_vcpu *vcpu, u32 suberror, u64 data)
 {
 	struct vmxlab_run *run = vcpu->run;
 
@@ -353,7 +354,7 @@ static int handle_ept_violation(struct vmx_vcpu *vcpu)
 	if (result == MMU_FAULT_MAPPED)
 		return 1;
 	if (!is_mmio_access(qual)) {
-		exit_internal_error(vcpu, VMXLAB_INTERNAL_UNBACKED_ACCESS, gpa);
+		vmx_exit_internal_error(vcpu, VMXLAB_INTERNAL_UNBACKED_ACCESS, gpa);
 		vcpu->run->internal.ndata = 2;
 		vcpu->run->internal.data[1] = qual;
 		return 0;
@@ -367,7 +368,7 @@ static int handle_ept_misconfig(struct vmx_vcpu *vcpu)
 	u64 gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
 
 	pr_err_ratelimited("EPT misconfiguration at GPA %#llx\n", gpa);
-	return exit_internal_error(vcpu, VMXLAB_INTERNAL_EPT_MISCONFIG, gpa);
+	return vmx_exit_internal_error(vcpu, VMXLAB_INTERNAL_EPT_MISCONFIG, gpa);
 }
 
 /*
@@ -439,7 +440,7 @@ int vmx_unexpected_exit(struct vmx_vcpu *vcpu, u32 exit_reason)
 		       exit_reason);
 		vmx_dump_vmcs(vcpu);
 	}
-	return exit_internal_error(vcpu, VMXLAB_INTERNAL_UNKNOWN_EXIT,
+	return vmx_exit_internal_error(vcpu, VMXLAB_INTERNAL_UNKNOWN_EXIT,
 				   exit_reason);
 }
 

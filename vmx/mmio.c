@@ -29,35 +29,57 @@ static int read_guest_phys(void *ctx, u64 gpa, void *buf, unsigned int len)
 }
 
 /**
+ * vmx_guest_maxphyaddr() - the MAXPHYADDR the guest's CPUID shows
+ * @vcpu: loaded
+ *
+ * CPUID.80000008H:EAX[7:0] when the guest has that leaf and it is sane
+ * (32..52), else the host's.
+ */
+unsigned int vmx_guest_maxphyaddr(struct vmx_vcpu *vcpu)
+{
+	u32 regs[4];
+
+	vmx_cpuid(vcpu, 0x80000000, 0, regs);
+	if (regs[0] >= 0x80000008) {
+		vmx_cpuid(vcpu, 0x80000008, 0, regs);
+		if ((regs[0] & 0xff) >= 32 && (regs[0] & 0xff) <= 52)
+			return regs[0] & 0xff;
+	}
+	return boot_cpu_data.x86_phys_bits;
+}
+
+/**
  * vmx_guest_paging_regs() - the paging state the walker needs
  * @vcpu: loaded
  * @r:    out
  *
- * As the guest sees it: CR0, CR4, CR3 and EFER through their read
- * shadows (shadow paging runs the CPU with other values).  Under EPT the
- * CPU itself walks the guest's tables, with its own MAXPHYADDR and 1 GiB
- * page support; under shadow paging vmxlab does, as the guest's CPUID
- * says, with the PAE PDPTE registers vmxlab keeps.
+ * Under EPT the CPU itself walks the guest's tables, with the registers
+ * in the VMCS, its own MAXPHYADDR and 1 GiB page support: read as they
+ * are, on the MMIO exit path.  Under shadow paging vmxlab does, as the
+ * guest sees it: CR0 and CR4 through their read shadows, CR3 and EFER
+ * from the vCPU, MAXPHYADDR and 1 GiB pages from the guest's CPUID, and
+ * the PAE PDPTE registers vmxlab keeps.
  */
 void vmx_guest_paging_regs(struct vmx_vcpu *vcpu, struct gwalk_regs *r)
 {
 	u32 regs[4];
 
-	r->cr0 = vmx_read_guest_cr0();
-	r->cr3 = vmx_read_guest_cr3(vcpu);
-	r->cr4 = vmx_read_guest_cr4();
-	r->efer = vmx_read_guest_efer(vcpu);
-	r->maxphyaddr = boot_cpu_data.x86_phys_bits;
-	r->features = boot_cpu_has(X86_FEATURE_GBPAGES) ? GWALK_FEAT_1G_PAGES : 0;
-	r->pdptes = NULL;
-	if (!vcpu_is_shadow(vcpu))
+	if (!vcpu_is_shadow(vcpu)) {
+		r->cr0 = vmcs_readl(VMCS_GUEST_CR0);
+		r->cr3 = vmcs_readl(VMCS_GUEST_CR3);
+		r->cr4 = vmcs_readl(VMCS_GUEST_CR4);
+		r->efer = vmcs_read64(VMCS_GUEST_IA32_EFER);
+		r->maxphyaddr = boot_cpu_data.x86_phys_bits;
+		r->features = boot_cpu_has(X86_FEATURE_GBPAGES) ?
+			      GWALK_FEAT_1G_PAGES : 0;
+		r->pdptes = NULL;
 		return;
-	vmx_cpuid(vcpu, 0x80000000, 0, regs);
-	if (regs[0] >= 0x80000008) {
-		vmx_cpuid(vcpu, 0x80000008, 0, regs);
-		if ((regs[0] & 0xff) >= 32 && (regs[0] & 0xff) <= 52)
-			r->maxphyaddr = regs[0] & 0xff;
 	}
+	r->cr0 = vmx_read_guest_cr0();
+	r->cr3 = vcpu->shadow.cr3;
+	r->cr4 = vmx_read_guest_cr4();
+	r->efer = vcpu->shadow.efer;
+	r->maxphyaddr = vmx_guest_maxphyaddr(vcpu);
 	vmx_cpuid(vcpu, 0x80000001, 0, regs);
 	r->features = (regs[3] & BIT(26)) ? GWALK_FEAT_1G_PAGES : 0;
 	r->pdptes = vcpu->shadow.pdptes;

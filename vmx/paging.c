@@ -52,18 +52,18 @@ static bool pdpte_reserved(u64 pdpte, unsigned int maxphyaddr)
 int vmx_shadow_load_pdptes(struct vmx_vcpu *vcpu, u64 cr0, u64 cr3, u64 cr4,
 			   u64 efer)
 {
-	struct gwalk_regs regs;
+	unsigned int maxphyaddr;
 	u64 pdptes[4];
 	int i;
 
 	if (!pae_paging(cr0, cr4, efer))
 		return 0;
-	vmx_guest_paging_regs(vcpu, &regs);
+	maxphyaddr = vmx_guest_maxphyaddr(vcpu);
 	if (mmu_read_guest(&vcpu->vm->mmu, cr3 & GENMASK_ULL(31, 5), pdptes,
 			   sizeof(pdptes)))
 		return -EINVAL;
 	for (i = 0; i < 4; i++)
-		if (pdpte_reserved(pdptes[i], regs.maxphyaddr))
+		if (pdpte_reserved(pdptes[i], maxphyaddr))
 			return -EINVAL;
 	memcpy(vcpu->shadow.pdptes, pdptes, sizeof(pdptes));
 	return 0;
@@ -93,14 +93,15 @@ void vmx_shadow_flush(struct vmx_vcpu *vcpu)
 bool vmx_shadow_set_cr3(struct vmx_vcpu *vcpu, u64 cr3)
 {
 	u64 efer = vcpu->shadow.efer;
-	struct gwalk_regs regs;
 
-	vmx_guest_paging_regs(vcpu, &regs);
-	if ((efer & EFER_LMA) && (cr3 & GENMASK_ULL(63, regs.maxphyaddr)))
-		return false;
-	if (!(efer & EFER_LMA))
+	if (efer & EFER_LMA) {
+		if (cr3 & GENMASK_ULL(63, vmx_guest_maxphyaddr(vcpu)))
+			return false;
+	} else {
 		cr3 = (u32)cr3;
-	if (vmx_shadow_load_pdptes(vcpu, regs.cr0, cr3, regs.cr4, efer))
+	}
+	if (vmx_shadow_load_pdptes(vcpu, vmx_read_guest_cr0(), cr3,
+				   vmx_read_guest_cr4(), efer))
 		return false;
 	vcpu->shadow.cr3 = cr3;
 	vmx_shadow_flush(vcpu);
@@ -159,10 +160,8 @@ static int unbacked_access(struct vmx_vcpu *vcpu, const struct shadow_pf *pf)
 		access = EPT_VIOLATION_WRITE;
 	else if (pf->access & GWALK_ACC_FETCH)
 		access = EPT_VIOLATION_FETCH;
-	run->exit_reason = VMXLAB_EXIT_INTERNAL_ERROR;
-	run->internal.suberror = VMXLAB_INTERNAL_UNBACKED_ACCESS;
+	vmx_exit_internal_error(vcpu, VMXLAB_INTERNAL_UNBACKED_ACCESS, pf->gpa);
 	run->internal.ndata = 3;
-	run->internal.data[0] = pf->gpa;
 	run->internal.data[1] = access;
 	run->internal.data[2] = pf->gva;
 	return 0;
@@ -241,14 +240,10 @@ int vmx_handle_page_fault(struct vmx_vcpu *vcpu)
  */
 int vmx_shadow_cannot_run(struct vmx_vcpu *vcpu)
 {
-	struct vmxlab_run *run = vcpu->run;
-
 	if (!vcpu->shadow.real_mode)
 		return 0;
-	run->exit_reason = VMXLAB_EXIT_INTERNAL_ERROR;
-	run->internal.suberror = VMXLAB_INTERNAL_SHADOW_REAL_MODE;
-	run->internal.ndata = 1;
-	run->internal.data[0] = vmx_read_guest_cr0();
+	vmx_exit_internal_error(vcpu, VMXLAB_INTERNAL_SHADOW_REAL_MODE,
+				vmx_read_guest_cr0());
 	return 1;
 }
 

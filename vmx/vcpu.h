@@ -202,6 +202,7 @@ int vmx_vcpu_run(struct vmx_vcpu *vcpu);
 /* exits.c: the exit dispatcher and its helpers. */
 int vmx_handle_exit(struct vmx_vcpu *vcpu, u32 exit_reason);
 int vmx_unexpected_exit(struct vmx_vcpu *vcpu, u32 exit_reason);
+int vmx_exit_internal_error(struct vmx_vcpu *vcpu, u32 suberror, u64 data);
 unsigned long vmx_read_gpr(struct vmx_vcpu *vcpu, int reg);
 void vmx_write_gpr(struct vmx_vcpu *vcpu, int reg, unsigned long value);
 void vmx_skip_instruction(struct vmx_vcpu *vcpu);
@@ -221,6 +222,7 @@ int vmx_handle_string_io(struct vmx_vcpu *vcpu, unsigned long qual);
 int vmx_emulate_mmio(struct vmx_vcpu *vcpu, u64 gpa);
 struct gwalk_regs;
 void vmx_guest_paging_regs(struct vmx_vcpu *vcpu, struct gwalk_regs *r);
+unsigned int vmx_guest_maxphyaddr(struct vmx_vcpu *vcpu);
 void vmx_complete_userspace_exit(struct vmx_vcpu *vcpu);
 unsigned int vmx_fetch_insn(struct vmx_vcpu *vcpu, u8 *bytes, unsigned int max);
 
