@@ -175,11 +175,20 @@ static void test_count_zero_and_access(void)
 	out(0x43, 0xe2, 3 * MS);
 	tap_ok((in(0x40, 3 * MS) & 0x80) == 0, "and low in the second");
 	tap_ok(pit_irq0_edges(&pit, SEC) == 250, "mode 3, 4772: 250 edges in 1 s");
+	pit_init(&pit);
+	out(0x43, 0xb4, 0);		/* counter 2, LSB/MSB, mode 2 */
+	out(0x42, 1000 & 0xff, 0);
+	out(0x42, 1000 >> 8, 0);
+	/* 1 ms = 1193 clocks: one period of 1000 and 193 into the next. */
+	out(0x43, 0x80, 1 * MS);
+	tap_ok((in(0x42, 1 * MS) | in(0x42, 1 * MS) << 8) == 807,
+	       "counter 2 counts too: 807 at 1 ms");
+	tap_ok(pit_irq0_edges(&pit, SEC) == 0, "but does not drive IRQ0");
 }
 
 int main(void)
 {
-	tap_plan(31);
+	tap_plan(33);
 	test_ports();
 	test_periodic();
 	test_latch();

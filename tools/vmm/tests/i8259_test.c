@@ -143,6 +143,10 @@ static void test_mask_and_priority(void)
 	edge(1);
 	edge(5);
 	tap_ok(pic_ack(&pic) == 0x35, "set priority 0xc3: IRQ5 before IRQ1");
+	/* Rotate on non-specific EOI: IR5, just served, becomes the lowest. */
+	out(MASTER_CMD, 0xa0);
+	edge(5);
+	tap_ok(pic_ack(&pic) == 0x31, "after EOI 0xa0, IRQ1 before IRQ5");
 }
 
 static void test_cascade(void)
@@ -168,6 +172,11 @@ static void test_cascade(void)
 	out(SLAVE_IMR, 0xff);
 	edge(12);
 	tap_ok(!pic_has_interrupt(&pic), "masked at the slave: INTR low");
+	out(SLAVE_IMR, 0xfe);
+	out(MASTER_IMR, 0xf3);
+	edge(3);
+	edge(8);
+	tap_ok(pic_ack(&pic) == 0x38, "IRQ8 (on IR2) before IRQ3");
 }
 
 static void test_spurious(void)
@@ -231,7 +240,7 @@ static void test_aeoi_and_poll(void)
 
 int main(void)
 {
-	tap_plan(36);
+	tap_plan(38);
 	test_ports();
 	test_probe();
 	test_irq0();
