@@ -157,7 +157,10 @@ static void test_count_zero_and_access(void)
 	pit_init(&pit);
 	program(0x34, 0, 0);
 	/* 0 is 65536: 1193182 / 65536 = 18.2 periods in a second. */
-	tap_ok(pit_irq0_edges(&pit, SEC) == 18, "count 0 means 65536: 18 edges in 1 s");
+	/* 65536 / 1193182 Hz = 54925401.9 ns. */
+	tap_ok(pit_next_edge_ns(&pit, 0) == 54925402,
+	       "count 0 means 65536: a period of 54925402 ns");
+	tap_ok(pit_irq0_edges(&pit, SEC) == 18, "18 edges in 1 s");
 	pit_init(&pit);
 	out(0x43, 0x14, 0);		/* LSB only, mode 2 */
 	out(0x40, 100, 0);
@@ -188,7 +191,7 @@ static void test_count_zero_and_access(void)
 
 int main(void)
 {
-	tap_plan(33);
+	tap_plan(34);
 	test_ports();
 	test_periodic();
 	test_latch();
