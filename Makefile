@@ -10,6 +10,8 @@
 #   make lint       W=1, sparse (C=1) and checkpatch --strict
 #   make bench      vmxlab next to KVM in the test VM (performance.rst)
 #   make check-debug   make check's debug-kernel lane alone (KASAN, lockdep...)
+#   make check-linux   make check's vm-linux lane alone: Debian's kernel
+#                   booted by tools/vmxlab-run in the test VM
 #   make debug-kernel  build the test VM's debug kernel into the cache
 #   make fuzz       the ioctl fuzzer in the test VM (PROGRAM=P replays;
 #                   DEBUG=1: on the debug kernel, coverage-guided)
@@ -175,6 +177,12 @@ debug-module:
 # kmemleak scan on the debug kernel.
 check-debug:
 	scripts/check.sh --debug-only
+
+# make check's vm-linux lane alone: vmxlab-run boots Debian's 6.1 kernel
+# in the test VM (Documentation/linux-guest.rst).
+.PHONY: check-linux
+check-linux:
+	scripts/check.sh --linux-only
 
 .PHONY: bench
 bench:

@@ -19,9 +19,13 @@
 # vmxlab.ko built against it, and runs every selftest, the fuzzer's seeds
 # and a coverage-guided campaign, and a kmemleak scan.
 #
-#   scripts/check.sh [--quick | --debug-only]
+# The vm-linux lane boots Debian's kernel as a vmxlab guest with
+# tools/vmxlab-run (Documentation/linux-guest.rst) on a 1-CPU Bochs.
+#
+#   scripts/check.sh [--quick | --debug-only | --linux-only]
 #     --quick            skip the no-VMX lane
 #     --debug-only       set up and run the debug lane alone (make check-debug)
+#     --linux-only       set up and run the vm-linux lane alone (make check-linux)
 #   VMXLAB_EMULATOR=E    emulator of the main lane (default auto; see
 #                        scripts/vm-run.sh --help)
 #   VMXLAB_VM_TIMEOUT=S  time limit of the main lane (default 1800 s: the
@@ -35,13 +39,14 @@ CACHE=${VMXLAB_CACHE:-$HOME/.cache/vmxlab}
 OUT=build/check
 VMLOGS=build/vm
 
-quick=0 debug_only=0
+quick=0 debug_only=0 linux_only=0
 for arg in "$@"; do
 	case $arg in
 	--quick) quick=1 ;;
 	--debug-only) debug_only=1 ;;
+	--linux-only) linux_only=1 ;;
 	-h|--help) sed -n '4,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
-	*) echo "check: unknown argument '$arg' (--quick or --debug-only)" >&2; exit 1 ;;
+	*) echo "check: unknown argument '$arg' (--quick, --debug-only or --linux-only)" >&2; exit 1 ;;
 	esac
 done
 
@@ -64,6 +69,9 @@ make module KDIR="/usr/src/linux-headers-$KVER" || cannot_test "building vmxlab.
 step "build selftests (make -C selftests)"
 make -C selftests || cannot_test "building the selftests"
 
+step "build tools (make -C tools)"
+make -C tools || cannot_test "building the tools"
+
 rm -rf "$OUT"
 mkdir -p "$OUT" "$VMLOGS"
 summary=()
@@ -71,8 +79,10 @@ summary=()
 # The debug kernel builds (once per machine, about 20 minutes) in the
 # background while the other layers run: they use one core, Bochs' own.
 # Niced, so that the VM lanes keep their pace.  debug_lane() waits for it.
-nice -n 10 scripts/debug-kernel.sh > "$OUT/debug-kernel.log" 2>&1 &
-debug_kernel_pid=$!
+if [ "$linux_only" = 0 ]; then
+	nice -n 10 scripts/debug-kernel.sh > "$OUT/debug-kernel.log" 2>&1 &
+	debug_kernel_pid=$!
+fi
 
 # Run a command with its output shown and kept in a file; never stops the
 # script: the status is left in $status.
@@ -139,6 +149,27 @@ debug_lane() {
 		--debug "$DEBUG_FUZZ_SECONDS"
 }
 
+# The Linux guest: the VM's own kernel, booted inside the VM by
+# vmxlab-run from an initramfs of busybox and a marker-printing /init.
+LINUX_INITRD=build/linux-guest/initrd.gz
+linux_lane() {
+	step "the Linux guest's initramfs (scripts/linux-guest-initrd.sh)"
+	if ! scripts/linux-guest-initrd.sh "$LINUX_INITRD"; then
+		printf '1..1\nnot ok 1 the Linux guest initramfs built\n' > "$OUT/vm-linux.tap"
+		summary+=(--layer vm-linux 1 "$OUT/vm-linux.tap")
+		return
+	fi
+	vm_lane vm-linux bochs 1 900 --add tools/out/vmxlab-run \
+		--add "$CACHE/kernel-$KVER/vmlinuz:/vmxlab/linux/vmlinuz" \
+		--add "$LINUX_INITRD:/vmxlab/linux/initrd.gz" -- --linux
+}
+
+if [ "$linux_only" = 1 ]; then
+	linux_lane
+	step "summary"
+	exec python3 scripts/tap-summary.py "${summary[@]}"
+fi
+
 if [ "$debug_only" = 1 ]; then
 	debug_lane
 	step "summary"
@@ -148,6 +179,10 @@ fi
 step "unit tests (make -C selftests unit)"
 run_captured "$OUT/unit.tap" make -s -C selftests unit
 summary+=(--layer unit "$status" "$OUT/unit.tap")
+
+step "VMM unit tests (make -C tools test)"
+run_captured "$OUT/tools.tap" make -s -C tools test VMLINUZ="$CACHE/kernel-$KVER/vmlinuz"
+summary+=(--layer tools "$status" "$OUT/tools.tap")
 
 # Kernel hygiene as a layer of its own: W=1, sparse and checkpatch
 # --strict, one TAP result each (scripts/lint.sh prints "lint: NAME: clean").
@@ -200,6 +235,7 @@ vm_lane vm-noxsave bochs 1 600 --append noxsave -- --only "$XSAVE_LANE_TESTS"
 vm_lane vm-mitigations bochs 2 1200 --append mitigations=auto
 vm_lane vm-fuzz bochs 2 600 -- --fuzz "${VMXLAB_FUZZ_SECONDS:-20}"
 vm_lane vm-reboot bochs 2 120 --expect-reboot -- --emergency-reboot
+linux_lane
 debug_lane
 if [ "$quick" = 1 ]; then
 	step "no-VMX lane skipped (--quick)"

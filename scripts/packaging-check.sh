@@ -125,8 +125,8 @@ check "$KO: vermagic is the tree's vmxlab.ko's" vermagic compare vermagic
 check "$KO: version is the tree's, $VERSION" version compare version "$VERSION"
 
 check "vmxlab-info --help runs" info vmxlab-info --help
-check "man pages: vmxlab(4), vmxlab-info/-hello/-stat/-bench(1)" man \
-	bash -c 'man -w 4 vmxlab && man -w 1 vmxlab-info vmxlab-hello vmxlab-stat vmxlab-bench'
+check "man pages: vmxlab(4), vmxlab-info/-hello/-stat/-bench/-run(1)" man \
+	bash -c 'man -w 4 vmxlab && man -w 1 vmxlab-info vmxlab-hello vmxlab-stat vmxlab-bench vmxlab-run'
 check "/usr/include/linux/vmxlab.h is the tree's uapi header" header \
 	cmp /usr/include/linux/vmxlab.h include/uapi/linux/vmxlab.h
 RULE=/lib/udev/rules.d/60-vmxlab-tools.rules

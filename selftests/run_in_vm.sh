@@ -29,6 +29,11 @@
 #           replays one program of vmxlab_fuzz (S1:N1,S2:N2..., as a
 #           finding prints it, or xSTATE1,xSTATE2,... as its MINIMISED
 #           line prints it; SEED OPS is the program SEED:OPS)
+#   scripts/vm-run.sh --cpus 1 --add tools/out/vmxlab-run \
+#           --add VMLINUZ:/vmxlab/linux/vmlinuz \
+#           --add GUEST-INITRD:/vmxlab/linux/initrd.gz ... SCRIPT --linux
+#           the vm-linux lane: vmxlab-run boots the VM's own kernel as a
+#           guest (Documentation/linux-guest.rst), and refuses bad input
 #   scripts/vm-run.sh --kernel DEBUG-KERNEL ... SCRIPT --debug SECONDS
 #           the debug lane: every *_test as without arguments, then the
 #           fuzzer's fixed seeds and a coverage-guided campaign of SECONDS
@@ -43,6 +48,7 @@ only=
 case ${1:-} in
 --novmx) mode=novmx ;;
 --emergency-reboot) mode=reboot ;;
+--linux) mode=linux ;;
 --fuzz)
 	[ -n "${2:-}" ] || { echo "run_in_vm: --fuzz needs a number of seconds" >&2; exit 2; }
 	mode=fuzz fuzz_secs=$2 ;;
@@ -57,7 +63,7 @@ case ${1:-} in
 	[ -n "${2:-}" ] || { echo "run_in_vm: --only needs a list of test binaries" >&2; exit 2; }
 	mode=only only=$2 ;;
 '') ;;
-*) echo "run_in_vm: unknown argument '$1' (--novmx, --emergency-reboot, --fuzz SECONDS, --fuzz-replay PROGRAM, --debug SECONDS or --only \"NAMES\")" >&2; exit 2 ;;
+*) echo "run_in_vm: unknown argument '$1' (--novmx, --emergency-reboot, --linux, --fuzz SECONDS, --fuzz-replay PROGRAM, --debug SECONDS or --only \"NAMES\")" >&2; exit 2 ;;
 esac
 
 : "${VMXLAB_KO:=/vmxlab/vmxlab.ko}"
@@ -79,6 +85,78 @@ if [ "$mode" = reboot ]; then
 	"$VMXLAB_TESTS/sysrq_reboot"
 	echo "run_in_vm: sysrq_reboot returned (rc=$?) instead of resetting the VM"
 	exit 1
+fi
+
+# The Linux guest: one boot to /init that echoes a line from vmxlab-run's
+# stdin and powers off, one that reboots, and the inputs vmxlab-run must
+# refuse (exit 2) before it creates a VM.
+LINUX_RUN=/vmxlab/vmxlab-run
+LINUX_DIR=/vmxlab/linux
+linux_boot() {
+	local out=$1
+	shift
+	echo "LINE-FROM-THE-HOST" | "$LINUX_RUN" --kernel "$LINUX_DIR/vmlinuz" \
+		--initrd "$LINUX_DIR/initrd.gz" --timeout 400 --stats "$@" > "$out" 2>&1
+}
+
+linux_refuses() {
+	local n=$1 what=$2 rc
+	shift 2
+	"$LINUX_RUN" "$@" > /tmp/refuse.out 2>&1 < /dev/null
+	rc=$?
+	sed 's/^/# /' /tmp/refuse.out
+	if [ "$rc" -eq 2 ] && [ -s /tmp/refuse.out ]; then
+		echo "ok $n vmxlab-run refuses $what (exit 2, with a reason)"
+	else
+		echo "not ok $n vmxlab-run refuses $what (exit $rc, want 2)"
+	fi
+}
+
+linux_guest() {
+	local start rc bad k=$LINUX_DIR/vmlinuz i=$LINUX_DIR/initrd.gz
+	echo "1..10"
+	# Bochs takes no external-interrupt exit at guest IF=0: a time slice
+	# keeps the PIT's signal from waiting for the guest's next exit.
+	insmod "$VMXLAB_KO" timeslice_us=10000 || echo "# insmod failed"
+	start=$(date +%s)
+	linux_boot /tmp/linux.out
+	rc=$?
+	sed 's/^/# /' /tmp/linux.out
+	echo "# linux_guest: boot to power-off took $(($(date +%s) - start)) s (VM time)"
+	grep -q '^LINUX-GUEST-INIT [0-9]' /tmp/linux.out &&
+		echo "ok 1 the guest kernel reached /init" ||
+		echo "not ok 1 the guest kernel reached /init"
+	grep -q '^LINUX-GUEST-ECHO LINE-FROM-THE-HOST' /tmp/linux.out &&
+		echo "ok 2 the guest read a line from the serial port" ||
+		echo "not ok 2 the guest read a line from the serial port"
+	bad=$(grep -c '^LINUX-GUEST-BAD' /tmp/linux.out)
+	[ "$bad" -eq 0 ] && grep -q '^LINUX-GUEST-INIT' /tmp/linux.out &&
+		echo "ok 3 the guest's dmesg has no bad line" ||
+		echo "not ok 3 the guest's dmesg has no bad line ($bad)"
+	[ "$rc" -eq 0 ] && echo "ok 4 poweroff -f ends vmxlab-run with 0" ||
+		echo "not ok 4 poweroff -f ends vmxlab-run with 0 (exit $rc)"
+	linux_boot /tmp/linux-reboot.out --append vmxlab.guest=reboot
+	rc=$?
+	sed 's/^/# /' /tmp/linux-reboot.out
+	[ "$rc" -eq 3 ] && echo "ok 5 reboot -f ends vmxlab-run with 3" ||
+		echo "not ok 5 reboot -f ends vmxlab-run with 3 (exit $rc)"
+	rmmod vmxlab
+	head -c 4096 "$k" > /tmp/not-a-bzimage
+	linux_refuses 6 "a truncated kernel" --kernel /tmp/not-a-bzimage
+	linux_refuses 7 "64 MiB of RAM" --kernel "$k" --initrd "$i" --mem 64M
+	linux_refuses 8 "a missing initrd" --kernel "$k" --initrd /nonexistent
+	linux_refuses 9 "an over-long command line" --kernel "$k" \
+		--cmdline "$(head -c 3000 /dev/zero | tr '\0' x)"
+	linux_refuses 10 "a stray argument" --kernel "$k" stray
+}
+
+if [ "$mode" = linux ]; then
+	echo "VMXLAB-TEST-BEGIN linux_guest"
+	linux_guest | tee /tmp/linux.tap
+	rc=0
+	grep -q '^not ok' /tmp/linux.tap && rc=1
+	echo "VMXLAB-TEST-END linux_guest rc=$rc"
+	exit "$rc"
 fi
 
 # The fuzzer: each run framed like a test binary, with one TAP result.

@@ -332,3 +332,14 @@ bool uart_irq_level(const struct uart16550 *u)
 		return false;
 	return pending_id(u) != IIR_NO_INT;
 }
+
+/*
+ * Whether a driver listens: the received-data interrupt is enabled and
+ * the port is not looping back.  Bytes the host sends before that would
+ * be thrown away by the driver's start-up, which clears the FIFOs, so the
+ * VMM holds them until then, as a terminal user waits for a prompt.
+ */
+bool uart_rx_open(const struct uart16550 *u)
+{
+	return (u->ier & IER_ERBFI) && !(u->mcr & MCR_LOOP);
+}

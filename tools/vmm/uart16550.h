@@ -38,5 +38,6 @@ void uart_io(struct uart16550 *u, unsigned int offset, bool in,
 	     uint8_t *val);
 size_t uart_rx(struct uart16550 *u, const uint8_t *buf, size_t len);
 bool uart_irq_level(const struct uart16550 *u);
+bool uart_rx_open(const struct uart16550 *u);
 
 #endif

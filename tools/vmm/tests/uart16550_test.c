@@ -192,13 +192,28 @@ static void test_priorities(void)
 	       "MSR deltas DCTS|DDSR|DDCD, cleared by reading MSR");
 }
 
+/* When the VMM may hand over host input (uart_rx_open()). */
+static void test_rx_open(void)
+{
+	reset();
+	tap_ok(!uart_rx_open(&uart), "after reset no driver listens");
+	out(IER, 0x05);		/* RLSI | RDI: serial8250_do_startup() */
+	tap_ok(uart_rx_open(&uart), "IER.ERBFI set: host input may go in");
+	out(MCR, 0x10);
+	tap_ok(!uart_rx_open(&uart), "not while looping back (the probe)");
+	out(MCR, 0x0b);
+	out(IER, 0x04);
+	tap_ok(!uart_rx_open(&uart), "not with the RX interrupt disabled");
+}
+
 int main(void)
 {
-	tap_plan(43);
+	tap_plan(47);
 	test_autoconfig();
 	test_dlab();
 	test_thre();
 	test_rx();
 	test_priorities();
+	test_rx_open();
 	return tap_done();
 }
