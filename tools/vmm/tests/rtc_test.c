@@ -111,7 +111,7 @@ static void test_binary_12h(void)
 
 int main(void)
 {
-	tap_plan(19);
+	tap_plan(20);
 	test_registers();
 	test_bcd_24h();
 	test_binary_12h();

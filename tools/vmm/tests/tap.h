@@ -9,9 +9,9 @@
 
 #include <stdio.h>
 
-static int tap_n, tap_failed;
+static int tap_n, tap_failed, tap_planned;
 
-#define tap_plan(n)	printf("1..%d\n", (n))
+#define tap_plan(n)	printf("1..%d\n", (tap_planned = (n)))
 #define tap_ok(cond, ...) do {						\
 	int tap_pass_ = !!(cond);					\
 									\
@@ -28,6 +28,14 @@ static int tap_n, tap_failed;
 	printf(__VA_ARGS__);						\
 	printf("\n");							\
 } while (0)
-#define tap_done()	(tap_failed ? 1 : 0)
+/* A plan that does not match the checks made is a failure too. */
+static inline int tap_done(void)
+{
+	if (tap_n != tap_planned) {
+		printf("# planned %d checks, made %d\n", tap_planned, tap_n);
+		return 1;
+	}
+	return tap_failed ? 1 : 0;
+}
 
 #endif

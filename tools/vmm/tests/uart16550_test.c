@@ -208,7 +208,7 @@ static void test_rx_open(void)
 
 int main(void)
 {
-	tap_plan(47);
+	tap_plan(45);
 	test_autoconfig();
 	test_dlab();
 	test_thre();
