@@ -12,6 +12,7 @@
 #   make check-debug   make check's debug-kernel lane alone (KASAN, lockdep...)
 #   make check-linux   make check's vm-linux lane alone: Debian's kernel
 #                   booted by tools/vmxlab-run in the test VM
+#   make linux      that Linux guest with its shell on this terminal
 #   make debug-kernel  build the test VM's debug kernel into the cache
 #   make fuzz       the ioctl fuzzer in the test VM (PROGRAM=P replays;
 #                   DEBUG=1: on the debug kernel, coverage-guided)
@@ -180,9 +181,14 @@ check-debug:
 
 # make check's vm-linux lane alone: vmxlab-run boots Debian's 6.1 kernel
 # in the test VM (Documentation/linux-guest.rst).
-.PHONY: check-linux
+.PHONY: check-linux linux
 check-linux:
 	scripts/check.sh --linux-only
+
+# The same guest with a busybox shell on this terminal: type into it,
+# `poweroff -f` ends the guest and then the test VM (Ctrl-] leaves early).
+linux:
+	scripts/linux-guest.sh
 
 .PHONY: bench
 bench:

@@ -20,7 +20,9 @@
 # and a coverage-guided campaign, and a kmemleak scan.
 #
 # The vm-linux lane boots Debian's kernel as a vmxlab guest with
-# tools/vmxlab-run (Documentation/linux-guest.rst) on a 1-CPU Bochs.
+# tools/vmxlab-run (Documentation/linux-guest.rst) on a 1-CPU Bochs, then
+# does what `make linux` does on a pseudo-terminal, typing into the
+# guest's shell.
 #
 #   scripts/check.sh [--quick | --debug-only | --linux-only]
 #     --quick            skip the no-VMX lane
@@ -162,6 +164,14 @@ linux_lane() {
 	vm_lane vm-linux bochs 1 900 --add tools/out/vmxlab-run \
 		--add "$CACHE/kernel-$KVER/vmlinuz:/vmxlab/linux/vmlinuz" \
 		--add "$LINUX_INITRD:/vmxlab/linux/initrd.gz" -- --linux
+	# make linux as a user runs it: on a terminal (a pseudo-terminal
+	# here), typing into the guest's shell, poweroff -f ending both VMs.
+	local start
+	start=$(date +%s)
+	step "make linux on a pseudo-terminal (scripts/linux-shell-test.py)"
+	run_captured "$OUT/vm-linux-shell.tap" python3 scripts/linux-shell-test.py 900
+	echo "check: make linux took $(($(date +%s) - start))s"
+	summary+=(--layer vm-linux-shell "$status" "$OUT/vm-linux-shell.tap")
 }
 
 if [ "$linux_only" = 1 ]; then

@@ -86,6 +86,11 @@ Options:
                      as TAP.  Bochs only (the kernel resets the VM through
                      port 0xcf9, reboot=p, and boots with loglevel=6 so that
                      the banner reaches the console).
+  --interactive      the terminal is the VM's serial console: what it types
+                     goes to SCRIPT's stdin (/dev/console), the output shows
+                     as it comes and is logged as usual; Ctrl-] leaves.
+                     Bochs 3.0 only (its COM1 on a local TCP socket,
+                     relayed by scripts/serial-relay.py).
   --keep             keep the temp dir (initramfs, ISO, bochsrc) and say where.
   -h, --help         this text.
 
@@ -101,7 +106,7 @@ die() { echo "vm-run: error: $*" >&2; exit 1; }
 
 emulator=auto cpus=1 timeout_s='' idle_s=0 log='' keep=0 cpu_model='' append=
 kernel_dir=
-expect_reboot=0
+expect_reboot=0 interactive=0
 adds=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -116,6 +121,7 @@ while [ $# -gt 0 ]; do
 	--log) [ $# -ge 2 ] || die "$1 needs a value"; log=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
 	--expect-reboot) expect_reboot=1; shift ;;
+	--interactive) interactive=1; shift ;;
 	-h|--help) usage; exit 0 ;;
 	--) shift; break ;;
 	-*) die "unknown option $1 (see --help)" ;;
@@ -169,7 +175,8 @@ case $emulator in
 bochs*) : "${timeout_s:=600}" ;;
 *) : "${timeout_s:=120}"
    [ -z "$cpu_model" ] || die "--cpu-model is for Bochs; $emulator runs its own CPU"
-   [ "$expect_reboot" = 0 ] || die "--expect-reboot is for Bochs, not $emulator" ;;
+   [ "$expect_reboot" = 0 ] || die "--expect-reboot is for Bochs, not $emulator"
+   [ "$interactive" = 0 ] || die "--interactive is for Bochs, not $emulator" ;;
 esac
 : "${cpu_model:=$BOCHS_MODEL_DEFAULT}"
 
@@ -228,7 +235,8 @@ add_kernel_modules() {
 sh_quote() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 
 write_init() {
-	local args="" a
+	local args="" a script_stdin=/dev/null
+	[ "$interactive" = 0 ] || script_stdin=/dev/console
 	for a in "$@"; do args="$args $(sh_quote "$a")"; done
 	cat > "$initrd_root/init" <<EOF
 #!/bin/busybox sh
@@ -243,7 +251,7 @@ cd /vmxlab
 # The leading newline ends whatever the firmware left on the serial line.
 echo
 echo VMXLAB-RUN-BEGIN
-sh /vmxlab/run$args </dev/null >/dev/console 2>&1
+sh /vmxlab/run$args <$script_stdin >/dev/console 2>&1
 echo "VMXLAB-RUN-EXIT \$?"
 # The module's exit path runs before the log is read.
 grep -q '^vmxlab ' /proc/modules && { rmmod vmxlab || echo "VMXLAB-RMMOD-FAILED"; }
@@ -311,7 +319,7 @@ cmdline="console=ttyS0,115200 quiet loglevel=$console_level mitigations=off noka
 # which Bochs does like a reset button: the VM boots again (and a triple
 # fault still stops it).
 run_bochs() {
-	local bochs=$1 iso=$work/iso display reboot=t
+	local bochs=$1 iso=$work/iso display reboot=t com1="com1: enabled=1, mode=file, dev=$log"
 	[ "$expect_reboot" = 0 ] || reboot=p
 	mkdir -p "$iso/isolinux"
 	cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$iso/isolinux/"
@@ -342,6 +350,10 @@ EOF
 	# once-a-second signal handler, which deadlocks on the log lock when
 	# the signal lands while Bochs is writing another message (seen in
 	# gdb); the VM then freezes with a silent console.
+	if [ "$interactive" = 1 ]; then
+		com1_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+		com1="com1: enabled=1, mode=socket-server, dev=127.0.0.1:$com1_port"
+	fi
 	if [ "$bochs" = "$BOCHS3" ]; then
 		display='display_library: nogui'
 	else
@@ -357,7 +369,7 @@ vgaromimage: file=/usr/share/vgabios/vgabios.bin
 ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14
 ata0-master: type=cdrom, path=$work/test.iso, status=inserted
 boot: cdrom
-com1: enabled=1, mode=file, dev=$log
+$com1
 $display
 log: $emu_log
 panic: action=fatal
@@ -373,7 +385,24 @@ EOF
 	fi
 	# The watcher's kills (a hang; the second boot of --expect-reboot) are
 	# for the verdict to report: no "Killed" notice from bash.
+	if [ "$interactive" = 1 ]; then
+		run_bochs_interactive "$bochs" "${args[@]}"
+		return
+	fi
 	{ (cd "$work" && timeout --foreground -k 10 "$timeout_s" "$bochs" "${args[@]}" </dev/null >>"$emu_log" 2>&1); } 2>/dev/null
+}
+
+# --interactive: Bochs waits for a client on COM1's socket before it
+# starts; the relay is that client, in the foreground on the terminal.
+run_bochs_interactive() {
+	local bochs=$1 pid status=0
+	shift
+	(cd "$work" && exec timeout -k 10 "$timeout_s" "$bochs" "$@" </dev/null >>"$emu_log" 2>&1) &
+	pid=$!
+	python3 "$ROOT/scripts/serial-relay.py" "127.0.0.1:$com1_port" "$log" ||
+		pkill -KILL -f "$work/" || true
+	wait "$pid" || status=$?
+	return "$status"
 }
 
 run_qemu() {
@@ -465,8 +494,10 @@ else
 fi
 
 # The script's output: from the begin marker to its exit marker (or to the
-# end of the first boot when the VM died or reset on the way).
-sed -n '/VMXLAB-RUN-BEGIN$/,/^VMXLAB-RUN-EXIT /{/^VMXLAB-RUN-/d;p}' "$first_boot"
+# end of the first boot when the VM died or reset on the way).  An
+# interactive run has shown it already.
+[ "$interactive" = 1 ] ||
+	sed -n '/VMXLAB-RUN-BEGIN$/,/^VMXLAB-RUN-EXIT /{/^VMXLAB-RUN-/d;p}' "$first_boot"
 
 status=$(sed -n 's/^VMXLAB-RUN-EXIT \([0-9]*\)$/\1/p' "$first_boot" | tail -n1)
 

@@ -34,6 +34,8 @@
 #           --add GUEST-INITRD:/vmxlab/linux/initrd.gz ... SCRIPT --linux
 #           the vm-linux lane: vmxlab-run boots the VM's own kernel as a
 #           guest (Documentation/linux-guest.rst), and refuses bad input
+#   scripts/vm-run.sh --interactive (the same --add options) SCRIPT --linux-shell
+#           make linux: that guest with a busybox shell on the terminal
 #   scripts/vm-run.sh --kernel DEBUG-KERNEL ... SCRIPT --debug SECONDS
 #           the debug lane: every *_test as without arguments, then the
 #           fuzzer's fixed seeds and a coverage-guided campaign of SECONDS
@@ -49,6 +51,7 @@ case ${1:-} in
 --novmx) mode=novmx ;;
 --emergency-reboot) mode=reboot ;;
 --linux) mode=linux ;;
+--linux-shell) mode=linux-shell ;;
 --fuzz)
 	[ -n "${2:-}" ] || { echo "run_in_vm: --fuzz needs a number of seconds" >&2; exit 2; }
 	mode=fuzz fuzz_secs=$2 ;;
@@ -63,7 +66,7 @@ case ${1:-} in
 	[ -n "${2:-}" ] || { echo "run_in_vm: --only needs a list of test binaries" >&2; exit 2; }
 	mode=only only=$2 ;;
 '') ;;
-*) echo "run_in_vm: unknown argument '$1' (--novmx, --emergency-reboot, --linux, --fuzz SECONDS, --fuzz-replay PROGRAM, --debug SECONDS or --only \"NAMES\")" >&2; exit 2 ;;
+*) echo "run_in_vm: unknown argument '$1' (--novmx, --emergency-reboot, --linux, --linux-shell, --fuzz SECONDS, --fuzz-replay PROGRAM, --debug SECONDS or --only \"NAMES\")" >&2; exit 2 ;;
 esac
 
 : "${VMXLAB_KO:=/vmxlab/vmxlab.ko}"
@@ -149,6 +152,14 @@ linux_guest() {
 		--cmdline "$(head -c 3000 /dev/zero | tr '\0' x)"
 	linux_refuses 10 "a stray argument" --kernel "$k" stray
 }
+
+if [ "$mode" = linux-shell ]; then
+	insmod "$VMXLAB_KO" timeslice_us=10000 || exit 1
+	echo "run_in_vm: booting the Linux guest; poweroff -f in its shell ends both VMs"
+	"$LINUX_RUN" --kernel "$LINUX_DIR/vmlinuz" --initrd "$LINUX_DIR/initrd.gz" \
+		--append vmxlab.guest=shell --stats
+	exit $?
+fi
 
 if [ "$mode" = linux ]; then
 	echo "VMXLAB-TEST-BEGIN linux_guest"
