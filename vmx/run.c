@@ -530,7 +530,10 @@ static int report_failed_entry(struct vmx_vcpu *vcpu, u64 reason)
  * wants it, run task work, update the rseq area), because a guest that
  * never exits to userspace must not starve the rest of the system.  A
  * pending signal ends the run with VMXLAB_EXIT_INTR.  The loop ends when
- * a handler returns 0 (the run page says why) or an error.
+ * a handler returns 0 (the run page says why) or an error; on the way out
+ * the run page also gets if_flag and ready_for_interrupt_injection, so
+ * that the VMM knows whether an interrupt it queues now can go in at the
+ * next entry (vmx_events_report()).
  */
 /**
  * vmx_vcpu_run() - run the guest until an exit needs userspace
