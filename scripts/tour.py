@@ -15,9 +15,10 @@
 #                              tour.stops disagree
 #   --root DIR                 the tree to work on (default: this one)
 #
-# Between the end of a marker and its function there may be blank lines
-# and one kernel-doc comment ("/** ..."), which stays where kernel-doc
-# wants it; after that the function must start within three lines.
+# The function (or label) must start within three lines after the end of
+# the marker.  A kernel-doc comment ("/** ...") right after the marker is
+# skipped: it stays where kernel-doc wants it, and the three lines count
+# from its end.
 
 import argparse
 import os
@@ -101,9 +102,7 @@ def definition_at(lines, i, asm):
 
 
 def skip_kernel_doc(lines, j):
-    """Skip blank lines and one kernel-doc comment starting at j."""
-    while j < len(lines) and not lines[j].strip():
-        j += 1
+    """Skip one kernel-doc comment starting at j."""
     if j < len(lines) and lines[j].lstrip().startswith('/**'):
         while j < len(lines) and '*/' not in lines[j]:
             j += 1
