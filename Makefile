@@ -9,6 +9,8 @@
 #   make check      the whole test suite (unit tests + selftests in a VM)
 #   make lint       W=1, sparse (C=1) and checkpatch --strict
 #   make tour       Documentation/tour.rst from the code's T:NNN comments
+#   make check-docs make check's docs layer alone: tour.rst up to date,
+#                   no reference to code that is gone, their self-test
 #   make bench      vmxlab next to KVM in the test VM (performance.rst)
 #   make check-debug   make check's debug-kernel lane alone (KASAN, lockdep...)
 #   make debug-kernel  build the test VM's debug kernel into the cache
@@ -96,9 +98,12 @@ lint:
 
 # The guided tour of one VM exit, stitched from the "/* T:NNN" comments
 # (scripts/tour.py --check: is it up to date?).
-.PHONY: tour
+.PHONY: tour check-docs
 tour:
 	scripts/tour.py
+
+check-docs:
+	scripts/docs-check.sh
 
 # Installing from a clone with DKMS: the module source goes to
 # /usr/src/vmxlab-VERSION and DKMS builds it for every kernel with headers.
