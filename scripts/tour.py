@@ -38,10 +38,17 @@ ASM_DEF_RE = re.compile(r'^\s*SYM_[A-Z_]+\(\s*([A-Za-z_.]\w*)')
 ASM_LABEL_RE = re.compile(r'^([A-Za-z_.]\w*):')
 C_DEF_RE = re.compile(r'^[A-Za-z_][\w \t*]*?\b([A-Za-z_]\w*)\s*\(')
 C_NOT_DEF = ('return', 'if', 'for', 'while', 'switch', 'sizeof', 'typedef')
-FUNC_REF_RE = re.compile(r'(?<![\w`>.])([A-Za-z_]\w*\(\))')
-PATH_REF_RE = re.compile(
-    r'(?<![\w`/])((?:vmx|mmu|irq|include|scripts|selftests|tools|'
-    r'Documentation)/[\w./-]*\w)')
+# What prose names and rst shows as code: functions, paths, arrays and
+# fields (exit_handlers[], run->debug), and vmxlab's ioctl constants.
+CODE_RE = re.compile(
+    r'(?<![\w/.>-])('
+    r'[A-Za-z_]\w*\(\)'
+    r'|(?:vmx|mmu|irq|include|scripts|selftests|tools|Documentation)'
+    r'/[\w./-]*\w'
+    r'|[A-Za-z_]\w*(?:->\w+)+(?:\[\])?'
+    r'|[A-Za-z_]\w*\[\]'
+    r'|VMXLAB_[A-Z0-9_]+'
+    r')')
 
 INTRO = """\
 This is vmxlab read in the order one VM exit runs it: from the
@@ -232,12 +239,13 @@ def compare_stops(stops, listed, errors):
 
 
 def rst_prose(lines):
-    """Literal markup for function names and paths in plain prose."""
+    """Literal markup for code named in plain prose (outside ``...``)."""
     out = []
     for line in lines:
-        if '``' not in line and not line.startswith(' '):
-            line = FUNC_REF_RE.sub(r'``\1``', line)
-            line = PATH_REF_RE.sub(r'``\1``', line)
+        if not line.startswith(' '):
+            parts = line.split('``')
+            parts[::2] = [CODE_RE.sub(r'``\1``', p) for p in parts[::2]]
+            line = '``'.join(parts)
         out.append(line)
     return out
 

@@ -230,12 +230,15 @@ void vmx_vcpu_load(struct vmx_vcpu *vcpu)
 
 /* T:200 Back to userspace
  * A VM exit restores only part of the host's state; the rest is still the
- * guest's or was set to fixed values.  The LDT, the DS, ES, FS and GS
- * selectors, IA32_KERNEL_GS_BASE, the TR limit (VM exit sets it to 0x67)
- * and the GDT limit (0xffff) are put back here (SDM 28.5.2), before the
- * task can return to user mode, where they matter.  Staying in the kernel
- * between round trips costs none of this.  Once the vCPU is put, the
- * preempt notifiers stop following the task, and the ioctl returns.
+ * guest's or was set to fixed values (SDM 28.5).  The LDT, the DS, ES, FS
+ * and GS selectors, IA32_KERNEL_GS_BASE and the SYSCALL MSRs (the guest's
+ * are loaded once, not on every entry), the TR limit (VM exit sets it to
+ * 0x67) and the GDT limit (0xffff) matter only in user mode, so they are
+ * put back here, once per VMXLAB_RUN and not once per round trip.  The
+ * preempt notifier does the same when the scheduler switches the task
+ * out mid-run, as the next task may return to user mode on this CPU.
+ * Once the vCPU is put the notifiers stop following the task, and the
+ * ioctl returns.
  */
 void vmx_vcpu_put(struct vmx_vcpu *vcpu)
 {
@@ -439,9 +442,9 @@ static void end_guest_time(void)
  * neither.  On the way back finish_exit() restores what the exit took
  * from the host (Documentation/host-state.rst lists every piece).
  *
- * Return: 0 after a VM exit (@exit_reason set), -EAGAIN when work for the
- * task (a signal, a reschedule, ...) came first, -EIO when VMLAUNCH or
- * VMRESUME failed (VMfail).
+ * It returns 0 after a VM exit (the exit reason in @exit_reason), -EAGAIN
+ * when work for the task (a signal, a reschedule, ...) came first, -EIO
+ * when VMLAUNCH or VMRESUME failed (VMfail).
  */
 static int enter_guest(struct vmx_vcpu *vcpu, u32 *exit_reason)
 {
