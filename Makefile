@@ -8,6 +8,9 @@
 #   make demo       set up, boot the test VM, show the capability report
 #   make check      the whole test suite (unit tests + selftests in a VM)
 #   make lint       W=1, sparse (C=1) and checkpatch --strict
+#   make tour       Documentation/tour.rst from the code's T:NNN comments
+#   make check-docs make check's docs layer alone: tour.rst up to date,
+#                   no reference to code that is gone, their self-test
 #   make bench      vmxlab next to KVM in the test VM (performance.rst)
 #   make check-debug   make check's debug-kernel lane alone (KASAN, lockdep...)
 #   make check-linux   make check's vm-linux lane alone: Debian's kernel
@@ -95,6 +98,15 @@ selftests:
 
 lint:
 	scripts/lint.sh
+
+# The guided tour of one VM exit, stitched from the "/* T:NNN" comments
+# (scripts/tour.py --check: is it up to date?).
+.PHONY: tour check-docs
+tour:
+	scripts/tour.py
+
+check-docs:
+	scripts/docs-check.sh
 
 # Installing from a clone with DKMS: the module source goes to
 # /usr/src/vmxlab-VERSION and DKMS builds it for every kernel with headers.

@@ -30,6 +30,16 @@ bool inject_nmi_allowed(const struct inject_state *s)
 	return !s->nmi_blocking && !s->sti_blocking && !s->mov_ss_blocking;
 }
 
+/* T:050 Which event goes in, and which window opens
+ * The priority of events is the architecture's (SDM Vol. 3A, 6.9), and
+ * whether the guest can take one depends on RFLAGS.IF, the STI and MOV-SS
+ * shadows and NMI blocking (the interruptibility state, SDM Table 25-3).
+ * An event the guest cannot take now is not dropped and not forced: the
+ * interrupt-window or NMI-window exiting control makes the CPU exit at
+ * the first instruction boundary where it could (SDM 26.7.5, 26.7.6), and
+ * the next entry injects it.  This file knows nothing of the VMCS, so the
+ * same code is compiled into the userspace unit tests.
+ */
 /**
  * inject_decide() - what to inject on this VM entry, and which windows
  * @s: the guest's state and what is queued

@@ -83,6 +83,14 @@ static u64 *ept_walk(struct vmxlab_mmu *mmu, u64 gpa, bool create)
 	return &table[ept_index(gpa, 1)];
 }
 
+/* T:150 Mapping guest memory, one page at a time
+ * The guest's RAM is ordinary memory of the VMM process.  The page is
+ * pinned, because the EPT holds its host-physical address and the CPU
+ * would keep using it if Linux moved or swapped it; the leaf entry gets
+ * the write-back memory type with the guest's PAT ignored, as guest RAM
+ * is plain host RAM (SDM 29.3.7).  Two vCPUs may fault on the same page
+ * at once: the second finds it mapped and returns.
+ */
 /**
  * ept_map_page() - pin the page at @hva and map it at @gpa
  * @mmu:      the VM's memory

@@ -383,6 +383,16 @@ static bool is_canonical(u64 gva)
 	return top == 0 || top == bit_range(16, 0);
 }
 
+/* T:170 Walking the guest's page tables
+ * RIP is a linear address in the guest; the bytes are at a guest-physical
+ * address only the guest's page tables know.  This walker translates it
+ * as the CPU would on a TLB miss, in 32-bit, PAE and 4-level paging (SDM
+ * Vol. 3A, chapter 4), checking the access rights (4.6) as well, because an
+ * instruction fetch the guest itself could not make must not be emulated.
+ * A fault is a result the caller may reflect into the guest, not an error.
+ * The walker reads memory through a callback, so the userspace unit tests
+ * run it on tables they build themselves.
+ */
 /**
  * gwalk_translate() - translate a guest linear address as the CPU would
  * @r:      the guest's paging-control registers

@@ -411,6 +411,16 @@ static int install_leaf(struct vmxlab_mmu *mmu, struct shadow_tree *t,
 	return 0;
 }
 
+/* T:210 Shadow paging: a guest page fault
+ * A VM created with VMXLAB_VM_SHADOW runs without EPT: the CPU walks page
+ * tables vmxlab builds from the guest's, and every guest #PF exits
+ * (Documentation/paging.rst).  Either the shadow tables were merely
+ * behind the guest's, and the missing entry is built from the guest's
+ * walk; or the guest's own tables deny the access, and the fault is the
+ * guest's, reflected with the error code and CR2 the CPU would have given
+ * (SDM Vol. 3A, 4.7).  The walk is the same gwalk_translate() the MMIO
+ * path uses.
+ */
 /**
  * shadow_page_fault() - resolve or reflect one intercepted guest #PF
  * @mmu:    the VM's memory

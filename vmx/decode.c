@@ -316,6 +316,15 @@ static int find_form(struct decoder *d, const struct mov_form **form)
 	return (*form)->kind == NOT_DECODED ? -EOPNOTSUPP : 0;
 }
 
+/* T:180 Decoding the instruction
+ * Only the instructions compilers emit to touch device registers are
+ * decoded: the forms of MOV and MOVZX, with their prefixes and ModR/M
+ * addressing (SDM Vol. 2A, chapter 2).  What matters is the size of
+ * the access, its direction, the register and the instruction's length,
+ * which the EPT-violation exit does not report.  Anything else is refused
+ * rather than guessed, and becomes an internal-error exit.  Like the page
+ * walker, this is a pure function tested in userspace.
+ */
 /**
  * mmio_decode() - decode the instruction that touched MMIO
  * @bytes: instruction bytes fetched at guest RIP

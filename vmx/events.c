@@ -137,7 +137,16 @@ static void restore_nmi_blocking(u32 exit_reason)
 			     GUEST_INTR_NMI_BLOCKING);
 }
 
-/* Called after every VM exit, before the exit handler. */
+/* T:090 What the exit interrupted
+ * Called after every VM exit, before the exit handler.  An exit can cut
+ * into the delivery of an event: the guest's IDT entry sits on a page the
+ * EPT does not map yet, say.  The CPU then reports the event in the
+ * IDT-vectoring information (SDM 28.2.4), and the guest never saw it: it
+ * is saved here to be injected again at the next entry, whatever the
+ * handler does.  With virtual NMIs, an IRET that unblocked NMIs and then
+ * faulted did not complete, so NMI blocking is restored before it runs a
+ * second time.
+ */
 void vmx_events_after_exit(struct vmx_vcpu *vcpu, u32 exit_reason)
 {
 	save_interrupted_event(vcpu);
@@ -238,6 +247,18 @@ static bool nothing_to_inject(const struct vmx_events *ev)
 	       !ev->windows_armed;
 }
 
+/* T:040 Events for the guest
+ * The guest cannot be interrupted by the physical CPU's devices: vmxlab
+ * delivers what userspace queued (interrupts, NMIs, exceptions) by
+ * writing the VM-entry interruption-information field, and the CPU
+ * delivers the event through the guest's IDT as part of the entry (SDM
+ * chapter 27, event injection).  One event fits per entry.  An event
+ * whose delivery an exit interrupted (the IDT-vectoring information saved
+ * after the last exit) goes first, because the guest never saw it
+ * happen.  The rest is decided by a pure function, so that the unit
+ * tests can check the rules without a CPU: Documentation/interrupts.rst
+ * tells the whole story.
+ */
 /**
  * vmx_inject_events() - fill the VM-entry event field for the next entry
  * @vcpu: loaded

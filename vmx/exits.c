@@ -60,6 +60,19 @@ void vmx_skip_instruction(struct vmx_vcpu *vcpu)
 	vmx_advance_rip(vcpu, vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN));
 }
 
+/* T:120 Stepping over an emulated instruction
+ * Handlers never write RIP themselves.  An instruction-like exit (CPUID,
+ * OUT, RDMSR) has been emulated and the guest continues after it; a
+ * fault-like exit (an EPT violation, an exception) leaves RIP on the
+ * instruction so that it runs again.  Stepping over an instruction must
+ * also do what its retirement would have done: end the STI and MOV-SS
+ * shadows, which last one instruction (so "sti; hlt" wakes on the next
+ * interrupt, SDM Table 25-3); arm the #DB trap of a guest that
+ * single-steps with RFLAGS.TF (pending debug exceptions, SDM 27.7.3); and
+ * count as a step for VMXLAB_SET_SINGLESTEP, since no monitor trap flag
+ * exit follows an instruction the guest did not retire itself.
+ * vmx_skip_instruction() calls this with the length the exit reported.
+ */
 /**
  * vmx_advance_rip() - step over an emulated instruction of known length
  * @vcpu: the vCPU
@@ -197,6 +210,14 @@ static int handle_hlt(struct vmx_vcpu *vcpu)
 	return 0;
 }
 
+/* T:110 CPUID: an exit the guest never notices
+ * CPUID always exits (SDM 26.1.2): it is how a hypervisor decides what
+ * CPU the guest believes it runs on.  The answer comes from vmx/cpuid.c:
+ * the table userspace set, or the host's values with only the features
+ * vmxlab makes work and the hypervisor bit set.  The handler
+ * writes RAX to RDX, steps over the instruction and returns 1: the guest
+ * resumes at the next instruction and never knows it left.
+ */
 static int handle_cpuid(struct vmx_vcpu *vcpu)
 {
 	u32 regs[4];
@@ -293,10 +314,14 @@ static int handle_wrmsr(struct vmx_vcpu *vcpu)
 	return 1;
 }
 
-/*
- * Port I/O goes to userspace.  OUT: the data travels in the run page now.
- * IN: userspace puts the data there and the next VMXLAB_RUN completes the
- * instruction (vmx_complete_io_in).
+/* T:130 Port I/O goes to userspace
+ * vmxlab has no devices: they live in the VMM.  The exit qualification
+ * says port, size, direction and whether it is a string instruction (SDM
+ * Table 28-5).  For an OUT, the data travels in the run page now, the
+ * guest steps over the instruction and userspace sees VMXLAB_EXIT_IO.  For
+ * an IN the handler returns without stepping: userspace puts the data in
+ * the run page, and the next VMXLAB_RUN completes the instruction before
+ * it enters (vmx_complete_userspace_exit()).
  */
 static int handle_io(struct vmx_vcpu *vcpu)
 {
@@ -340,6 +365,17 @@ static bool is_mmio_access(unsigned long qual)
 	       !(vmcs_read32(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID);
 }
 
+/* T:140 An access EPT does not allow
+ * Guest memory is mapped lazily: the first touch of a page exits with an
+ * EPT violation (SDM 29.3.3), and the guest-physical address is in the
+ * VMCS.  mmu_handle_ept_violation() asks the memory slots whether one
+ * backs the address.  If so, the page is mapped and the guest resumes on
+ * the same instruction, which now succeeds.  If not, and the access was
+ * the instruction's own data access, it is MMIO for userspace.  An
+ * instruction fetch, a guest page-table walk or an event delivery that
+ * reaches unbacked memory cannot be forwarded: that ends the run with an
+ * internal-error exit.
+ */
 static int handle_ept_violation(struct vmx_vcpu *vcpu)
 {
 	unsigned long qual = vmcs_readl(VMCS_EXIT_QUALIFICATION);
@@ -455,6 +491,17 @@ module_param(null_exit_reason, int, 0644);
 MODULE_PARM_DESC(null_exit_reason,
 		 "benchmarks only: resume at once on this exit reason (-1: off)");
 
+/* T:100 The dispatcher
+ * One table indexed by the basic exit reason, exit_handlers[], one small
+ * handler per line: adding an exit reason is one function and one table
+ * line.  The dispatcher counts the exit (VMXLAB_GET_STATS shows the
+ * counts), checks the bounds and that a handler exists, and calls it.
+ * Every handler keeps the contract at the top of this file: 1 resumes
+ * the guest, 0 returns to userspace with the run page describing the exit,
+ * -errno fails VMXLAB_RUN.  An exit reason with no handler is a vmxlab
+ * bug, not the guest's: vmx_unexpected_exit() dumps the VMCS once and
+ * ends the run with an internal-error exit, never a host crash.
+ */
 /**
  * vmx_handle_exit() - dispatch one VM exit to its handler
  * @vcpu:        the vCPU that exited

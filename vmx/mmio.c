@@ -190,6 +190,16 @@ unsigned int vmx_fetch_insn(struct vmx_vcpu *vcpu, u8 *bytes, unsigned int max)
 	return max(n, 0);
 }
 
+/* T:160 MMIO: decoding what the guest did
+ * An EPT violation gives the address but not the access: not its size,
+ * not which register the data comes from or goes to.  For that the
+ * instruction is fetched from guest memory through the guest's own page
+ * tables and decoded.  A store carries its data to userspace in the run
+ * page and the guest steps over it now; a load waits, like an IN, until
+ * the next VMXLAB_RUN brings the data.  An instruction that cannot be
+ * fetched or decoded ends the run with an internal-error exit that
+ * carries its bytes, so that the VMM can report what the guest tried.
+ */
 /**
  * vmx_emulate_mmio() - turn an access to unbacked memory into an MMIO exit
  * @vcpu: the vCPU, stopped on the accessing instruction

@@ -228,6 +228,18 @@ void vmx_vcpu_load(struct vmx_vcpu *vcpu)
 	put_cpu();
 }
 
+/* T:200 Back to userspace
+ * A VM exit restores only part of the host's state; the rest is still the
+ * guest's or was set to fixed values (SDM 28.5).  The LDT, the DS, ES, FS
+ * and GS selectors, IA32_KERNEL_GS_BASE and the SYSCALL MSRs (the guest's
+ * are loaded once, not on every entry), the TR limit (VM exit sets it to
+ * 0x67) and the GDT limit (0xffff) matter only in user mode, so they are
+ * put back here, once per VMXLAB_RUN and not once per round trip.  The
+ * preempt notifier does the same when the scheduler switches the task
+ * out mid-run, as the next task may return to user mode on this CPU.
+ * Once the vCPU is put the notifiers stop following the task, and the
+ * ioctl returns.
+ */
 void vmx_vcpu_put(struct vmx_vcpu *vcpu)
 {
 	preempt_disable();
@@ -344,13 +356,19 @@ static void handle_nmi_irqoff(void)
 		vmx_do_nmi_irqoff();
 }
 
-/*
- * With "acknowledge interrupt on exit" the CPU has already taken the
- * interrupt from the local APIC and put its vector in the exit
- * information: call the host's handler for that vector, found in the host
- * IDT, with the frame the CPU would have pushed (as KVM and bhyve do).
- * Without it, the interrupt is still pending in the APIC and the host
- * takes it through its IDT as soon as run.c enables interrupts.
+/* T:080 A host interrupt that arrived in the guest
+ * Back in C, interrupts still off.  An interrupt for the host that
+ * arrived while the guest ran caused the exit.  With the "acknowledge
+ * interrupt on exit" VM-exit control (SDM 25.7.1) the CPU has already
+ * taken it from the local APIC and put its vector in the exit
+ * information: nothing will deliver it unless vmxlab does, so the host
+ * IDT's handler for that vector is called with the frame the CPU would
+ * have pushed (as KVM and bhyve do).  Without the control, the interrupt
+ * is still pending in the APIC and the host takes it through its IDT as
+ * soon as interrupts are enabled.  An NMI exit is handed to the host's NMI
+ * handler the same way, just before (handle_nmi_irqoff()).  Only after
+ * interrupts are back on does the task's guest time end, so that a timer
+ * tick that landed in the guest counts as guest time.
  */
 static void handle_external_interrupt_irqoff(void)
 {
@@ -404,14 +422,29 @@ static void end_guest_time(void)
 	local_irq_enable();
 }
 
-/*
- * One round trip into the guest, with interrupts off from the last check
- * to the exit.  Interrupts that arrive while the guest runs cause an
- * external-interrupt exit; the host takes them through its own IDT as soon
- * as interrupts are enabled again below.
+/* T:030 One round trip, interrupts off
+ * From the last check for work to the exit, interrupts stay off: a host
+ * interrupt that arrives now must cause an external-interrupt exit (the
+ * pin-based control, SDM 25.6.1) rather than run a host handler between
+ * the check and the entry.  The host takes it through its own IDT once
+ * interrupts are enabled again after the exit.
  *
- * Return: 0 after a VM exit (@exit_reason set), -EAGAIN when work for the
- * task (a signal, a reschedule, ...) came first, -EIO when VMLAUNCH/VMRESUME failed (VMfail).
+ * Events are decided only here, when nothing can stop the entry any more:
+ * an event left in the entry field by an early return to userspace could
+ * meet a changed guest state and make the entry fail.  Then everything
+ * the VMCS does not switch is put in place: the guest's FPU registers if
+ * a context switch left them for later (switch_fpu_return()), the perf
+ * MSRs that must differ while the guest runs (into the VM-entry and
+ * VM-exit MSR-load areas), the host CR3 and CR4 if they changed, the
+ * guest's XCR0 and CR2.  world_switch() calls the assembly framed as KVM
+ * frames it: the task's time is guest time, and the CPU is in guest
+ * context for RCU and context tracking, so a long-running guest stalls
+ * neither.  On the way back finish_exit() restores what the exit took
+ * from the host (Documentation/host-state.rst lists every piece).
+ *
+ * It returns 0 after a VM exit (the exit reason in @exit_reason), -EAGAIN
+ * when work for the task (a signal, a reschedule, ...) came first, -EIO
+ * when VMLAUNCH or VMRESUME failed (VMfail).
  */
 static int enter_guest(struct vmx_vcpu *vcpu, u32 *exit_reason)
 {
@@ -492,6 +525,19 @@ static int report_failed_entry(struct vmx_vcpu *vcpu, u64 reason)
 	return 0;
 }
 
+/* T:020 The run loop
+ * Most exits never reach userspace: vmxlab handles them and goes straight
+ * back in.  This loop is what makes that cheap.  Before every entry it
+ * does what the task owes, exactly as a return to user mode would
+ * (xfer_to_guest_mode_handle_work(): give the CPU away if the scheduler
+ * wants it, run task work, update the rseq area), because a guest that
+ * never exits to userspace must not starve the rest of the system.  A
+ * pending signal ends the run with VMXLAB_EXIT_INTR.  The loop ends when
+ * a handler returns 0 (the run page says why) or an error; on the way out
+ * the run page also gets if_flag and ready_for_interrupt_injection, so
+ * that the VMM knows whether an interrupt it queues now can go in at the
+ * next entry (vmx_events_report()).
+ */
 /**
  * vmx_vcpu_run() - run the guest until an exit needs userspace
  * @vcpu: loaded, with any pending I/O or MMIO already completed

@@ -81,9 +81,14 @@ static int report_step(struct vmx_vcpu *vcpu, u32 cause)
 	return 0;
 }
 
-/*
- * The MTF exit: the guest retired an instruction, or the last entry
- * delivered an event and the guest now stands at its handler.
+/* T:190 One guest instruction at a time
+ * With VMXLAB_SET_SINGLESTEP on, every entry arms the monitor trap flag:
+ * the CPU exits as soon as the guest retires one instruction or, when the
+ * entry injected an event, right after its delivery, before the handler's
+ * first instruction (SDM 26.5.2).  This exit is that step: it fills
+ * run->debug and returns to userspace.  Instructions vmxlab emulated are
+ * reported as steps by the run loop instead, as the CPU never saw them
+ * retire (vmx_advance_rip()).
  */
 int vmx_handle_monitor_trap_flag(struct vmx_vcpu *vcpu)
 {

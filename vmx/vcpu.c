@@ -26,6 +26,24 @@
 
 static DEFINE_IDA(vpid_ida);
 
+/* T:010 Userspace asks to run the guest
+ * Every trip into a guest starts with ioctl(vcpu_fd, VMXLAB_RUN).
+ * vcpu_ioctl() has checked that the caller owns the VM's memory and holds
+ * the vCPU's mutex, so nothing else touches this VMCS.  vmx_vcpu_load()
+ * makes the VMCS current on this CPU with VMPTRLD: VMREAD, VMWRITE and
+ * VMRESUME all act on the current VMCS only (SDM 25.1).  If the VMCS was
+ * last active on another CPU it is VMCLEARed there first, and the host
+ * fields that differ per CPU (TR, GDT, SYSENTER stack) are rewritten; on
+ * a CPU where this VM never ran, INVEPT first drops translations cached
+ * for an EPT root that may have been another VM's (mmu/ept_sync.c).
+ *
+ * What the previous exit left to userspace is finished before anything
+ * else: the data of an IN goes into RAX, an MMIO load into its register,
+ * and the guest steps over that instruction.  The guest must never see an
+ * instruction half done, even when no entry follows.  The guest's FPU
+ * registers are not part of the VMCS, so fpu_swap_kvm_fpstate() swaps
+ * them in by hand around the run.
+ */
 static int vcpu_ioctl_run(struct vmx_vcpu *vcpu)
 {
 	int r;

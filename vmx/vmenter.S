@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The world switch: the only assembly in vmxlab.  vmx_run_guest() in
+ * The world switch: the only assembly in vmxlab.  world_switch() in
  * run.c calls __vmx_vcpu_run(); this file loads the guest's registers,
  * executes VMLAUNCH or VMRESUME, and -- when the guest exits -- the CPU
  * jumps to vmx_vmexit (the VMCS's HOST_RIP) with the host's RSP restored
  * from HOST_RSP.  From there we save the guest registers, scrub them, and
- * return to C.  SDM Vol. 3C, 27 (VM exits) and 28 (VM entries).
+ * return to C.  SDM Vol. 3C, 27 (VM entries) and 28 (VM exits).
  */
 #include <linux/linkage.h>
 #include <asm/asm.h>
@@ -33,6 +33,19 @@
 
 .section .text, "ax"
 
+/* T:060 The world switch
+ * VMLAUNCH and VMRESUME load the guest's state from the VMCS, but not its
+ * general-purpose registers (other than RSP, RIP and RFLAGS): those the
+ * hypervisor loads itself, and nothing written in C may run between that
+ * and the entry.  Hence this assembly.  The VMCS's HOST_RSP must be the
+ * stack pointer of this very frame, so it is written here on every entry:
+ * the task, and with it the stack, may have changed since the last one.
+ * VMLAUNCH is for a VMCS in the clear state, VMRESUME for a launched one
+ * (SDM 25.1).  If the instruction fails (VMfail: CF or ZF set), execution
+ * continues after it and the function returns 1 (SDM 31.4 lists the
+ * error numbers).  If it succeeds, the guest runs, and this function does
+ * not return until the guest exits.
+ */
 /**
  * __vmx_vcpu_run - run the guest until its next VM exit
  * @regs:	%rdi, the guest's general-purpose registers (RSP lives in
@@ -111,6 +124,19 @@ SYM_FUNC_START(__vmx_vcpu_run)
 	_ASM_EXTABLE(.Lvmresume, .Lvmfail)
 	_ASM_EXTABLE(.Lvmlaunch, .Lvmfail)
 
+/* T:070 The guest exits
+ * The guest runs until something the VM-execution controls say must exit
+ * (SDM chapter 26): CPUID (always), an OUT, HLT, a guest-physical address
+ * the EPT does not map, an external interrupt.  The CPU then saves the
+ * guest state into the VMCS, records why in the exit-information fields,
+ * and loads the host state from the VMCS: control registers, segment
+ * selectors, RSP = HOST_RSP and RIP = HOST_RIP, which is this label (SDM
+ * 28.2, 28.3, 28.5).  The general-purpose registers still hold the
+ * guest's values.  They are stored into vcpu->regs[], then cleared so that
+ * none can steer the host's speculation, and the return stack buffer is
+ * refilled so that return targets the guest planted are gone before the
+ * first RET.  The function returns 0.
+ */
 SYM_INNER_LABEL(vmx_vmexit, SYM_L_GLOBAL)
 	UNWIND_HINT_RESTORE
 	ENDBR
