@@ -3,7 +3,8 @@
 #
 # `make check`: the project's one test command.  Sets up (cached), builds
 # vmxlab.ko against the VM's kernel and the selftests, runs the userspace
-# unit tests, the kernel-hygiene checks (scripts/lint.sh) and the
+# unit tests, the kernel-hygiene checks (scripts/lint.sh), the docs layer
+# (scripts/docs-check.sh: the generated tour and stale references) and the
 # packaging layer (scripts/packaging-check.sh, alone: make check-packaging),
 # then the selftests in VMs: the main lane (VMX: Bochs, or QEMU/KVM with
 # nested VMX), two short Bochs lanes for the tests that depend on the CPU model or
@@ -211,6 +212,13 @@ run_captured "$OUT/lint.out" scripts/lint.sh
 	done
 } > "$OUT/lint.tap"
 summary+=(--layer lint "$status" "$OUT/lint.tap")
+
+# Documentation: tour.rst generated from the T:NNN comments and current,
+# tour.stops in step with them, no reference to code that is gone, and the
+# self-test of those checkers (a few seconds, no VM).
+step "docs (scripts/docs-check.sh)"
+run_captured "$OUT/docs.tap" scripts/docs-check.sh
+summary+=(--layer docs "$status" "$OUT/docs.tap")
 
 # Packaging: make deb, install through apt and DKMS (for the VM's kernel,
 # never loaded here), purge, and the DKMS-built module in the test VM.
