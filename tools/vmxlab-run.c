@@ -33,9 +33,11 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 #include <uapi/linux/vmxlab.h>
 
+#include "vmm/backend.h"
 #include "vmm/bzimage.h"
 #include "vmm/cpuid.h"
 #include "vmm/i8254.h"
@@ -55,6 +57,7 @@
 			"reboot=t panic=-1 io_delay=none tsc=reliable " \
 			"mitigations=off nokaslr cryptomgr.notests nowatchdog"
 #define DEFAULT_MEM	(128ULL << 20)
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 #define COM1_BASE	0x3f8
 #define COM1_IRQ	4
@@ -63,8 +66,8 @@
 #define KBC_RESET	0xfe
 
 struct vmm {
-	int sys, vm, vcpu;
-	struct vmxlab_run *run;
+	struct vcpu_handle h;		/* the VM on /dev/vmxlab or /dev/kvm */
+	struct vmxlab_run *run;		/* its run page's header */
 	uint8_t *ram;
 	uint64_t ram_size;
 	struct i8259_pair pic;
@@ -80,6 +83,10 @@ struct vmm {
 	size_t in_have, in_off;
 	bool verbose;
 	unsigned long long unhandled_ports, unhandled_mmio, injected;
+	unsigned long long user_exits[VMXLAB_EXIT_INTERNAL_ERROR + 1];
+	const char *time_to;		/* --time-to: a marker in the output */
+	size_t time_to_matched;		/* its bytes seen so far */
+	uint64_t start_tsc;
 };
 
 /* The run page, for the timer's signal handler (set before it can run). */
@@ -157,13 +164,32 @@ static void setup_timer(struct vmm *v)
 	arm_timer(v, UINT64_MAX);
 }
 
+/*
+ * --time-to: the TSC ticks from the first entry to the moment the guest
+ * has written @marker to its console.  Under Bochs with sync=none the TSC
+ * counts emulated instructions, so the figure repeats run to run.
+ */
+static void match_marker(struct vmm *v, uint8_t byte)
+{
+	const char *m = v->time_to;
+
+	if (!m || !m[v->time_to_matched])
+		return;
+	if (byte != (uint8_t)m[v->time_to_matched])
+		v->time_to_matched = byte == (uint8_t)m[0];
+	else if (!m[++v->time_to_matched])
+		fprintf(stderr, "\nvmxlab-run: \"%s\" after %llu TSC ticks on %s\n",
+			m, (unsigned long long)(__rdtsc() - v->start_tsc),
+			v->h.be->name);
+}
+
 /* The serial port's transmitter: the guest's console goes to stdout. */
 static void uart_tx(void *opaque, uint8_t byte)
 {
-	(void)opaque;
 	putchar(byte);
 	if (byte == '\n')
 		fflush(stdout);
+	match_marker(opaque, byte);
 }
 
 static void *read_file(const char *path, size_t *len)
@@ -225,8 +251,8 @@ static void port_io(struct vmm *v, uint16_t port, bool in, uint8_t *val)
  */
 static void handle_io(struct vmm *v)
 {
-	struct vmxlab_run *run = v->run;
-	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	struct vmxlab_run *run = v->h.exit;
+	uint8_t *data = (uint8_t *)v->run + run->io.data_offset;
 	bool in = run->io.direction == VMXLAB_EXIT_IO_IN;
 
 	for (uint32_t i = 0; i < run->io.count; i++)
@@ -238,7 +264,7 @@ static void handle_io(struct vmm *v)
 /* No MMIO device: loads read all-ones, stores are dropped, both counted. */
 static void handle_mmio(struct vmm *v)
 {
-	struct vmxlab_run *run = v->run;
+	struct vmxlab_run *run = v->h.exit;
 
 	if (!run->mmio.is_write)
 		memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
@@ -289,7 +315,7 @@ static bool waiting_for_stdin(const struct vmm *v)
 static void inject_interrupts(struct vmm *v)
 {
 	struct vmxlab_run *run = v->run;
-	struct vmxlab_interrupt irq;
+	unsigned int vector;
 
 	run->request_interrupt_window = 0;
 	if (!pic_has_interrupt(&v->pic))
@@ -298,9 +324,9 @@ static void inject_interrupts(struct vmm *v)
 		run->request_interrupt_window = 1;
 		return;
 	}
-	irq = (struct vmxlab_interrupt) { .vector = pic_ack(&v->pic) };
-	if (ioctl(v->vcpu, VMXLAB_INTERRUPT, &irq))
-		die("VMXLAB_INTERRUPT");
+	vector = pic_ack(&v->pic);
+	if (v->h.be->interrupt(&v->h, vector))
+		die("queueing an interrupt");
 	v->injected++;
 }
 
@@ -355,8 +381,7 @@ static void dump_vcpu(struct vmm *v, const char *why)
 	struct vmxlab_sregs s;
 
 	fprintf(stderr, "vmxlab-run: %s\n", why);
-	if (ioctl(v->vcpu, VMXLAB_GET_REGS, &r) ||
-	    ioctl(v->vcpu, VMXLAB_GET_SREGS, &s))
+	if (v->h.be->get_regs(&v->h, &r) || v->h.be->get_sregs(&v->h, &s))
 		return;
 	fprintf(stderr,
 		"  rip %016llx rflags %08llx rsp %016llx\n"
@@ -371,7 +396,7 @@ static void dump_vcpu(struct vmm *v, const char *why)
 
 static void internal_error(struct vmm *v)
 {
-	struct vmxlab_run *run = v->run;
+	struct vmxlab_run *run = v->h.exit;
 	char why[128];
 
 	switch (run->exit_reason) {
@@ -410,8 +435,8 @@ static void set_boot_state(struct vmm *v, const struct boot_entry *b)
 	};
 	struct vmxlab_sregs s;
 
-	if (ioctl(v->vcpu, VMXLAB_GET_SREGS, &s))
-		die("VMXLAB_GET_SREGS");
+	if (v->h.be->get_sregs(&v->h, &s))
+		die("reading the sregs");
 	s.cs = flat(BOOT_CS, 11, true);
 	s.ds = flat(BOOT_DS, 3, false);
 	s.es = s.ds;
@@ -430,62 +455,52 @@ static void set_boot_state(struct vmm *v, const struct boot_entry *b)
 	s.cr3 = b->cr3;
 	s.cr4 = 0x20;			/* PAE */
 	s.efer = 0x500;			/* LME, LMA */
-	if (ioctl(v->vcpu, VMXLAB_SET_SREGS, &s))
-		die("VMXLAB_SET_SREGS");
-	if (ioctl(v->vcpu, VMXLAB_SET_REGS, &regs))
-		die("VMXLAB_SET_REGS");
+	if (v->h.be->set_sregs(&v->h, &s))
+		die("setting the sregs");
+	if (v->h.be->set_regs(&v->h, &regs))
+		die("setting the registers");
 }
 
 static void set_cpuid(struct vmm *v)
 {
 	uint32_t max = VMXLAB_MAX_CPUID_ENTRIES;
 	struct vmxlab_cpuid *c = calloc(1, sizeof(*c) + max * sizeof(c->entries[0]));
-	struct vmxlab_caps caps;
+	uint32_t tsc_khz;
 
 	if (!c)
 		die("calloc");
-	if (ioctl(v->sys, VMXLAB_GET_CAPS, &caps))
-		die("VMXLAB_GET_CAPS");
+	if (v->h.be->tsc_khz(&v->h, &tsc_khz))
+		die("reading the TSC frequency");
 	c->nent = max;
-	if (ioctl(v->sys, VMXLAB_GET_SUPPORTED_CPUID, c))
-		die("VMXLAB_GET_SUPPORTED_CPUID");
-	if (vmm_cpuid_policy(c->entries, &c->nent, max, caps.tsc_khz)) {
+	if (v->h.be->supported_cpuid(&v->h, c))
+		die("reading the supported CPUID table");
+	if (vmm_cpuid_policy(c->entries, &c->nent, max, tsc_khz)) {
 		fprintf(stderr, "vmxlab-run: the supported CPUID table has no leaf 0 or no room\n");
 		exit(EXIT_VMM_ERROR);
 	}
-	if (ioctl(v->vcpu, VMXLAB_SET_CPUID, c))
-		die("VMXLAB_SET_CPUID");
+	if (v->h.be->set_cpuid(&v->h, c))
+		die("setting the CPUID table");
 	free(c);
 }
 
-static void create_vm(struct vmm *v, int vm_type)
+static void create_vm(struct vmm *v, const struct backend *be, int vm_type)
 {
-	struct vmxlab_memory_region region = {
-		.slot = 0, .memory_size = v->ram_size,
-	};
-
-	v->sys = open("/dev/vmxlab", O_RDWR | O_CLOEXEC);
-	if (v->sys < 0)
-		die("/dev/vmxlab (is vmxlab.ko loaded?)");
-	v->vm = ioctl(v->sys, VMXLAB_CREATE_VM, vm_type);
-	if (v->vm < 0)
-		die("VMXLAB_CREATE_VM");
-	/* 4 KiB host pages: see "Risks" in Documentation/linux-guest.rst. */
+	/* 4 KiB host pages: see "Bochs' limits" in linux-guest.rst. */
 	v->ram = mmap(NULL, v->ram_size, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (v->ram == MAP_FAILED)
 		die("mmap guest RAM");
 	madvise(v->ram, v->ram_size, MADV_NOHUGEPAGE);
-	region.userspace_addr = (unsigned long)v->ram;
-	if (ioctl(v->vm, VMXLAB_SET_MEMORY_REGION, &region))
-		die("VMXLAB_SET_MEMORY_REGION");
-	v->vcpu = ioctl(v->vm, VMXLAB_CREATE_VCPU, 0);
-	if (v->vcpu < 0)
-		die("VMXLAB_CREATE_VCPU");
-	v->run = mmap(NULL, sizeof(*v->run), PROT_READ | PROT_WRITE,
-		      MAP_SHARED, v->vcpu, 0);
-	if (v->run == MAP_FAILED)
-		die("mmap the run page");
+	v->h.be = be;
+	if (be->create(&v->h, vm_type, v->ram, v->ram_size)) {
+		fprintf(stderr, "vmxlab-run: creating the VM on %s: %s\n",
+			be->name, strerror(errno));
+		if (errno == ENOENT)
+			fprintf(stderr, "vmxlab-run: is %s loaded?\n",
+				be == &backend_kvm ? "kvm_intel" : "vmxlab.ko");
+		exit(EXIT_VMM_ERROR);
+	}
+	v->run = v->h.run;
 	signal_run = v->run;
 }
 
@@ -501,14 +516,16 @@ static int run_loop(struct vmm *v)
 		update_irq_lines(v, now);
 		inject_interrupts(v);
 		arm_timer(v, pit_next_edge_ns(&v->pit, now));
-		if (ioctl(v->vcpu, VMXLAB_RUN, 0)) {
+		if (v->h.be->run(&v->h)) {
 			if (errno != EINTR)
-				die("VMXLAB_RUN");
+				die("running the vCPU");
 			/* The timer (or another signal): look at stdin too. */
 			run->immediate_exit = 0;
 			pump_stdin(v);
 			continue;
 		}
+		if (run->exit_reason < ARRAY_SIZE(v->user_exits))
+			v->user_exits[run->exit_reason]++;
 		switch (run->exit_reason) {
 		case VMXLAB_EXIT_IO:
 			handle_io(v);
@@ -569,6 +586,9 @@ static const char usage[] =
 "  --timeout SEC     give up after SEC seconds (exit 124)\n"
 "  --stats           print the VM exits by reason at the end (stderr)\n"
 "  --verbose         log ports and MMIO no device claims\n"
+"  --backend B       vmxlab (default) or kvm: the same VMM on /dev/kvm\n"
+"  --time-to MARKER  print the TSC ticks from the first entry until the\n"
+"                    guest's console shows MARKER (stderr)\n"
 "Exit status: 0 power-off, 2 bad input, 3 reset, 4 vmxlab error, 124 timeout.\n";
 
 static struct termios saved_tty;
@@ -601,13 +621,18 @@ static void setup_stdin(struct vmm *v)
 static void print_stats(struct vmm *v)
 {
 	struct vmxlab_vcpu_stats st;
+	const unsigned long long *u = v->user_exits;
 
-	if (ioctl(v->vcpu, VMXLAB_GET_STATS, &st))
-		return;
 	fprintf(stderr, "vmxlab-run: %.3f s, %llu interrupts injected, ",
 		now_ns(v) / 1e9, v->injected);
 	fprintf(stderr, "%llu unclaimed port accesses, %llu MMIO accesses\n",
 		v->unhandled_ports, v->unhandled_mmio);
+	fprintf(stderr, "vmxlab-run: exits to vmxlab-run: ");
+	fprintf(stderr, "I/O %llu, HLT %llu, MMIO %llu, window %llu\n",
+		u[VMXLAB_EXIT_IO], u[VMXLAB_EXIT_HLT], u[VMXLAB_EXIT_MMIO],
+		u[VMXLAB_EXIT_IRQ_WINDOW_OPEN]);
+	if (v->h.be->exit_counts(&v->h, &st))
+		return;		/* KVM keeps its counts in debugfs */
 	fprintf(stderr, "vmxlab-run: VM exits by VMX exit reason:");
 	for (int i = 0; i < VMXLAB_NR_VMX_EXIT_REASONS; i++)
 		if (st.exits[i])
@@ -627,12 +652,15 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "stats", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "time-to", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *kernel = NULL, *initrd_path = NULL, *why;
 	char cmdline[4096] = DEFAULT_CMDLINE;
 	struct vmm v = { .ram_size = DEFAULT_MEM };
+	const struct backend *be = &backend_vmxlab;
 	int opt, vm_type = VMXLAB_VM_EPT, status;
 	size_t kernel_len, initrd_len = 0;
 	void *image, *initrd = NULL;
@@ -674,6 +702,15 @@ int main(int argc, char **argv)
 		case 'v':
 			v.verbose = true;
 			break;
+		case 'b':
+			if (!strcmp(optarg, "kvm"))
+				be = &backend_kvm;
+			else if (strcmp(optarg, "vmxlab"))
+				usage_error("unknown backend '%s' (vmxlab or kvm)", optarg);
+			break;
+		case 'T':
+			v.time_to = optarg;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -694,7 +731,7 @@ int main(int argc, char **argv)
 	if (bzimage_check(&bz, v.ram_size, cmdline, initrd_len, &why))
 		usage_error("%s", why);
 
-	create_vm(&v, vm_type);
+	create_vm(&v, be, vm_type);
 	if (bzimage_load(&bz, v.ram, v.ram_size, cmdline, initrd, initrd_len,
 			 &entry, &why))
 		usage_error("%s", why);
@@ -705,12 +742,13 @@ int main(int argc, char **argv)
 
 	pic_init(&v.pic);
 	pit_init(&v.pit);
-	uart_init(&v.uart, uart_tx, NULL);
+	uart_init(&v.uart, uart_tx, &v);
 	rtc_init(&v.rtc);
 	clock_gettime(CLOCK_MONOTONIC, &v.start);
 	setup_timer(&v);
 	setup_stdin(&v);
 
+	v.start_tsc = __rdtsc();
 	status = run_loop(&v);
 	fflush(stdout);
 	if (stats)

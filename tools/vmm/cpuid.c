@@ -60,10 +60,16 @@ static struct vmxlab_cpuid_entry *get(struct vmxlab_cpuid_entry *e,
 	return x;
 }
 
-/* Leaves that describe hardware this VMM does not have: gone (all zero). */
+/*
+ * Leaves that describe hardware this VMM does not have: gone (all zero).
+ * So do the hypervisor's own leaves (0x40000000 up): KVM's would announce
+ * paravirtual clocks and EOIs the VMM does not offer, and without them
+ * the guest is the same on either backend.
+ */
 static bool dropped_leaf(uint32_t function)
 {
-	return function == 6 ||		/* thermal and power management */
+	return (function >= 0x40000000 && function <= 0x4fffffff) ||
+	       function == 6 ||		/* thermal and power management */
 	       function == 0xa ||	/* architectural performance counters */
 	       function == 0xb ||	/* x2APIC topology */
 	       function == 0x1f;	/* V2 extended topology */

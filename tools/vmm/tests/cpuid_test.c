@@ -43,6 +43,8 @@ static void fill(void)
 	add(0xb, 1);
 	add(0xd, 0);
 	add(0x80000007, 0);
+	add(0x40000000, 0);
+	add(0x40000001, 0);
 	e[0].eax = 0xd;
 	e[9].edx = 0;
 }
@@ -52,7 +54,7 @@ int main(void)
 	const struct vmxlab_cpuid_entry *x;
 	uint32_t full;
 
-	tap_plan(14);
+	tap_plan(15);
 	fill();
 	tap_ok(!vmm_cpuid_policy(e, &n, MAX, 2000000), "policy applies");
 	x = leaf(1, 0);
@@ -74,6 +76,8 @@ int main(void)
 	       "one logical processor, APIC id 0, no HTT");
 	tap_ok(!leaf(6, 0) && !leaf(0xa, 0) && !leaf(0xb, 0) && !leaf(0xb, 1),
 	       "thermal, perfmon and topology leaves gone");
+	tap_ok(!leaf(0x40000000, 0) && !leaf(0x40000001, 0),
+	       "no hypervisor leaves (KVM's paravirtual features)");
 	x = leaf(7, 0);
 	tap_ok(x && !(x->ebx & 2) && !(x->ecx & (1U << 16)) &&
 	       !(x->ecx & (1U << 3)) && !(x->ecx & (1U << 22)) &&
@@ -87,10 +91,10 @@ int main(void)
 	tap_ok(leaf(0, 0)->eax == 0x16, "leaf 0 reaches leaf 0x16");
 	tap_ok(leaf(0x80000007, 0)->edx & (1U << 8), "invariant TSC");
 
-	/* 10 leaves, 4 dropped, 2 added: 8 slots are enough, 7 are not. */
+	/* 12 leaves, 6 dropped, 2 added: 8 slots are enough, 7 are not. */
 	fill();
 	full = n;
-	tap_ok(full == 10 && vmm_cpuid_policy(e, &n, 8, 2000000) == 0 && n == 8,
+	tap_ok(full == 12 && vmm_cpuid_policy(e, &n, 8, 2000000) == 0 && n == 8,
 	       "dropped leaves make room for 0x15 and 0x16");
 	fill();
 	tap_ok(vmm_cpuid_policy(e, &n, 7, 2000000) == -1,
