@@ -24,6 +24,7 @@ bench() {
 	# shellcheck disable=SC2086
 	$BENCH run --backend kvm --out /tmp/kvm.txt $opts
 	rmmod kvm_intel
+	linux_row
 	echo
 	$BENCH report /tmp/vmxlab.txt /tmp/kvm.txt
 	for b in vmxlab kvm; do
@@ -31,6 +32,51 @@ bench() {
 		cat "/tmp/$b.txt"
 		echo "VMXLAB-BENCH-RESULTS-END"
 	done
+}
+
+# "Linux to /init" (Documentation/linux-guest.rst): vmxlab-run boots the
+# VM's own kernel on each backend, the same VMM, guest and devices; the
+# row is the TSC ticks from the first entry to the guest's marker, which
+# scripts/bench.sh reads from the VMXLAB-BENCH-LINUX lines.  Both without
+# a time slice: vmxlab is loaded as for the table above.
+LINUX=/vmxlab/linux
+linux_boot() {
+	ticks=
+	echo | /vmxlab/vmxlab-run --backend "$1" --kernel "$LINUX/vmlinuz" \
+		--initrd "$LINUX/initrd.gz" --timeout 600 --stats \
+		--time-to LINUX-GUEST-INIT > "/tmp/linux-$1.txt" 2>&1 ||
+		echo "bench-vm: the Linux guest on $1 did not power off (exit $?)"
+	grep '^vmxlab-run: ' "/tmp/linux-$1.txt" || true
+	ticks=$(sed -n 's/^vmxlab-run: "LINUX-GUEST-INIT" after \([0-9]*\) TSC ticks.*/\1/p' \
+		"/tmp/linux-$1.txt")
+	echo "VMXLAB-BENCH-LINUX $1 ${ticks:-0}"
+	grep '^LINUX-GUEST-CPU' "/tmp/linux-$1.txt" > "/tmp/linux-$1.cpu" || true
+}
+
+linux_row() {
+	[ -f "$LINUX/vmlinuz" ] || return 0
+	echo "bench-vm: Linux to /init through vmxlab"
+	insmod /vmxlab/vmxlab.ko
+	linux_boot vmxlab
+	rmmod vmxlab
+	echo "bench-vm: Linux to /init through kvm_intel"
+	modprobe kvm_intel
+	linux_boot kvm
+	rmmod kvm_intel
+	# Like with like: the guest must have seen the same CPU on both.
+	for b in vmxlab kvm; do
+		sed 's/^LINUX-GUEST-CPU //' "/tmp/linux-$b.cpu" | tr -d '\r' | tr ' ' '\n' |
+			grep . | sort > "/tmp/linux-$b.flags"
+	done
+	if [ -s /tmp/linux-vmxlab.flags ] &&
+	   cmp -s /tmp/linux-vmxlab.flags /tmp/linux-kvm.flags; then
+		echo "bench-vm: the Linux guest saw the same CPU flags on both"
+	else
+		echo "bench-vm: the Linux guest saw different CPU flags:"
+		echo "  only on vmxlab: $(grep -vxFf /tmp/linux-kvm.flags /tmp/linux-vmxlab.flags | tr '\n' ' ')"
+		echo "  only on kvm: $(grep -vxFf /tmp/linux-vmxlab.flags /tmp/linux-kvm.flags | tr '\n' ' ')"
+		echo "VMXLAB-BENCH-LINUX-UNLIKE"
+	fi
 }
 
 # Where the instructions go: tracepoints, and kprobes along the hot paths.
@@ -58,6 +104,7 @@ profile() {
 
 case $mode in
 bench) bench "$@" ;;
+linux) linux_row ;;
 profile) profile ;;
-*) echo "bench-vm: unknown mode '$mode' (bench or profile)" >&2; exit 1 ;;
+*) echo "bench-vm: unknown mode '$mode' (bench, linux or profile)" >&2; exit 1 ;;
 esac

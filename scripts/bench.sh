@@ -47,6 +47,8 @@ step "build vmxlab.ko against $KVER"
 make module KDIR="/usr/src/linux-headers-$KVER"
 step "build tools (make -C tools)"
 make -C tools
+step "the Linux guest's initramfs (scripts/linux-guest-initrd.sh)"
+scripts/linux-guest-initrd.sh build/linux-guest/initrd.gz
 
 # One configuration of the test VM's kernel: NAME (a subdirectory of $OUT,
 # or "." for the main table) and its extra kernel arguments.
@@ -68,7 +70,10 @@ run_config() {
 			--timeout 1800 --idle-timeout "$VM_IDLE" \
 			${append:+--append "$append"} \
 			--log "build/vm/bench-$name-serial.log" --add vmxlab.ko \
-			--add "$BENCH" scripts/bench-vm.sh "$mode" ${args[@]+"${args[@]}"} |
+			--add "$BENCH" --add tools/out/vmxlab-run \
+			--add "$CACHE/kernel-$KVER/vmlinuz:/vmxlab/linux/vmlinuz" \
+			--add build/linux-guest/initrd.gz:/vmxlab/linux/initrd.gz \
+			scripts/bench-vm.sh "$mode" ${args[@]+"${args[@]}"} |
 			tee "$raw" |
 			sed '/^VMXLAB-BENCH-RESULTS-BEGIN/,/^VMXLAB-BENCH-RESULTS-END/d' ||
 			status=$?
@@ -84,6 +89,7 @@ run_config() {
 		[ ! -f "$dir/$b.txt" ] || mv "$dir/$b.txt" "$dir/previous-$b.txt"
 		mv "$dir/$b.new" "$dir/$b.txt"
 	done
+	linux_row "$raw" "$dir"
 	"$BENCH" report --json "$dir/vmxlab.txt" "$dir/kvm.txt" > "$dir/results.json"
 	[ "$json" = 0 ] || cat "$dir/results.json"
 	step "results in $dir/ (vmxlab.txt, kvm.txt, results.json)"
@@ -92,6 +98,36 @@ run_config() {
 		"$BENCH" compare "$dir/previous-vmxlab.txt" "$dir/previous-kvm.txt" \
 			"$dir/vmxlab.txt" "$dir/kvm.txt" || true
 	fi
+}
+
+# The "Linux to /init" row from the VM's VMXLAB-BENCH-LINUX lines (raw
+# output $1) into $2/linux.txt, with the previous run's figures beside it:
+# emulated time repeats, so they should agree within 1%.
+linux_row() {
+	local raw=$1 dir=$2
+	grep '^VMXLAB-BENCH-LINUX ' "$raw" | cut -d' ' -f2,3 > "$dir/linux.new" || true
+	[ -s "$dir/linux.new" ] || { echo "bench: no Linux row in the VM's output" >&2; return 0; }
+	[ ! -f "$dir/linux.txt" ] || mv "$dir/linux.txt" "$dir/previous-linux.txt"
+	mv "$dir/linux.new" "$dir/linux.txt"
+	if grep -q '^VMXLAB-BENCH-LINUX-UNLIKE' "$raw"; then
+		echo "Linux to /init: the guest saw a different CPU on each backend (above): no ratio"
+		return 0
+	fi
+	awk -v prev="$dir/previous-linux.txt" '
+		BEGIN { while ((getline line < prev) > 0) { split(line, f, " "); old[f[1]] = f[2] } }
+		{ t[$1] = $2 }
+		END {
+			if (!t["vmxlab"] || !t["kvm"]) {
+				print "Linux to /init: a boot did not reach the marker"
+				exit
+			}
+			r = t["vmxlab"] / t["kvm"]
+			printf "Linux to /init (vmxlab-run, TSC ticks): vmxlab %.4g, kvm %.4g, %.3f x KVM (target <= 1.0: %s)\n",
+				t["vmxlab"], t["kvm"], r, r <= 1.0 ? "met" : "NOT met"
+			for (b in t)
+				if (old[b])
+					printf "  %s: %+.2f%% from the previous run\n", b, 100 * (t[b] - old[b]) / old[b]
+		}' "$dir/linux.txt"
 }
 
 VM_IDLE=${VMXLAB_VM_IDLE:-120}

@@ -3,8 +3,9 @@
 #
 # Builds the initramfs of the Linux guest that tools/vmxlab-run boots
 # (Documentation/linux-guest.rst): Debian's static busybox and an /init
-# that prints a marker with the guest's uptime, reports any bad kernel
-# line, then does what vmxlab.guest= on the kernel command line says:
+# that prints a marker with the guest's uptime and its CPU's flags,
+# reports any bad kernel line, then does what vmxlab.guest= on the kernel
+# command line says:
 #   (none)   echo one line read from the serial console, power off
 #   reboot   reboot -f (vmxlab-run exits 3)
 #   shell    a busybox shell on the console; poweroff -f ends it
@@ -34,6 +35,8 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 echo "LINUX-GUEST-INIT \$(cut -d' ' -f1 /proc/uptime)"
+# What the guest saw of its CPU: make bench compares the backends with it.
+echo "LINUX-GUEST-CPU \$(sed -n 's/^flags[^:]*: //p' /proc/cpuinfo | head -n1)"
 dmesg | grep -E '$BAD|Call Trace' | sed 's/^/LINUX-GUEST-BAD /'
 case \$(cat /proc/cmdline) in
 *vmxlab.guest=reboot*)

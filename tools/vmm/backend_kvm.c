@@ -68,6 +68,39 @@ static_assert(KVM_EXIT_FAIL_ENTRY == VMXLAB_EXIT_FAIL_ENTRY,
 static_assert(KVM_EXIT_INTERNAL_ERROR == VMXLAB_EXIT_INTERNAL_ERROR,
 	      "exit reasons differ");
 
+/*
+ * Two MSRs a Linux guest reads that KVM answers otherwise than vmxlab
+ * (vmx/msr.c): IA32_MISC_ENABLE with fast strings on (the guest's
+ * REP_GOOD, which picks its memcpy) and the machine-check and PEBS units
+ * absent; MSR_PLATFORM_INFO without CPUID faulting, which vmxlab does not
+ * emulate.  With these the guest sees one CPU on both backends.
+ */
+#define BIT_ULL(n)		(1ULL << (n))
+#define MSR_MISC_ENABLE		0x1a0
+#define MISC_ENABLE_VMXLAB	(BIT_ULL(0) | BIT_ULL(11) | BIT_ULL(12))
+#define MSR_PLATFORM_INFO	0xce
+
+static int kvm_set_msrs_like_vmxlab(struct vcpu_handle *h)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[2];
+	} m = {
+		.hdr.nmsrs = 2,
+		.e = {
+			{ .index = MSR_MISC_ENABLE, .data = MISC_ENABLE_VMXLAB },
+			{ .index = MSR_PLATFORM_INFO, .data = 0 },
+		},
+	};
+	int r = ioctl(h->vcpu, KVM_SET_MSRS, &m);
+
+	if (r == 2)
+		return 0;
+	if (r >= 0)
+		errno = EINVAL;	/* KVM stopped at an MSR it refused */
+	return -1;
+}
+
 static int kvm_create(struct vcpu_handle *h, int vm_type, void *ram,
 		      uint64_t ram_size)
 {
@@ -94,6 +127,8 @@ static int kvm_create(struct vcpu_handle *h, int vm_type, void *ram,
 	h->run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      h->vcpu, 0);
 	if (h->run == MAP_FAILED)
+		return -1;
+	if (kvm_set_msrs_like_vmxlab(h))
 		return -1;
 	/* KVM's union starts 16 bytes later (cr8, apic_base come first). */
 	h->exit = (struct vmxlab_run *)((char *)h->run +
@@ -195,13 +230,23 @@ static int kvm_get_sregs(struct vcpu_handle *h, struct vmxlab_sregs *s)
 	return 0;
 }
 
-/* KVM's CR8, APIC base and pending-interrupt bitmap stay as they are. */
+/* The global enable of IA32_APIC_BASE (SDM Vol. 3A, 11.4.4). */
+#define APIC_BASE_ENABLE	BIT_ULL(11)
+
+/*
+ * KVM's CR8 and pending-interrupt bitmap stay as they are.  The local
+ * APIC is turned off: KVM derives CPUID.1:EDX.APIC from IA32_APIC_BASE at
+ * run time, whatever KVM_SET_CPUID2 said, and a guest that sees an APIC
+ * uses it -- 131072 MMIO exits to 0xfee000b0 (EOI) in the first boot --
+ * where this VMM has none.
+ */
 static int kvm_set_sregs(struct vcpu_handle *h, const struct vmxlab_sregs *s)
 {
 	struct kvm_sregs k;
 
 	if (ioctl(h->vcpu, KVM_GET_SREGS, &k))
 		return -1;
+	k.apic_base &= ~APIC_BASE_ENABLE;
 	memcpy(&k, s, offsetof(struct vmxlab_sregs, cr0));
 	k.cr0 = s->cr0;
 	k.cr2 = s->cr2;

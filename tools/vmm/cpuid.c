@@ -5,7 +5,15 @@
  * check banks, no MTRRs, no performance counters, no thermal sensors.  A
  * feature the guest sees it uses, so each of those is hidden here (bit
  * numbers: SDM Vol. 2A, CPUID, Tables 3-10, 3-11 and leaf 7), which is
- * what lets the kernel boot without nolapic/noapic.  The topology is one
+ * what lets the kernel boot without nolapic/noapic.
+ *
+ * The same rule makes the guest one and the same CPU on both backends
+ * (vmxlab-run --backend kvm): what vmxlab does not virtualise -- PCID,
+ * INVPCID, RDTSCP, UMIP, WBNOINVD -- is hidden from a KVM guest too, and so
+ * is ERMS, which vmxlab passes from CPUID while a host kernel that found
+ * fast strings off has dropped it (KVM then does not offer it); the
+ * hypervisor bit is set on both.  make bench compares the guest's
+ * /proc/cpuinfo flags under the two and calls the row unlike otherwise.  The topology is one
  * core with one thread, and the TSC frequency is given in leaves 0x15 and
  * 0x16 because a guest cannot calibrate it: the PIT it would measure
  * against runs on the host's clock, not on the guest's time.
@@ -17,21 +25,29 @@
 
 #define BIT(n)	(1U << (n))
 
-/* Leaf 1 ECX: DTES64, MONITOR, DS-CPL, VMX, SMX, EST, TM2, PDCM, x2APIC, TSC-deadline. */
+/*
+ * Leaf 1 ECX: DTES64, MONITOR, DS-CPL, VMX, SMX, EST, TM2, PDCM, PCID,
+ * x2APIC, TSC-deadline.
+ */
 #define HIDE_1_ECX	(BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(7) | \
-			 BIT(8) | BIT(15) | BIT(21) | BIT(24))
+			 BIT(8) | BIT(15) | BIT(17) | BIT(21) | BIT(24))
+#define HYPERVISOR	BIT(31)		/* leaf 1 ECX: "running on a hypervisor" */
 /* Leaf 1 EDX: MCE, APIC, MTRR, MCA, DS, ACPI, HTT, TM, PBE. */
 #define HIDE_1_EDX	(BIT(7) | BIT(9) | BIT(12) | BIT(14) | BIT(21) | \
 			 BIT(22) | BIT(28) | BIT(29) | BIT(31))
-/* Leaf 7 EBX: TSC_ADJUST. */
-#define HIDE_7_EBX	BIT(1)
-/* Leaf 7 ECX: PKU, OSPKE, WAITPKG, CET_SS, LA57, RDPID. */
-#define HIDE_7_ECX	(BIT(3) | BIT(4) | BIT(5) | BIT(7) | BIT(16) | BIT(22))
+/* Leaf 7 EBX: TSC_ADJUST, ERMS, INVPCID. */
+#define HIDE_7_EBX	(BIT(1) | BIT(9) | BIT(10))
+/* Leaf 7 ECX: UMIP, PKU, OSPKE, WAITPKG, CET_SS, LA57, RDPID. */
+#define HIDE_7_ECX	(BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(7) | BIT(16) | \
+			 BIT(22))
 /* Leaf 7 EDX: CET_IBT, SPEC_CTRL, STIBP, L1D_FLUSH, ARCH_CAPABILITIES, CORE_CAPABILITIES, SSBD. */
 #define HIDE_7_EDX	(BIT(20) | BIT(26) | BIT(27) | BIT(28) | BIT(29) | \
 			 BIT(30) | BIT(31))
 /* Leaf 0x80000007 EDX: invariant TSC. */
 #define INVARIANT_TSC	BIT(8)
+/* Leaf 0x80000001 EDX: RDTSCP.  Leaf 0x80000008 EBX: WBNOINVD. */
+#define RDTSCP		BIT(27)
+#define WBNOINVD	BIT(9)
 
 #define LEAF_TSC	0x15
 #define LEAF_FREQ	0x16
@@ -80,6 +96,7 @@ static void one_core(struct vmxlab_cpuid_entry *x)
 	switch (x->function) {
 	case 1:
 		x->ecx &= ~HIDE_1_ECX;
+		x->ecx |= HYPERVISOR;
 		x->edx &= ~HIDE_1_EDX;
 		/* One logical processor; initial APIC id 0. */
 		x->ebx = (x->ebx & 0xffff) | 1 << 16;
@@ -95,8 +112,14 @@ static void one_core(struct vmxlab_cpuid_entry *x)
 			x->edx &= ~HIDE_7_EDX;
 		}
 		break;
+	case 0x80000001:
+		x->edx &= ~RDTSCP;
+		break;
 	case 0x80000007:
 		x->edx |= INVARIANT_TSC;
+		break;
+	case 0x80000008:
+		x->ebx &= ~WBNOINVD;
 		break;
 	}
 }

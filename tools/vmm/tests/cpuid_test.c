@@ -45,6 +45,8 @@ static void fill(void)
 	add(0x80000007, 0);
 	add(0x40000000, 0);
 	add(0x40000001, 0);
+	add(0x80000001, 0);
+	add(0x80000008, 0);
 	e[0].eax = 0xd;
 	e[9].edx = 0;
 }
@@ -54,7 +56,7 @@ int main(void)
 	const struct vmxlab_cpuid_entry *x;
 	uint32_t full;
 
-	tap_plan(15);
+	tap_plan(20);
 	fill();
 	tap_ok(!vmm_cpuid_policy(e, &n, MAX, 2000000), "policy applies");
 	x = leaf(1, 0);
@@ -83,6 +85,16 @@ int main(void)
 	       !(x->ecx & (1U << 3)) && !(x->ecx & (1U << 22)) &&
 	       !(x->edx & (1U << 26)) && !(x->edx & (1U << 29)),
 	       "leaf 7: no TSC_ADJUST, LA57, PKU, RDPID, SPEC_CTRL, ARCH_CAP");
+	x = leaf(7, 0);
+	tap_ok(x && !(x->ebx & (1U << 9)) && !(x->ebx & (1U << 10)) &&
+	       !(x->ecx & (1U << 2)),
+	       "leaf 7: no ERMS, INVPCID or UMIP (one CPU on both backends)");
+	x = leaf(1, 0);
+	tap_ok(x && !(x->ecx & (1U << 17)), "no PCID");
+	x = leaf(0x80000001, 0);
+	tap_ok(x && !(x->edx & (1U << 27)), "no RDTSCP");
+	x = leaf(0x80000008, 0);
+	tap_ok(x && !(x->ebx & (1U << 9)), "no WBNOINVD");
 	x = leaf(0x15, 0);
 	tap_ok(x && x->eax && (uint64_t)x->ecx * x->ebx / x->eax == 2000000000ULL,
 	       "leaf 0x15: crystal Hz * EBX / EAX is the TSC's 2 GHz");
@@ -91,13 +103,19 @@ int main(void)
 	tap_ok(leaf(0, 0)->eax == 0x16, "leaf 0 reaches leaf 0x16");
 	tap_ok(leaf(0x80000007, 0)->edx & (1U << 8), "invariant TSC");
 
-	/* 12 leaves, 6 dropped, 2 added: 8 slots are enough, 7 are not. */
+	/* KVM's supported table has no hypervisor bit: the policy sets it. */
+	fill();
+	e[1].ecx = 0;
+	vmm_cpuid_policy(e, &n, MAX, 2000000);
+	tap_ok(leaf(1, 0)->ecx & (1U << 31), "the hypervisor bit is set");
+
+	/* 14 leaves, 6 dropped, 2 added: 10 slots are enough, 9 are not. */
 	fill();
 	full = n;
-	tap_ok(full == 12 && vmm_cpuid_policy(e, &n, 8, 2000000) == 0 && n == 8,
+	tap_ok(full == 14 && vmm_cpuid_policy(e, &n, 10, 2000000) == 0 && n == 10,
 	       "dropped leaves make room for 0x15 and 0x16");
 	fill();
-	tap_ok(vmm_cpuid_policy(e, &n, 7, 2000000) == -1,
+	tap_ok(vmm_cpuid_policy(e, &n, 9, 2000000) == -1,
 	       "no room for leaf 0x16: an error, not a table without it");
 	return tap_done();
 }
