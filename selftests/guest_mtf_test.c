@@ -29,12 +29,26 @@
 
 enum {
 	BLOCK_PLAIN, BLOCK_CPUID, BLOCK_IO, BLOCK_REP_STOS, BLOCK_HLT,
-	BLOCK_IRQ, BLOCK_REP_OUTS, BLOCK_STI,
+	BLOCK_IRQ, BLOCK_REP_OUTS, BLOCK_STI, BLOCK_TF,
 };
+
+#define DB_VECTOR		1
+#define RFLAGS_TF		0x100
+#define PENDING_DBG_BS		(1ULL << 14)
+/* Single-step traps BLOCK_TF takes: one after each instruction from mtf_tf0 on. */
+#define TF_TRAPS		6
 
 static __u8 stos_buf[16];
 static const __u8 outs_data[3] = { 0x11, 0x22, 0x33 };
 static __u64 irqs_taken;
+static __u64 dbs_taken;
+static __u64 pushed_flags[2];	/* BLOCK_TF's PUSHF before and with TF */
+
+static void guest_db_handler(struct ex_regs *regs)
+{
+	(void)regs;
+	dbs_taken++;
+}
 
 static void guest_irq_handler(struct ex_regs *regs)
 {
@@ -50,7 +64,8 @@ extern const char mtf_plain0[], mtf_plain1[], mtf_plain2[], mtf_plain3[],
 	mtf_plain4[], mtf_plain5[], mtf_cpuid0[], mtf_cpuid1[], mtf_cpuid2[],
 	mtf_io0[], mtf_io1[], mtf_io2[], mtf_io3[], mtf_stos0[], mtf_stos1[],
 	mtf_hlt0[], mtf_hlt1[], mtf_hlt2[], mtf_irq0[], mtf_outs0[],
-	mtf_outs1[], mtf_sti0[], mtf_sti1[], mtf_sti2[];
+	mtf_outs1[], mtf_sti0[], mtf_sti1[], mtf_sti2[], mtf_tf0[], mtf_tf1[],
+	mtf_tf4[];
 
 /* noipa: one copy of each block, so that its labels are defined once. */
 static __attribute__((noipa)) void run_block(__u64 block)
@@ -108,6 +123,29 @@ static __attribute__((noipa)) void run_block(__u64 block)
 			     "mtf_sti1: nop\n\t"
 			     "mtf_sti2: nop\n\t"
 			     "cli" : : : "memory");
+		break;
+	case BLOCK_TF:
+		/*
+		 * POPF sets TF: the first trap follows the instruction
+		 * after it (SDM Vol. 3A, 18.3.1.4), then one follows each
+		 * instruction up to and including the POPF that clears TF,
+		 * which began with TF set: TF_TRAPS in all.
+		 */
+		asm volatile("pushfq\n\t"
+			     "popq %0\n\t"
+			     "pushfq\n\t"
+			     "orq $0x100, (%%rsp)\n\t"
+			     "popfq\n\t"
+			     "mtf_tf0: nop\n\t"
+			     "mtf_tf1: pushfq\n\t"
+			     "popq %1\n\t"
+			     "pushfq\n\t"
+			     "andq $~0x100, (%%rsp)\n\t"
+			     "popfq\n\t"
+			     "mtf_tf4:"
+			     : "=r"(a), "=r"(c) : : "memory");
+		pushed_flags[0] = a;
+		pushed_flags[1] = c;
 		break;
 	case BLOCK_REP_OUTS:
 		si = (__u64)outs_data;
@@ -437,6 +475,73 @@ TEST_F_TIMEOUT(mtf, sti_shadow_then_window_request, TIMEOUT_S)
 	self->vcpu->run->request_interrupt_window = 0;
 	ASSERT_EQ(0, set_singlestep(self->vcpu, 0));
 	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(self->vcpu, &self->uc));
+}
+
+/*
+ * Rule 7 (api.rst): the guest's own single-step trap.  Without stepping,
+ * BLOCK_TF takes TF_TRAPS #DBs, reasoned from the SDM, not measured.
+ */
+TEST_F_TIMEOUT(mtf, tf_traps_unstepped, TIMEOUT_S)
+{
+	vm_install_exception_handler(self->vm, DB_VECTOR, guest_db_handler);
+	start_block(_metadata, self, BLOCK_TF);
+	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(self->vcpu, &self->uc));
+	EXPECT_EQ(TF_TRAPS, *(__u64 *)addr_gva2hva(self->vm, &dbs_taken));
+}
+
+/*
+ * With MTF on, an instruction that ends with a TF trap pending exits for
+ * MTF first (MTF outranks the #DB trap, SDM Vol. 3C, 26.7): the trap
+ * waits in the guest's pending debug exceptions (BS, bit 14), which the
+ * step reports.  The next entry delivers it -- a #DB exit vmxlab
+ * re-injects -- and that step stops at the guest's #DB handler.  The
+ * guest takes exactly the traps it takes unstepped, and its PUSHF sees
+ * its own TF and nothing of the stepping (MTF uses no guest flag).
+ */
+TEST_F_TIMEOUT(mtf, tf_trap_waits_in_pending_dbg, TIMEOUT_S)
+{
+	__u64 stub = (__u64)vmxlab_idt_stubs + 16 * DB_VECTOR;
+	__u64 pending = 0, delivered = 0, *flags;
+	int n;
+
+	vm_install_exception_handler(self->vm, DB_VECTOR, guest_db_handler);
+	start_block(_metadata, self, BLOCK_TF);
+	ASSERT_EQ(0, set_singlestep(self->vcpu, VMXLAB_SINGLESTEP_ENABLE));
+	step_to(_metadata, self->vcpu, mtf_tf0);
+	EXPECT_EQ(0, self->vcpu->run->debug.pending_dbg & PENDING_DBG_BS)
+		TH_LOG("a trap after the POPF that set TF");
+	/* The NOP at mtf_tf0 ends with its trap pending. */
+	step(_metadata, self->vcpu, VMXLAB_STEP_MTF);
+	EXPECT_EQ((__u64)mtf_tf1, self->vcpu->run->debug.rip);
+	EXPECT_NE(0, self->vcpu->run->debug.pending_dbg & PENDING_DBG_BS)
+		TH_LOG("the TF trap is not in the pending debug exceptions");
+	step(_metadata, self->vcpu, VMXLAB_STEP_DELIVERED);
+	EXPECT_EQ(stub, self->vcpu->run->debug.rip)
+		TH_LOG("the step after the trap is not at the #DB handler");
+	delivered = 1;
+	pending = 1;
+	for (n = 0; n < 20 * MAX_STEPS_TO_BLOCK; n++) {
+		step(_metadata, self->vcpu, 0);
+		if (self->vcpu->run->debug.cause == VMXLAB_STEP_DELIVERED) {
+			EXPECT_EQ(stub, self->vcpu->run->debug.rip);
+			delivered++;
+		} else if (self->vcpu->run->debug.pending_dbg & PENDING_DBG_BS) {
+			pending++;
+		}
+		if (self->vcpu->run->debug.rip == (__u64)mtf_tf4)
+			break;
+	}
+	/* The last trap, after the POPF that cleared TF, is still due. */
+	step(_metadata, self->vcpu, VMXLAB_STEP_DELIVERED);
+	delivered++;
+	ASSERT_EQ(0, set_singlestep(self->vcpu, 0));
+	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(self->vcpu, &self->uc));
+	EXPECT_EQ(TF_TRAPS, delivered);
+	EXPECT_EQ(TF_TRAPS, pending);
+	EXPECT_EQ(TF_TRAPS, *(__u64 *)addr_gva2hva(self->vm, &dbs_taken));
+	flags = addr_gva2hva(self->vm, pushed_flags);
+	EXPECT_EQ(0, flags[0] & RFLAGS_TF) TH_LOG("TF seen before the guest set it");
+	EXPECT_EQ(RFLAGS_TF, flags[1] & RFLAGS_TF) TH_LOG("the guest's TF is gone");
 }
 
 TEST_F_TIMEOUT(mtf, bad_flags_and_off, TIMEOUT_S)
