@@ -34,7 +34,7 @@ enum {
 
 #define DB_VECTOR		1
 #define RFLAGS_TF		0x100
-#define PENDING_DBG_BS		(1ULL << 14)
+#define PENDING_DBG_BS		BIT_ULL(14)
 /* Single-step traps BLOCK_TF takes: one after each instruction from mtf_tf0 on. */
 #define TF_TRAPS		6
 
