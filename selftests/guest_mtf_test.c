@@ -15,14 +15,17 @@
  * every step against the labels in the block: RIP, the cause, and the
  * registers the instruction changed.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "vmxlab_lib.h"
 #include "irq_util.h"
 #include "kselftest_harness.h"
 
 #define TIMEOUT_S		120
+#define HARNESS_SKIP_STATUS	255	/* kselftest_harness.h, __wait_for_test() */
 #define MAX_STEPS_TO_BLOCK	2000
 #define IRQ_VECTOR		0x30
 #define VMX_EXIT_CPUID		10
@@ -180,7 +183,18 @@ FIXTURE_SETUP(mtf)
 	vmxlab_require_module();
 	self->vm = vm_create();
 	ASSERT_EQ(0, ioctl(self->vm->sys_fd, VMXLAB_GET_CAPS, &caps));
-	/* Bochs 3.0 and every EPT CPU vmxlab runs on have it. */
+	/*
+	 * Bochs 3.0 and every EPT CPU vmxlab runs on have it; Debian's Bochs
+	 * 2.7 does not (scripts/vm-run.sh says which emulator this is).
+	 */
+	if (!(caps.features & VMXLAB_CAP_MTF) && getenv("VMXLAB_EMULATOR") &&
+	    !strcmp(getenv("VMXLAB_EMULATOR"), "bochs27"))
+		/*
+		 * A SKIP in the setup would still run the test body (6.1's
+		 * harness): end the test's process with the status the
+		 * harness reads as "skipped".
+		 */
+		SKIP(_exit(HARNESS_SKIP_STATUS), "Bochs 2.7 has no monitor trap flag");
 	ASSERT_TRUE(caps.features & VMXLAB_CAP_MTF)
 		TH_LOG("no monitor trap flag in IA32_VMX_PROCBASED_CTLS");
 }
