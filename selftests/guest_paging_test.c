@@ -625,8 +625,9 @@ TEST_F_TIMEOUT(paging, smap_user_page_data, TIMEOUT_S)
  * 4-8) the MOV raises #GP(0) and changes nothing.  A not-present PDPTE
  * may have any bits.  With paging off, MOV to CR3 loads no PDPTE.
  *
- * The blob runs at LOW_CODE_GPA; its #GP handler reports the error code
- * on port 0x20 and goes on at ESI.  The page directory maps the first
+ * The blob is loaded at LOW_CODE_GPA: first its #GP handler, which
+ * reports the error code on port 0x20 and goes on at ESI, then from
+ * PDPTE_ENTRY on the code.  The page directory maps the first
  * 2 MiB one to one with a large page.
  */
 #define PDPT_GOOD		0x10000
@@ -634,8 +635,14 @@ TEST_F_TIMEOUT(paging, smap_user_page_data, TIMEOUT_S)
 #define PDPT_BAD_PS		0x10040	/* PDPTE 0: bit 7, reserved */
 #define PAE_PD			0x11000
 #define PAE_MARK		0x9dbe0032U
+#define PDPTE_ENTRY		(LOW_CODE_GPA + 16)
 
 GUEST_CODE_BLOB(pdpte_code, 32,
+		"	pop %eax\n"			/* the error code */
+		"	out %eax, $0x20\n"
+		"	mov $" VMXLAB_STR(LOW_STACK_TOP) ", %esp\n"
+		"	jmp *%esi\n"
+		"	.fill 16 - (. - pdpte_code), 1, 0xcc\n"
 		"	mov %cr4, %eax\n"
 		"	or $0x20, %eax\n"
 		"	mov %eax, %cr4\n"		/* PAE, paging still off */
@@ -666,13 +673,7 @@ GUEST_CODE_BLOB(pdpte_code, 32,
 		"	hlt\n"
 		"9:	mov $0xbad, %eax\n"
 		"	out %eax, $0x2f\n"		/* no #GP */
-		"	hlt\n"
-		"pdpte_gp_handler:\n"
-		"	pop %eax\n"			/* the error code */
-		"	out %eax, $0x20\n"
-		"	mov $" VMXLAB_STR(LOW_STACK_TOP) ", %esp\n"
-		"	jmp *%esi\n");
-extern const char pdpte_gp_handler[];
+		"	hlt\n");
 
 TEST_F_TIMEOUT(paging, pae_pdpte_reserved_gp, TIMEOUT_S)
 {
@@ -688,10 +689,10 @@ TEST_F_TIMEOUT(paging, pae_pdpte_reserved_gp, TIMEOUT_S)
 	pd[0] = PS | RW | P;			/* 0-2 MiB, one to one */
 	*(__u32 *)(low + LOW_DATA_GPA) = PAE_MARK;
 	vm_load_blob(self->vm, LOW_CODE_GPA, pdpte_code, pdpte_code_end);
-	vcpu = self->vcpu = vm_vcpu_add_bare(self->vm, 0);
-	vcpu_setup_protected32(vcpu, LOW_CODE_GPA);
-	vcpu_set_idt_gate32(vcpu, 13, LOW_CODE_GPA +
-			    (pdpte_gp_handler - pdpte_code));
+	vcpu = vm_vcpu_add_bare(self->vm, 0);
+	self->vcpu = vcpu;
+	vcpu_setup_protected32(vcpu, PDPTE_ENTRY);
+	vcpu_set_idt_gate32(vcpu, 13, LOW_CODE_GPA);
 
 	EXPECT_EQ(0U, vcpu_run_expect_out(vcpu, 0x20, 4));	/* #GP(0) */
 	EXPECT_EQ(0x11U, vcpu_run_expect_out(vcpu, 0x21, 4));	/* PE, ET */

@@ -1032,7 +1032,7 @@ bool guest_ex_fixup(struct ex_regs *regs)
 
 /* guest_run_user(): its CPL 0 stack pointer, its function's stack. */
 __u64 vmxlab_user_kernel_rsp;
-char vmxlab_user_stack[VMXLAB_USER_STACK_SIZE] __attribute__((aligned(16)));
+char vmxlab_user_stack[VMXLAB_USER_STACK_SIZE];
 
 /*
  * CPL 3 code of guest_run_user() is done: resume its caller at CPL 0, on
@@ -1112,6 +1112,7 @@ asm(".pushsection .text\n"
 	"	mov %rsp, vmxlab_user_kernel_rsp(%rip)\n"
 	"	pushq $" VMXLAB_STR(SEL_USER_DATA) " + 3\n"
 	"	lea vmxlab_user_stack + " VMXLAB_STR(VMXLAB_USER_STACK_SIZE) "(%rip), %rax\n"
+	"	and $-16, %rax\n"		/* the ABI's alignment */
 	"	push %rax\n"
 	"	pushfq\n"
 	"	pushq $" VMXLAB_STR(SEL_USER_CODE64) " + 3\n"
