@@ -32,9 +32,11 @@
 #define US		BIT_ULL(2)
 #define A		BIT_ULL(5)
 #define D		BIT_ULL(6)
+#define PS		BIT_ULL(7)
 #define XD		BIT_ULL(63)
 #define EC_P		0x1
 #define EC_W		0x2
+#define EC_U		0x4
 #define EC_RSVD		0x8
 #define EC_ID		0x10
 
@@ -69,32 +71,50 @@ static void guest_store(__u64 va, __u64 v)
 	__atomic_store_n((__u64 *)va, v, __ATOMIC_RELEASE);
 }
 
-/* One guest access: the exception it raised (or -1), its code and CR2. */
+/*
+ * One guest access: the exception it raised (or -1), its code and CR2.
+ * The __ forms leave CR2 out: they also run at CPL 3, where MOV from CR2
+ * is privileged.
+ */
 struct access {
 	int vector;
 	__u64 error_code;
 	__u64 cr2;
 };
 
-static struct access guest_read(__u64 va)
+static struct access __guest_read(__u64 va)
 {
-	struct access a;
+	struct access a = { 0 };
 	__u64 v;
 
 	asm volatile(GUEST_ASM_SAFE("mov (%[va]), %[v]")
 		     : GUEST_ASM_SAFE_OUTPUTS(a.vector, a.error_code), [v] "=&r"(v)
 		     : [va] "r"(va) : GUEST_ASM_SAFE_CLOBBERS);
+	return a;
+}
+
+static struct access guest_read(__u64 va)
+{
+	struct access a = __guest_read(va);
+
 	a.cr2 = guest_read_cr2();
+	return a;
+}
+
+static struct access __guest_write(__u64 va, __u64 v)
+{
+	struct access a = { 0 };
+
+	asm volatile(GUEST_ASM_SAFE("mov %[v], (%[va])")
+		     : GUEST_ASM_SAFE_OUTPUTS(a.vector, a.error_code)
+		     : [va] "r"(va), [v] "r"(v) : GUEST_ASM_SAFE_CLOBBERS);
 	return a;
 }
 
 static struct access guest_write(__u64 va, __u64 v)
 {
-	struct access a;
+	struct access a = __guest_write(va, v);
 
-	asm volatile(GUEST_ASM_SAFE("mov %[v], (%[va])")
-		     : GUEST_ASM_SAFE_OUTPUTS(a.vector, a.error_code)
-		     : [va] "r"(va), [v] "r"(v) : GUEST_ASM_SAFE_CLOBBERS);
 	a.cr2 = guest_read_cr2();
 	return a;
 }
@@ -124,14 +144,56 @@ static void guest_pf_handler(struct ex_regs *regs)
 }
 
 /* A fetch: CALL into the page, which holds a RET (0xc3) when mapped. */
-static struct access guest_fetch(__u64 va)
+static struct access __guest_fetch(__u64 va)
 {
-	struct access a;
+	struct access a = { 0 };
 
 	__atomic_store_n(&fetch_vector, GUEST_NO_EXCEPTION, __ATOMIC_RELEASE);
 	asm volatile("call *%0" : : "r"(va) : "memory");
 	a.vector = __atomic_load_n(&fetch_vector, __ATOMIC_ACQUIRE);
 	a.error_code = __atomic_load_n(&fetch_error_code, __ATOMIC_ACQUIRE);
+	return a;
+}
+
+static struct access guest_fetch(__u64 va)
+{
+	struct access a = __guest_fetch(va);
+
+	a.cr2 = guest_read_cr2();
+	return a;
+}
+
+/*
+ * The same accesses at CPL 3 (guest_run_user()): the access runs there,
+ * CR2 is read back at CPL 0.  A user-mode access sets U/S in the error
+ * code (SDM Vol. 3A, 4.7).
+ */
+static struct access user_result;
+
+static __u64 user_read(__u64 va)
+{
+	user_result = __guest_read(va);
+	return 0;
+}
+
+static __u64 user_write(__u64 va)
+{
+	user_result = __guest_write(va, 0x3333);
+	return 0;
+}
+
+static __u64 user_fetch(__u64 va)
+{
+	user_result = __guest_fetch(va);
+	return 0;
+}
+
+static struct access guest_user(__u64 (*fn)(__u64), __u64 va)
+{
+	struct access a;
+
+	guest_run_user(fn, va);
+	a = user_result;
 	a.cr2 = guest_read_cr2();
 	return a;
 }
@@ -407,6 +469,240 @@ TEST_F_TIMEOUT(paging, smep_user_page_fetch, TIMEOUT_S)
 	ASSERT_EQ(UCALL_DONE, uc.cmd);
 }
 
+/* --- CPL 3 ------------------------------------------------------------------ */
+
+/* A test whose guest code drops to CPL 3: the identity map is user too. */
+static void run_user_guest(struct __test_metadata *_metadata, struct vm *vm,
+			   struct vcpu **vcpu, void *code)
+{
+	vm_identity_map_user(vm);
+	run_guest(_metadata, vm, vcpu, code);
+}
+
+/*
+ * User-mode accesses to a supervisor page (SDM Vol. 3A, 4.6.1) fault
+ * with P | U/S, and W/R for a write; I/D only with NXE (4.7).  The page
+ * is used at CPL 0 first, so that shadow paging has a leaf for it: that
+ * leaf must not serve CPL 3.
+ */
+static void guest_user_supervisor(void)
+{
+	pte_set(48, PAGE_GPA(48) | P | RW);
+	guest_invlpg(VA(48));
+	GUEST_ASSERT_EQ(guest_load(VA(48) + 8), 0x1000 + 48);
+	GUEST_ASSERT_OK(guest_fetch(VA(48)));
+	GUEST_ASSERT_PF(guest_user(user_read, VA(48) + 8), EC_U | EC_P,
+			VA(48) + 8);
+	GUEST_ASSERT_PF(guest_user(user_write, VA(48) + 16), EC_U | EC_W | EC_P,
+			VA(48) + 16);
+	GUEST_ASSERT_PF(guest_user(user_fetch, VA(48)), EC_U | EC_P, VA(48));
+	GUEST_ASSERT_EQ(guest_load(VA(48) + 16), 0);
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(paging, user_supervisor_pf, TIMEOUT_S)
+{
+	run_user_guest(_metadata, self->vm, &self->vcpu, guest_user_supervisor);
+}
+
+/*
+ * A read-only user page: CPL 3 reads it and runs its code, a CPL 3
+ * write faults with P | W/R | U/S.  With CR0.WP = 0 a supervisor write
+ * goes through (4.6.1) and a user write still faults: shadow paging's
+ * writable supervisor-only leaf for the first must not serve the second.
+ */
+static void guest_user_read_only(void)
+{
+	__u64 cr0 = guest_read_cr0();
+
+	pte_set(49, PAGE_GPA(49) | P | US);
+	guest_invlpg(VA(49));
+	GUEST_ASSERT_OK(guest_user(user_read, VA(49) + 8));
+	GUEST_ASSERT_OK(guest_user(user_fetch, VA(49)));
+	GUEST_ASSERT_PF(guest_user(user_write, VA(49) + 8), EC_U | EC_W | EC_P,
+			VA(49) + 8);
+	GUEST_ASSERT_PF(guest_write(VA(49) + 8, 1), EC_W | EC_P, VA(49) + 8);
+	GUEST_ASSERT_EQ(guest_load(VA(49) + 8), 0x1000 + 49);
+
+	GUEST_ASSERT_EQ(guest_write_cr0_safe(cr0 & ~CR0_WP), GUEST_NO_EXCEPTION);
+	GUEST_ASSERT_OK(guest_write(VA(49) + 8, 0x4949));
+	GUEST_ASSERT_PF(guest_user(user_write, VA(49) + 8), EC_U | EC_W | EC_P,
+			VA(49) + 8);
+	GUEST_ASSERT_OK(guest_user(user_read, VA(49) + 8));
+	GUEST_ASSERT_EQ(guest_load(VA(49) + 8), 0x4949);
+	GUEST_ASSERT_EQ(guest_write_cr0_safe(cr0), GUEST_NO_EXCEPTION);
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(paging, user_read_only_pf, TIMEOUT_S)
+{
+	run_user_guest(_metadata, self->vm, &self->vcpu, guest_user_read_only);
+}
+
+/*
+ * Execute-disable on a user page with EFER.NXE (4.6.2): CPL 3 reads and
+ * writes it, a CPL 3 fetch faults with P | U/S | I/D.  A user page
+ * without XD runs at CPL 3.
+ */
+static void guest_user_nx(void)
+{
+	guest_wrmsr(MSR_EFER, guest_rdmsr(MSR_EFER) | EFER_NXE);
+	pte_set(50, PAGE_GPA(50) | XD | P | RW | US);
+	pte_set(51, PAGE_GPA(51) | P | RW | US);
+	guest_invlpg(VA(50));
+	guest_invlpg(VA(51));
+	GUEST_ASSERT_OK(guest_user(user_fetch, VA(51)));
+	GUEST_ASSERT_OK(guest_user(user_read, VA(50) + 8));
+	GUEST_ASSERT_OK(guest_user(user_write, VA(50) + 16));
+	GUEST_ASSERT_PF(guest_user(user_fetch, VA(50)), EC_ID | EC_U | EC_P,
+			VA(50));
+	GUEST_ASSERT_EQ(guest_load(VA(50) + 16), 0x3333);
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(paging, user_nx_fetch_pf, TIMEOUT_S)
+{
+	run_user_guest(_metadata, self->vm, &self->vcpu, guest_user_nx);
+}
+
+/*
+ * SMAP (SDM Vol. 3A, 4.6.1): with CR4.SMAP a supervisor data access to a
+ * user page faults (P, and W/R for a write; no U/S: the access is a
+ * supervisor one) unless RFLAGS.AC = 1 (STAC); CLAC closes the window
+ * again, also for a page that was just accessed.  Supervisor pages and
+ * fetches (no SMEP here) are not concerned.
+ */
+#define CPUID_7_EBX_SMAP	BIT(20)
+#define CR4_SMAP		BIT_ULL(21)
+
+static void guest_smap(void)
+{
+	__u64 cr4 = guest_read_cr4();
+	__u32 regs[4];
+
+	guest_cpuid(7, 0, regs);
+	if (!(regs[1] & CPUID_7_EBX_SMAP))
+		GUEST_SYNC(0);		/* the host skips */
+	pte_set(52, PAGE_GPA(52) | P | RW | US);
+	pte_set(53, PAGE_GPA(53) | P | RW);
+	guest_invlpg(VA(52));
+	guest_invlpg(VA(53));
+	GUEST_ASSERT_OK(guest_read(VA(52) + 8));
+	GUEST_ASSERT_EQ(guest_write_cr4_safe(cr4 | CR4_SMAP), GUEST_NO_EXCEPTION);
+	GUEST_ASSERT_PF(guest_read(VA(52) + 8), EC_P, VA(52) + 8);
+	GUEST_ASSERT_PF(guest_write(VA(52) + 8, 1), EC_W | EC_P, VA(52) + 8);
+	GUEST_ASSERT_OK(guest_read(VA(53) + 8));
+	GUEST_ASSERT_OK(guest_fetch(VA(52)));
+
+	asm volatile("stac" : : : "memory");
+	GUEST_ASSERT_OK(guest_read(VA(52) + 8));
+	GUEST_ASSERT_OK(guest_write(VA(52) + 8, 0x5252));
+	asm volatile("clac" : : : "memory");
+	GUEST_ASSERT_PF(guest_read(VA(52) + 8), EC_P, VA(52) + 8);
+	GUEST_ASSERT_PF(guest_write(VA(52) + 8, 2), EC_W | EC_P, VA(52) + 8);
+
+	GUEST_ASSERT_EQ(guest_write_cr4_safe(cr4), GUEST_NO_EXCEPTION);
+	GUEST_ASSERT_EQ(guest_load(VA(52) + 8), 0x5252);
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(paging, smap_user_page_data, TIMEOUT_S)
+{
+	struct ucall uc;
+
+	self->vcpu = vm_vcpu_add(self->vm, 0, guest_smap);
+	if (vcpu_run_to_ucall(self->vcpu, &uc) == UCALL_SYNC)
+		SKIP(return, "the CPU has no SMAP");
+	ASSERT_EQ(UCALL_DONE, uc.cmd);
+}
+
+/* --- PAE paging, 32-bit ------------------------------------------------------ */
+
+/*
+ * The PDPTE registers (SDM Vol. 3A, 4.4.1): with PAE paging a MOV to CR0
+ * that turns paging on, or a MOV to CR3, loads the four PDPTEs; if a
+ * present one has a reserved bit set (2:1, 8:5, 63:MAXPHYADDR: Table
+ * 4-8) the MOV raises #GP(0) and changes nothing.  A not-present PDPTE
+ * may have any bits.  With paging off, MOV to CR3 loads no PDPTE.
+ *
+ * The blob is loaded at LOW_CODE_GPA: first its #GP handler, which
+ * reports the error code on port 0x20 and goes on at ESI, then from
+ * PDPTE_ENTRY on the code.  The page directory maps the first
+ * 2 MiB one to one with a large page.
+ */
+#define PDPT_GOOD		0x10000
+#define PDPT_BAD_RW		0x10020	/* PDPTE 0: R/W, reserved */
+#define PDPT_BAD_PS		0x10040	/* PDPTE 0: bit 7, reserved */
+#define PAE_PD			0x11000
+#define PAE_MARK		0x9dbe0032U
+#define PDPTE_ENTRY		(LOW_CODE_GPA + 16)
+
+GUEST_CODE_BLOB(pdpte_code, 32,
+		"	pop %eax\n"			/* the error code */
+		"	out %eax, $0x20\n"
+		"	mov $" VMXLAB_STR(LOW_STACK_TOP) ", %esp\n"
+		"	jmp *%esi\n"
+		"	.fill 16 - (. - pdpte_code), 1, 0xcc\n"
+		"	mov %cr4, %eax\n"
+		"	or $0x20, %eax\n"
+		"	mov %eax, %cr4\n"		/* PAE, paging still off */
+		"	mov $" VMXLAB_STR(PDPT_BAD_RW) ", %eax\n"
+		"	mov %eax, %cr3\n"		/* no PDPTE load: no #GP */
+		"	mov $(" VMXLAB_STR(LOW_CODE_GPA) " + 1f - pdpte_code), %esi\n"
+		"	mov %cr0, %eax\n"
+		"	or $0x80000000, %eax\n"
+		"	mov %eax, %cr0\n"		/* #GP(0) */
+		"	jmp 9f\n"
+		"1:	mov %cr0, %eax\n"
+		"	out %eax, $0x21\n"		/* PG still clear */
+		"	mov $" VMXLAB_STR(PDPT_GOOD) ", %eax\n"
+		"	mov %eax, %cr3\n"
+		"	mov %cr0, %eax\n"
+		"	or $0x80000000, %eax\n"
+		"	mov %eax, %cr0\n"		/* PAE paging on */
+		"	mov " VMXLAB_STR(LOW_DATA_GPA) ", %eax\n"
+		"	out %eax, $0x22\n"
+		"	mov $(" VMXLAB_STR(LOW_CODE_GPA) " + 2f - pdpte_code), %esi\n"
+		"	mov $" VMXLAB_STR(PDPT_BAD_PS) ", %eax\n"
+		"	mov %eax, %cr3\n"		/* #GP(0) */
+		"	jmp 9f\n"
+		"2:	mov %cr3, %eax\n"
+		"	out %eax, $0x23\n"		/* CR3 unchanged */
+		"	mov " VMXLAB_STR(LOW_DATA_GPA) ", %eax\n"
+		"	out %eax, $0x24\n"		/* the old PDPTEs */
+		"	hlt\n"
+		"9:	mov $0xbad, %eax\n"
+		"	out %eax, $0x2f\n"		/* no #GP */
+		"	hlt\n");
+
+TEST_F_TIMEOUT(paging, pae_pdpte_reserved_gp, TIMEOUT_S)
+{
+	char *low = vm_add_low_memory(self->vm);
+	__u64 *pdpt = (__u64 *)(low + PDPT_GOOD);
+	__u64 *pd = (__u64 *)(low + PAE_PD);
+	struct vcpu *vcpu;
+
+	pdpt[0] = PAE_PD | P;
+	pdpt[3] = BIT_ULL(2) | BIT_ULL(1);	/* not present: no check */
+	pdpt[(PDPT_BAD_RW - PDPT_GOOD) / 8] = PAE_PD | RW | P;
+	pdpt[(PDPT_BAD_PS - PDPT_GOOD) / 8] = PAE_PD | PS | P;
+	pd[0] = PS | RW | P;			/* 0-2 MiB, one to one */
+	*(__u32 *)(low + LOW_DATA_GPA) = PAE_MARK;
+	vm_load_blob(self->vm, LOW_CODE_GPA, pdpte_code, pdpte_code_end);
+	vcpu = vm_vcpu_add_bare(self->vm, 0);
+	self->vcpu = vcpu;
+	vcpu_setup_protected32(vcpu, PDPTE_ENTRY);
+	vcpu_set_idt_gate32(vcpu, 13, LOW_CODE_GPA);
+
+	EXPECT_EQ(0U, vcpu_run_expect_out(vcpu, 0x20, 4));	/* #GP(0) */
+	EXPECT_EQ(0x11U, vcpu_run_expect_out(vcpu, 0x21, 4));	/* PE, ET */
+	EXPECT_EQ(PAE_MARK, vcpu_run_expect_out(vcpu, 0x22, 4));
+	EXPECT_EQ(0U, vcpu_run_expect_out(vcpu, 0x20, 4));
+	EXPECT_EQ(PDPT_GOOD, vcpu_run_expect_out(vcpu, 0x23, 4));
+	EXPECT_EQ(PAE_MARK, vcpu_run_expect_out(vcpu, 0x24, 4));
+	vcpu_run_expect_hlt(vcpu);
+}
+
 /*
  * A guest 2 MiB page is shadowed by 4 KiB leaves; INVLPG of any address
  * in it drops the translations of the whole page (SDM Vol. 3A,
@@ -416,7 +712,6 @@ TEST_F_TIMEOUT(paging, smep_user_page_fetch, TIMEOUT_S)
 #define SLOT_BIG	(SLOT_TEST + 1)
 #define BIG_GPA(n)	(GUEST_DATA_GPA + 0x400000 + (n) * 0x200000ULL)
 #define BIG_MARK(n, off) (0xb16000000ULL + (n) * 0x100000 + (off))
-#define PS		BIT_ULL(7)
 
 static void guest_large_page_invlpg(void)
 {

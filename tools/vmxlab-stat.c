@@ -5,7 +5,8 @@
  * (vmx/stats.c), so it works for guests of any VMM, without its help.
  *
  *   vmxlab-stat               refresh once a second: exits per second by
- *                             reason, per VM and in total (Ctrl-C ends it)
+ *                             reason, per VM and in total, and how a
+ *                             shadow-paging VM's #PFs ended (Ctrl-C ends it)
  *   vmxlab-stat --once        the counters since each VM was created
  *   vmxlab-stat --json        the same as JSON, one object per line
  *                             (with --once: one object, then exit)
@@ -54,6 +55,8 @@ struct vm_stats {
 	char name[64];			/* <pid>-<fd> */
 	unsigned long long vcpus, pinned_pages, exits_to_userspace;
 	unsigned long long failed_entries, injected_irqs, l1d_flushes;
+	/* Shadow paging: how each intercepted guest #PF ended (paging.rst). */
+	unsigned long long pf_resolved, pf_reflected, pf_mmio;
 	unsigned long long exits[NR_REASONS];
 };
 
@@ -94,6 +97,12 @@ static bool read_vm(const char *name, struct vm_stats *vm)
 			vm->injected_irqs = value;
 		else if (!strcmp(key, "l1d_flushes"))
 			vm->l1d_flushes = value;
+		else if (!strcmp(key, "pf_resolved"))
+			vm->pf_resolved = value;
+		else if (!strcmp(key, "pf_reflected"))
+			vm->pf_reflected = value;
+		else if (!strcmp(key, "pf_mmio"))
+			vm->pf_mmio = value;
 	}
 	fclose(f);
 	return true;
@@ -168,9 +177,14 @@ static void print_json_vm(const struct vm_stats *vm,
 	printf("\"exits_to_userspace\":%.0f,\"failed_entries\":%.0f,",
 	       value(vm->exits_to_userspace, p->exits_to_userspace, secs),
 	       value(vm->failed_entries, p->failed_entries, secs));
-	printf("\"injected_irqs\":%.0f,\"l1d_flushes\":%.0f,\"exits\":{",
+	printf("\"injected_irqs\":%.0f,\"l1d_flushes\":%.0f,",
 	       value(vm->injected_irqs, p->injected_irqs, secs),
 	       value(vm->l1d_flushes, p->l1d_flushes, secs));
+	printf("\"pf_resolved\":%.0f,\"pf_reflected\":%.0f,\"pf_mmio\":%.0f,",
+	       value(vm->pf_resolved, p->pf_resolved, secs),
+	       value(vm->pf_reflected, p->pf_reflected, secs),
+	       value(vm->pf_mmio, p->pf_mmio, secs));
+	printf("\"exits\":{");
 	for (r = 0; r < NR_REASONS; r++) {
 		if (!vm->exits[r])
 			continue;
@@ -195,10 +209,35 @@ static void print_json(const struct vm_stats *vms, int n,
 	fflush(stdout);
 }
 
-/* The table: one block per VM, its exits by reason, busiest first. */
+/* One table row: a counter now, or its increase per second since @prev. */
+static void print_row(const char *name, unsigned long long now,
+		      unsigned long long before, double secs)
+{
+	printf("  %-22s %14.0f\n", name, value(now, before, secs));
+}
+
+/*
+ * A shadow-paging VM's intercepted #PFs, by how they ended; an EPT VM
+ * intercepts none, and gets no rows.
+ */
+static void print_pf_rows(const struct vm_stats *vm,
+			  const struct vm_stats *p, double secs)
+{
+	if (!vm->pf_resolved && !vm->pf_reflected && !vm->pf_mmio)
+		return;
+	print_row("(#PF resolved)", vm->pf_resolved, p->pf_resolved, secs);
+	print_row("(#PF reflected)", vm->pf_reflected, p->pf_reflected, secs);
+	print_row("(#PF MMIO)", vm->pf_mmio, p->pf_mmio, secs);
+}
+
+/*
+ * The table: one block per VM, its exits by reason, its exits to user
+ * space and, with shadow paging, its #PFs.
+ */
 static void print_table(const struct vm_stats *vms, int n,
 			const struct vm_stats *prev, int nprev, double secs)
 {
+	static const struct vm_stats zero;
 	unsigned long long all = 0, d;
 	const struct vm_stats *p;
 	char name[32];
@@ -220,10 +259,9 @@ static void print_table(const struct vm_stats *vms, int n,
 			printf("  %-22s %14.0f\n", name,
 			       prev ? d / secs : (double)d);
 		}
-		d = vms[i].exits_to_userspace -
-		    (p ? p->exits_to_userspace : 0);
-		printf("  %-22s %14.0f\n", "(to user space)",
-		       prev ? d / secs : (double)d);
+		print_row("(to user space)", vms[i].exits_to_userspace,
+			  p ? p->exits_to_userspace : 0, prev ? secs : 0);
+		print_pf_rows(&vms[i], p ? p : &zero, prev ? secs : 0);
 		all += total_exits(&vms[i]) - (p ? total_exits(p) : 0);
 	}
 	printf("%-24s %14.0f\n", "all VMs, all exits", prev ? all / secs :

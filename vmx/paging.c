@@ -35,6 +35,33 @@ static bool pdpte_reserved(u64 pdpte, unsigned int maxphyaddr)
 }
 
 /**
+ * vmx_read_pdptes() - the four PDPTEs that PAE paging takes from CR3
+ * @vcpu:   the vCPU, of either kind of VM
+ * @cr0:    the guest's CR0, CR3, CR4 and EFER that are to hold
+ * @cr3:    ...
+ * @cr4:    ...
+ * @efer:   ...
+ * @pdptes: filled when PAE paging is on
+ *
+ * The one reader of the PDPTEs: vmx_shadow_load_pdptes() for shadow
+ * paging, and SET_SREGS under EPT, where the VMM fills the VMCS's PDPTE
+ * fields (vmcs.c).  Bits 31:5 of CR3 locate the table (SDM Vol. 3A, 4.4.1).
+ *
+ * Return: 1 with @pdptes filled, 0 when PAE paging is off (nothing to
+ * load), -EINVAL when no slot backs the table.
+ */
+int vmx_read_pdptes(struct vmx_vcpu *vcpu, u64 cr0, u64 cr3, u64 cr4,
+		    u64 efer, u64 pdptes[4])
+{
+	if (!pae_paging(cr0, cr4, efer))
+		return 0;
+	if (mmu_read_guest(&vcpu->vm->mmu, cr3 & GENMASK_ULL(31, 5), pdptes,
+			   4 * sizeof(*pdptes)))
+		return -EINVAL;
+	return 1;
+}
+
+/**
  * vmx_shadow_load_pdptes() - load the PDPTE registers, as the CPU would
  * @vcpu: a shadow-paging vCPU
  * @cr0:  the guest's CR0, CR3, CR4 and EFER after the instruction
@@ -54,14 +81,12 @@ int vmx_shadow_load_pdptes(struct vmx_vcpu *vcpu, u64 cr0, u64 cr3, u64 cr4,
 {
 	unsigned int maxphyaddr;
 	u64 pdptes[4];
-	int i;
+	int i, r;
 
-	if (!pae_paging(cr0, cr4, efer))
-		return 0;
+	r = vmx_read_pdptes(vcpu, cr0, cr3, cr4, efer, pdptes);
+	if (r <= 0)
+		return r;
 	maxphyaddr = vmx_guest_maxphyaddr(vcpu);
-	if (mmu_read_guest(&vcpu->vm->mmu, cr3 & GENMASK_ULL(31, 5), pdptes,
-			   sizeof(pdptes)))
-		return -EINVAL;
 	for (i = 0; i < 4; i++)
 		if (pdpte_reserved(pdptes[i], maxphyaddr))
 			return -EINVAL;

@@ -169,10 +169,12 @@ void vmx_write_guest_efer(struct vmx_vcpu *vcpu, u64 efer);
 u64 vmx_read_guest_efer(struct vmx_vcpu *vcpu);
 u64 vmx_read_guest_cr3(struct vmx_vcpu *vcpu);
 
-/* paging.c: shadow paging's exits and its guest registers. */
+/* paging.c: shadow paging's exits and its guest registers; PDPTEs. */
 int vmx_handle_page_fault(struct vmx_vcpu *vcpu);
 int vmx_handle_invlpg(struct vmx_vcpu *vcpu);
 bool vmx_shadow_set_cr3(struct vmx_vcpu *vcpu, u64 cr3);
+int vmx_read_pdptes(struct vmx_vcpu *vcpu, u64 cr0, u64 cr3, u64 cr4,
+		    u64 efer, u64 pdptes[4]);
 int vmx_shadow_load_pdptes(struct vmx_vcpu *vcpu, u64 cr0, u64 cr3, u64 cr4,
 			   u64 efer);
 void vmx_shadow_flush(struct vmx_vcpu *vcpu);

@@ -403,12 +403,9 @@ static int load_pdptes(struct vmx_vcpu *vcpu, u64 cr0, u64 cr3, u64 cr4,
 	u64 pdpte[4];
 	int i, r;
 
-	if (!(cr0 & X86_CR0_PG) || !(cr4 & X86_CR4_PAE) || (efer & EFER_LMA))
-		return 0;
-	r = mmu_read_guest(&vcpu->vm->mmu, cr3 & GENMASK_ULL(31, 5), pdpte,
-			   sizeof(pdpte));
-	if (r)
-		return -EINVAL;
+	r = vmx_read_pdptes(vcpu, cr0, cr3, cr4, efer, pdpte);
+	if (r <= 0)
+		return r;
 	for (i = 0; i < 4; i++)
 		vmcs_write64(VMCS_GUEST_PDPTE0 + 2 * i, pdpte[i]);
 	return 0;

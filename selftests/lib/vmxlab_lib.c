@@ -154,7 +154,7 @@ static void put_u64(void *base, __u64 off, __u64 v)
 #define SYS_STACKS	0x10000
 #define STACK_SIZE	0x10000		/* per vCPU: the stack ... */
 #define IST_SIZE	0x4000		/* ... and the exception stack */
-#define GDT_LIMIT	(SEL_TSS(VMXLAB_MAX_VCPUS) - 1)
+#define GDT_LIMIT	(SEL_USER_DATA + 7)
 
 /* Page-table entry bits (SDM Vol. 3A, 4.5). */
 #define PTE_PRESENT	BIT_ULL(0)
@@ -189,11 +189,17 @@ static void put_tss64_desc(void *gdt, __u64 sel, __u64 base, __u32 limit)
 	put_u64(gdt, sel + 8, base >> 32);
 }
 
-/* A 64-bit interrupt gate using IST1 (SDM Vol. 3A, 6.14.1). */
+/*
+ * A 64-bit interrupt gate using IST1 (SDM Vol. 3A, 6.14.1); DPL 0, but 3
+ * for the vector by which CPL 3 code returns (an INT n checks the DPL,
+ * exceptions do not: 6.12.1.1).
+ */
 static void put_idt_gate(void *idt, int vector, __u64 handler)
 {
+	__u64 dpl = vector == GUEST_USER_RETURN_VECTOR ? 3 : 0;
 	__u64 lo = (handler & 0xffff) | (__u64)SEL_CODE64 << 16 | 1ULL << 32 |
-		   14ULL << 40 | 1ULL << 47 | (handler >> 16 & 0xffff) << 48;
+		   14ULL << 40 | dpl << 45 | 1ULL << 47 |
+		   (handler >> 16 & 0xffff) << 48;
 
 	put_u64(idt, vector * 16, lo);
 	put_u64(idt, vector * 16 + 8, handler >> 32);
@@ -217,6 +223,9 @@ static void vm_setup_sys(struct vm *vm)
 	put_u64(sys, SYS_GDT + SEL_CODE64, 0x00af9b000000ffffULL);
 	put_u64(sys, SYS_GDT + SEL_DATA, 0x00cf93000000ffffULL);
 	put_u64(sys, SYS_GDT + SEL_CODE32, 0x00cf9b000000ffffULL);
+	/* The same as SEL_CODE64 and SEL_DATA with DPL 3 (bits 46:45). */
+	put_u64(sys, SYS_GDT + SEL_USER_CODE64, 0x00affb000000ffffULL);
+	put_u64(sys, SYS_GDT + SEL_USER_DATA, 0x00cff3000000ffffULL);
 
 	for (i = 0; i < 256; i++)
 		put_idt_gate(sys + SYS_IDT, i, (__u64)vmxlab_idt_stubs + 16 * i);
@@ -278,6 +287,23 @@ void vm_map_page_table(struct vm *vm, __u64 gva, __u64 pt_gpa)
 	e |= PTE_USER;
 	memcpy(sys + SYS_PDPT + (gva >> 30) * 8, &e, 8);
 	memcpy(sys + SYS_PD + (gva >> 21) * 8, &pde, 8);
+}
+
+void vm_identity_map_user(struct vm *vm)
+{
+	char *sys = addr_gpa2hva(vm, GUEST_SYS_GPA);
+	__u64 i, e;
+
+	TEST_ASSERT(vm->long_mode, "%s() needs a VM from vm_create()", __func__);
+	for (i = 0; i < 1 + 4 + (GUEST_IDENTITY_LIMIT >> 21); i++) {
+		/* The PML4E, the 4 PDPTEs, then the PDEs: one array each. */
+		__u64 off = i == 0 ? SYS_PML4 : i < 5 ? SYS_PDPT + (i - 1) * 8 :
+			    SYS_PD + (i - 5) * 8;
+
+		memcpy(&e, sys + off, 8);
+		e |= PTE_USER;
+		memcpy(sys + off, &e, 8);
+	}
 }
 
 void vcpu_free(struct vcpu *vcpu)
@@ -623,6 +649,23 @@ void vcpu_setup_protected32(struct vcpu *vcpu, __u64 entry)
 	regs.rsp = LOW_STACK_TOP;
 	regs.rflags = 2;
 	vcpu_regs_set(vcpu, &regs);
+}
+
+/* A 32-bit interrupt gate, DPL 0 (SDM Vol. 3A, Figure 6-2). */
+void vcpu_set_idt_gate32(struct vcpu *vcpu, int vector, __u32 handler)
+{
+	char *idt = addr_gpa2hva(vcpu->vm, LOW_IDT_GPA);
+	struct vmxlab_sregs sregs;
+
+	TEST_ASSERT(idt && vector >= 0 && vector < 32,
+		    "gate %d needs vm_add_low_memory()", vector);
+	put_u64(idt, vector * 8, (handler & 0xffff) |
+		(__u64)LOW_SEL_CODE32 << 16 | 0x8eULL << 40 |
+		(__u64)(handler >> 16) << 48);
+	vcpu_sregs_get(vcpu, &sregs);
+	sregs.idt.base = LOW_IDT_GPA;
+	sregs.idt.limit = 32 * 8 - 1;
+	vcpu_sregs_set(vcpu, &sregs);
 }
 
 /* --- vCPU ioctls ------------------------------------------------------------ */
@@ -987,10 +1030,30 @@ bool guest_ex_fixup(struct ex_regs *regs)
 	return true;
 }
 
+/* guest_run_user(): its CPL 0 stack pointer, its function's stack. */
+__u64 vmxlab_user_kernel_rsp;
+char vmxlab_user_stack[VMXLAB_USER_STACK_SIZE];
+
+/*
+ * CPL 3 code of guest_run_user() is done: resume its caller at CPL 0, on
+ * the stack it left, with RAX (the return value) as the stub restores it.
+ */
+static void guest_user_return(struct ex_regs *regs)
+{
+	regs->rip = (__u64)vmxlab_user_resume;
+	regs->cs = SEL_CODE64;
+	regs->ss = SEL_DATA;
+	regs->rsp = vmxlab_user_kernel_rsp;
+}
+
 void vmxlab_guest_route_exception(struct ex_regs *regs)
 {
 	void (*handler)(struct ex_regs *regs) = vmxlab_guest_handlers[regs->vector];
 
+	if (regs->vector == GUEST_USER_RETURN_VECTOR && (regs->cs & 3) == 3) {
+		guest_user_return(regs);
+		return;
+	}
 	if (handler) {
 		handler(regs);
 		return;
@@ -1027,6 +1090,55 @@ asm(".pushsection .text\n"
 	"	call vmxlab_guest_returned\n"
 	"2:	hlt\n"
 	"	jmp 2b\n"
+	".popsection\n");
+
+/*
+ * guest_run_user(): save the callee-saved registers and the stack
+ * pointer, IRETQ to vmxlab_user_entry at CPL 3 with RDI = fn, RSI = arg;
+ * it calls fn and INTs to GUEST_USER_RETURN_VECTOR, whose handler
+ * (guest_user_return()) IRETQs to vmxlab_user_resume at CPL 0.  The IRETQ
+ * to CPL 3 cleared DS, ES, FS and GS (DPL 0 data segments, SDM Vol. 2A,
+ * IRET): reloaded there.
+ */
+asm(".pushsection .text\n"
+	".globl guest_run_user\n"
+	"guest_run_user:\n"
+	"	push %rbp\n"
+	"	push %rbx\n"
+	"	push %r12\n"
+	"	push %r13\n"
+	"	push %r14\n"
+	"	push %r15\n"
+	"	mov %rsp, vmxlab_user_kernel_rsp(%rip)\n"
+	"	pushq $" VMXLAB_STR(SEL_USER_DATA) " + 3\n"
+	"	lea vmxlab_user_stack + " VMXLAB_STR(VMXLAB_USER_STACK_SIZE) "(%rip), %rax\n"
+	"	and $-16, %rax\n"		/* the ABI's alignment */
+	"	push %rax\n"
+	"	pushfq\n"
+	"	pushq $" VMXLAB_STR(SEL_USER_CODE64) " + 3\n"
+	"	lea vmxlab_user_entry(%rip), %rax\n"
+	"	push %rax\n"
+	"	iretq\n"
+	"vmxlab_user_entry:\n"
+	"	mov %rdi, %rax\n"
+	"	mov %rsi, %rdi\n"
+	"	call *%rax\n"
+	"	int $" VMXLAB_STR(GUEST_USER_RETURN_VECTOR) "\n"
+	"	ud2\n"
+	".globl vmxlab_user_resume\n"
+	"vmxlab_user_resume:\n"
+	"	mov $" VMXLAB_STR(SEL_DATA) ", %ecx\n"
+	"	mov %ecx, %ds\n"
+	"	mov %ecx, %es\n"
+	"	mov %ecx, %fs\n"
+	"	mov %ecx, %gs\n"
+	"	pop %r15\n"
+	"	pop %r14\n"
+	"	pop %r13\n"
+	"	pop %r12\n"
+	"	pop %rbx\n"
+	"	pop %rbp\n"
+	"	ret\n"
 	".popsection\n");
 
 /*

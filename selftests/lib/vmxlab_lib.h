@@ -111,6 +111,9 @@ void test_fail_exit(void);
 #define SEL_DATA		0x10
 #define SEL_CODE32		0x18
 #define SEL_TSS(id)		(0x20 + 16 * (id))	/* one TSS per vCPU */
+/* DPL 3, for guest_run_user(): 64-bit code and data after the TSSs. */
+#define SEL_USER_CODE64		SEL_TSS(VMXLAB_MAX_VCPUS)
+#define SEL_USER_DATA		(SEL_USER_CODE64 + 8)
 
 /*
  * 32-bit protected mode and real mode: the low MiB (SLOT_LOW).  Plain
@@ -127,6 +130,7 @@ void test_fail_exit(void);
 #define LOW_CODE_GPA		0x1000	/* where blobs are loaded */
 #define LOW_DATA_GPA		0x4000	/* free for blobs' data */
 #define LOW_STACK_TOP		0x8000
+#define LOW_IDT_GPA		0x0400	/* 32 gates: vcpu_set_idt_gate32() */
 
 /* --- host side: VMs and vCPUs -------------------------------------------- */
 
@@ -175,6 +179,13 @@ struct vm *vm_create(void);
 void vm_free(struct vm *vm);
 /* Map the 2 MiB at @gva (aligned, below 4 GiB) through a 4 KiB table. */
 void vm_map_page_table(struct vm *vm, __u64 gva, __u64 pt_gpa);
+/*
+ * Make the whole identity map user pages (U/S = 1 at every level), so
+ * that guest_run_user() can run the test's code, stack and globals at
+ * CPL 3.  The entries of a test's own page table (vm_map_page_table())
+ * still decide for its pages.
+ */
+void vm_identity_map_user(struct vm *vm);
 static inline bool vm_is_shadow(const struct vm *vm)
 {
 	return vm->type == VMXLAB_VM_SHADOW;
@@ -245,6 +256,12 @@ void vm_load_blob(struct vm *vm, __u64 gpa, const char *start,
 void vcpu_setup_real_mode(struct vcpu *vcpu, __u64 entry);
 /* 32-bit protected mode, flat segments, paging off, at @entry. */
 void vcpu_setup_protected32(struct vcpu *vcpu, __u64 entry);
+/*
+ * A 32-bit protected-mode vCPU's gate for exception @vector (below 32):
+ * an interrupt gate to @handler at LOW_IDT_GPA, and IDTR over the 32
+ * gates there (a vector without a gate is a #GP, then a #DF...).
+ */
+void vcpu_set_idt_gate32(struct vcpu *vcpu, int vector, __u32 handler);
 
 /*
  * A code blob for real-mode or 32-bit guests, assembled into the test
@@ -435,6 +452,24 @@ void vmxlab_guest_route_exception(struct ex_regs *regs);
  */
 bool guest_ex_fixup(struct ex_regs *regs);
 
+/* --- guest side: ring 3 ------------------------------------------------------ */
+
+/*
+ * The vector whose gate (DPL 3) takes guest_run_user()'s function back
+ * to CPL 0; an INT to it from CPL 0 is an ordinary unhandled vector.
+ */
+#define GUEST_USER_RETURN_VECTOR	0x9f
+
+/*
+ * Call @fn(@arg) at CPL 3 (IRETQ to SEL_USER_CODE64) and return what it
+ * returns; needs vm_identity_map_user().  @fn runs on a stack of its own,
+ * with IOPL 0: no ucalls, no GUEST_ASSERT*(), no privileged instructions
+ * (MOV from CR2 either).  Its exceptions go to the handlers at CPL 0 as
+ * ever (GUEST_ASM_SAFE works), which resume it at CPL 3.  One vCPU at a
+ * time: the stack and the saved CPL 0 stack pointer are globals.
+ */
+__u64 guest_run_user(__u64 (*fn)(__u64), __u64 arg);
+
 /* --- guest side: instructions ------------------------------------------------ */
 
 static inline void outb(__u16 port, __u8 v)
@@ -618,6 +653,8 @@ extern char __executable_start[], _end[];
 
 /* Guest-side entry points, in assembly in vmxlab_lib.c. */
 void vmxlab_guest_entry(void);
+void vmxlab_user_resume(void);
+#define VMXLAB_USER_STACK_SIZE	16384
 void vmxlab_idt_stubs(void);
 void vmxlab_guest_returned(__u64 ret);
 
