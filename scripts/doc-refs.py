@@ -47,6 +47,8 @@ DEF_PATTERNS = (
     # Assembly: SYM_FUNC_START(name), SYM_INNER_LABEL(name, ...), labels.
     r'^\s*SYM_[A-Z_]+\(\s*{name}\b',
     r'^{name}:',
+    # A label in a C file's top-level asm() string (selftests/lib).
+    r'^\s*"{name}:',
     # Python and shell.
     r'^\s*def\s+{name}\s*\(',
     r'^\s*(?:function\s+)?{name}\s*\(\)\s*\{{?',

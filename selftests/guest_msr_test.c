@@ -125,17 +125,25 @@ static void guest_allow_user(const void *addr)
 	pd[a >> 21 & 511] |= PTE_USER;
 }
 
-static void guest_syscall_round_trip(void)
+/*
+ * @sce_last: set EFER.SCE after the SYSCALL MSRs, not before.  Until SCE
+ * is set the guest cannot use them, so vmxlab keeps the host's in the CPU
+ * and only records the guest's; setting SCE must then put them in.
+ */
+static void guest_syscall_round_trip(__u64 sce_last)
 {
 	guest_allow_user(user_code);
 	guest_allow_user(user_stack);
 	/* MOV to CR3 flushes the old, supervisor-only translations. */
 	asm volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" : : : "rax", "memory");
 
-	guest_wrmsr(MSR_EFER, guest_rdmsr(MSR_EFER) | EFER_SCE);
+	if (!sce_last)
+		guest_wrmsr(MSR_EFER, guest_rdmsr(MSR_EFER) | EFER_SCE);
 	guest_wrmsr(MSR_STAR, STAR_VALUE);
 	guest_wrmsr(MSR_LSTAR, (__u64)syscall_handler);
 	guest_wrmsr(MSR_SYSCALL_MASK, SFMASK_VALUE);
+	if (sce_last)
+		guest_wrmsr(MSR_EFER, guest_rdmsr(MSR_EFER) | EFER_SCE);
 
 	/* Down to CPL3 with SYSRET itself: RIP from RCX, RFLAGS from R11. */
 	asm volatile("mov %[sp], %%rsp\n\t"
@@ -170,13 +178,15 @@ static void run_to_out(struct vcpu *vcpu, __u16 port, const char *what)
  * the host, through the host's LSTAR: it works only if vmxlab put that
  * back.
  */
-TEST_F_TIMEOUT(msr, syscall_round_trip, TIMEOUT_S)
+static void syscall_round_trip(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(msr) * self, __u64 sce_last)
 {
 	struct vmxlab_sregs sregs;
 	struct vmxlab_regs regs;
 	__u64 lstar;
 
 	self->vcpu = vm_vcpu_add(self->vm, 0, guest_syscall_round_trip);
+	vcpu_args_set(self->vcpu, 1, sce_last);
 
 	run_to_out(self->vcpu, HANDLER_PORT, "SYSCALL to the guest's LSTAR");
 	/* SYSCALL saved the return RIP in RCX and RFLAGS in R11. */
@@ -204,6 +214,16 @@ TEST_F_TIMEOUT(msr, syscall_round_trip, TIMEOUT_S)
 	/* Around again, after the host's own SYSCALLs in between. */
 	run_to_out(self->vcpu, HANDLER_PORT, "second SYSCALL");
 	run_to_out(self->vcpu, USER_PORT, "second SYSRET");
+}
+
+TEST_F_TIMEOUT(msr, syscall_round_trip, TIMEOUT_S)
+{
+	syscall_round_trip(_metadata, self, false);
+}
+
+TEST_F_TIMEOUT(msr, syscall_round_trip_sce_last, TIMEOUT_S)
+{
+	syscall_round_trip(_metadata, self, true);
 }
 
 /* --- what Linux's early_init_intel() reads ----------------------------------- */

@@ -62,7 +62,30 @@ const u32 vmx_syscall_msrs[NR_SYSCALL_MSRS] = {
  * with a user-return notifier, which saves the WRMSRs of ioctls that do
  * not run the guest; switching at load is simpler to follow.  WRMSR is
  * slow (it serialises): an MSR whose two values agree is not written.
+ *
+ * Two things keep the switch off the round trip when it is not needed,
+ * both as KVM does: the host's values are read once per CPU (Linux sets
+ * them when it brings a CPU up, syscall_init(), and never again), and a
+ * guest that cannot execute SYSCALL or SYSRET -- outside long mode, or
+ * with EFER.SCE clear, both raise #UD (SDM Vol. 2B) -- keeps the host's
+ * in the CPU: its RDMSR and WRMSR of them exit and use the copy.
  */
+struct host_syscall_msrs {
+	u64 val[NR_SYSCALL_MSRS];
+};
+
+static DEFINE_PER_CPU(struct host_syscall_msrs, host_syscall_msrs);
+
+/* On each CPU as VMX goes on there (vmxon.c); interrupts are off. */
+void vmx_read_host_syscall_msrs(void)
+{
+	struct host_syscall_msrs *h = this_cpu_ptr(&host_syscall_msrs);
+	int i;
+
+	for (i = 0; i < NR_SYSCALL_MSRS; i++)
+		rdmsrl(vmx_syscall_msrs[i], h->val[i]);
+}
+
 static void switch_syscall_msrs(const u64 *from, const u64 *to)
 {
 	int i;
@@ -70,6 +93,42 @@ static void switch_syscall_msrs(const u64 *from, const u64 *to)
 	for (i = 0; i < NR_SYSCALL_MSRS; i++)
 		if (from[i] != to[i])
 			wrmsrl(vmx_syscall_msrs[i], to[i]);
+}
+
+static bool guest_syscall_usable(struct vmx_vcpu *vcpu)
+{
+	u64 efer = vmx_read_guest_efer(vcpu);
+
+	return (efer & (EFER_LMA | EFER_SCE)) == (EFER_LMA | EFER_SCE);
+}
+
+/* Put the guest's values in this CPU, or the host's back; preempt off. */
+static void load_guest_syscall_msrs(struct vmx_vcpu *vcpu, bool load)
+{
+	const u64 *host = this_cpu_ptr(&host_syscall_msrs)->val;
+
+	if (load == vcpu->host.syscall_msrs_loaded)
+		return;
+	if (load)
+		switch_syscall_msrs(host, vcpu->guest_syscall_msrs);
+	else
+		switch_syscall_msrs(vcpu->guest_syscall_msrs, host);
+	vcpu->host.syscall_msrs_loaded = load;
+}
+
+/**
+ * vmx_sync_syscall_msrs() - follow a change of the guest's EFER
+ * @vcpu: the vCPU whose EFER was just written (vmx_write_guest_efer())
+ *
+ * While the vCPU is loaded, its SYSCALL MSRs go into the CPU when the
+ * guest can use them and out when it no longer can.
+ */
+void vmx_sync_syscall_msrs(struct vmx_vcpu *vcpu)
+{
+	preempt_disable();
+	if (vcpu->host.saved)
+		load_guest_syscall_msrs(vcpu, guest_syscall_usable(vcpu));
+	preempt_enable();
 }
 
 /**
@@ -80,13 +139,15 @@ static void switch_syscall_msrs(const u64 *from, const u64 *to)
  *
  * The copy and the CPU change together, with preemption off: the preempt
  * notifier compares the copy with the host's value to decide whether to
- * write the MSR back, so it must never see one without the other.
+ * write the MSR back, so it must never see one without the other.  While
+ * the guest cannot use the MSR (vmx_sync_syscall_msrs()), only the copy
+ * changes.
  */
 void vmx_set_syscall_msr(struct vmx_vcpu *vcpu, int i, u64 data)
 {
 	preempt_disable();
 	vcpu->guest_syscall_msrs[i] = data;
-	if (vcpu->host.saved)
+	if (vcpu->host.syscall_msrs_loaded)
 		wrmsrl(vmx_syscall_msrs[i], data);
 	preempt_enable();
 }
@@ -100,7 +161,6 @@ void vmx_set_syscall_msr(struct vmx_vcpu *vcpu, int i, u64 data)
 static void save_host_state(struct vmx_vcpu *vcpu, int cpu)
 {
 	struct vmx_host_state *h = &vcpu->host;
-	int i;
 
 	if (h->saved)
 		return;
@@ -119,9 +179,7 @@ static void save_host_state(struct vmx_vcpu *vcpu, int cpu)
 	vmcs_writel(VMCS_HOST_FS_BASE, h->fs_base);
 	vmcs_writel(VMCS_HOST_GS_BASE, cpu_kernelmode_gs_base(cpu));
 	wrmsrl(MSR_KERNEL_GS_BASE, vcpu->guest_kernel_gs_base);
-	for (i = 0; i < NR_SYSCALL_MSRS; i++)
-		rdmsrl(vmx_syscall_msrs[i], h->syscall_msrs[i]);
-	switch_syscall_msrs(h->syscall_msrs, vcpu->guest_syscall_msrs);
+	load_guest_syscall_msrs(vcpu, guest_syscall_usable(vcpu));
 	h->saved = true;
 }
 
@@ -145,7 +203,7 @@ static void restore_host_state(struct vmx_vcpu *vcpu)
 	/* VM exit set the TR limit to 0x67 and the GDT limit to 0xffff. */
 	invalidate_tss_limit();
 	wrmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
-	switch_syscall_msrs(vcpu->guest_syscall_msrs, h->syscall_msrs);
+	load_guest_syscall_msrs(vcpu, false);
 	load_fixmap_gdt(raw_smp_processor_id());
 	h->saved = false;
 }

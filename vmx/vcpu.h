@@ -51,7 +51,7 @@ struct vmx_host_state {
 	bool saved;
 	u16 ds_sel, es_sel, fs_sel, gs_sel, ldt_sel;
 	unsigned long fs_base, kernel_gs_base;
-	u64 syscall_msrs[NR_SYSCALL_MSRS];
+	bool syscall_msrs_loaded;		/* the guest's are in the CPU */
 	u64 debugctl;				/* 0: nothing to restore */
 	unsigned long cr3, cr4;			/* last values in the VMCS */
 };
@@ -199,6 +199,7 @@ void vmx_vcpu_put(struct vmx_vcpu *vcpu);
 void vmx_vcpu_unload(struct vmx_vcpu *vcpu);
 void vmx_flush_vpid_all_cpus(u16 vpid);
 void vmx_set_syscall_msr(struct vmx_vcpu *vcpu, int i, u64 data);
+void vmx_sync_syscall_msrs(struct vmx_vcpu *vcpu);
 int vmx_vcpu_run(struct vmx_vcpu *vcpu);
 
 /* exits.c: the exit dispatcher and its helpers. */

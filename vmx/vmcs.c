@@ -375,6 +375,8 @@ void vmx_write_guest_efer(struct vmx_vcpu *vcpu, u64 efer)
 		     ((efer & EFER_LMA) ? EFER_LME : 0);
 	}
 	vmcs_write64(VMCS_GUEST_IA32_EFER, hw);
+	/* LMA and SCE decide whether the guest's SYSCALL MSRs are live. */
+	vmx_sync_syscall_msrs(vcpu);
 }
 
 /* IA32_EFER and CR3 as the guest sees them. */

@@ -78,6 +78,9 @@ void vmx_clear_loaded_vmcs(struct loaded_vmcs *lv);
 int vmx_emergency_disable(void);
 void vmx_reboot_disable(void);
 
+/* run.c: the host's SYSCALL MSRs, read as each CPU enters VMX. */
+void vmx_read_host_syscall_msrs(void);
+
 /* shutdown.c: reboot, kexec and crash must never leave VMX on. */
 int vmx_shutdown_hooks_init(void);
 void vmx_shutdown_hooks_exit(void);

@@ -234,6 +234,7 @@ static int vmx_cpu_on(struct vmx_cpu *vc)
 		goto clear_vmxe;
 	}
 	vc->in_vmx_operation = true;
+	vmx_read_host_syscall_msrs();
 	/*
 	 * EPT translations cached before VMXOFF (ours, or another
 	 * hypervisor's) may survive it (SDM Vol. 3C, 29.4.3): start clean, so
