@@ -11,7 +11,7 @@
  *   0        return to userspace, with vcpu->run describing the exit;
  *   -errno   fail VMXLAB_RUN with that error.
  *
- * and every path also says what it decided, for the exit log and the
+ * Every path also says what it decided, for the exit log and the
  * vmxlab_decision tracepoint: vmx_decide(vcpu, VMXLAB_DECISION_*, a0, a1)
  * (Documentation/tracing.rst lists the decisions).
  *
