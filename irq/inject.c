@@ -32,7 +32,7 @@ bool inject_nmi_allowed(const struct inject_state *s)
 
 /* Why an interrupt the guest cannot take now waits. */
 static enum vmxlab_inject_why irq_held_why(const struct inject_state *s,
-					    bool busy)
+					   bool busy)
 {
 	if (busy)
 		return VMXLAB_INJECT_HELD_BUSY;
@@ -45,7 +45,7 @@ static enum vmxlab_inject_why irq_held_why(const struct inject_state *s,
 
 /* Why an NMI the guest cannot take now waits. */
 static enum vmxlab_inject_why nmi_held_why(const struct inject_state *s,
-					    bool busy)
+					   bool busy)
 {
 	if (busy)
 		return VMXLAB_INJECT_HELD_BUSY;

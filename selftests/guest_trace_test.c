@@ -15,6 +15,7 @@
  * match VMXLAB_GET_STATS reason by reason, and each says the right
  * decision -- with EPT and, as NAME@shadow, with shadow paging.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -176,8 +177,8 @@ TEST_F_TIMEOUT(trace, trace_cmd_records_entries_and_exits, TRACE_TIMEOUT_S)
 
 #define TIMEOUT_S		120
 
-_Static_assert(sizeof(struct vmxlab_exit_record) == 128, "record ABI");
-_Static_assert(sizeof(struct vmxlab_exit_log) == 32, "log header ABI");
+static_assert(sizeof(struct vmxlab_exit_record) == 128, "record ABI");
+static_assert(sizeof(struct vmxlab_exit_log) == 32, "log header ABI");
 
 static int set_log(struct vcpu *vcpu, __u32 nr, __u32 flags, __u64 rsvd)
 {
@@ -236,9 +237,8 @@ static void check_records_whole(struct __test_metadata *_metadata,
 		EXPECT_EQ(0U, r->padding);
 		for (j = 0; j < VMXLAB_ARRAY_SIZE(r->reserved); j++)
 			EXPECT_EQ(0ULL, r->reserved[j]);
-		if (i) {
+		if (i)
 			EXPECT_LE(r[-1].tsc, r->tsc);
-		}
 	}
 }
 
@@ -483,11 +483,9 @@ TEST_F_TIMEOUT(trace, decisions_match_stats, TIMEOUT_S)
 	EXPECT_EQ(MIX_CPUIDS, cpuids);
 	EXPECT_EQ(MIX_OUTS, outs);
 	/* One fault per page (EPT); shadow may also fault on the guest PTs. */
-	if (shadow) {
-		EXPECT_LE(MIX_PAGES, first);
-	} else {
+	EXPECT_LE(MIX_PAGES, first);
+	if (!shadow)
 		EXPECT_EQ(MIX_PAGES, first);
-	}
 
 	/* Phase 2: second touches fault no more; MMIO stores. */
 	vcpu_stats_get(self->vcpu, &before);
