@@ -235,9 +235,10 @@ static int handle_cpuid(struct vmx_vcpu *vcpu)
 {
 	u32 regs[4];
 
+	vmx_cpuid(vcpu, vcpu->regs[VCPU_RAX], vcpu->regs[VCPU_RCX], regs);
+	/* Here, where RAX and RCX are read again anyway, it costs no move. */
 	vmx_decide(vcpu, VMXLAB_DECISION_RESUMED_EMULATED,
 		   (u32)vcpu->regs[VCPU_RAX], (u32)vcpu->regs[VCPU_RCX]);
-	vmx_cpuid(vcpu, vcpu->regs[VCPU_RAX], vcpu->regs[VCPU_RCX], regs);
 	vcpu->regs[VCPU_RAX] = regs[0];
 	vcpu->regs[VCPU_RBX] = regs[1];
 	vcpu->regs[VCPU_RCX] = regs[2];
