@@ -30,6 +30,32 @@ bool inject_nmi_allowed(const struct inject_state *s)
 	return !s->nmi_blocking && !s->sti_blocking && !s->mov_ss_blocking;
 }
 
+/* Why an interrupt the guest cannot take now waits. */
+static enum vmxlab_inject_why irq_held_why(const struct inject_state *s,
+					   bool busy)
+{
+	if (busy)
+		return VMXLAB_INJECT_HELD_BUSY;
+	if (!s->rflags_if)
+		return VMXLAB_INJECT_HELD_IF;
+	if (s->sti_blocking)
+		return VMXLAB_INJECT_HELD_STI;
+	return VMXLAB_INJECT_HELD_MOV_SS;
+}
+
+/* Why an NMI the guest cannot take now waits. */
+static enum vmxlab_inject_why nmi_held_why(const struct inject_state *s,
+					   bool busy)
+{
+	if (busy)
+		return VMXLAB_INJECT_HELD_BUSY;
+	if (s->nmi_blocking)
+		return VMXLAB_INJECT_HELD_NMI_BLOCKED;
+	if (s->sti_blocking)
+		return VMXLAB_INJECT_HELD_STI;
+	return VMXLAB_INJECT_HELD_MOV_SS;
+}
+
 /* T:050 Which event goes in, and which window opens
  * The priority of events is the architecture's (SDM Vol. 3A, 6.9), and
  * whether the guest can take one depends on RFLAGS.IF, the STI and MOV-SS
@@ -53,7 +79,10 @@ bool inject_nmi_allowed(const struct inject_state *s)
  * NMI-window exiting for an NMI.  That includes the interrupts queued
  * behind the one injected now: the next goes in as soon as the guest can
  * take it again (usually at the IRET of the first one's handler), not at
- * whatever exit happens to come next.
+ * whatever exit happens to come next.  @d->why says why the first event
+ * that waits does (the exit log shows it): the entry field is taken,
+ * RFLAGS.IF is 0, a shadow, NMI blocking; VMXLAB_INJECT_NONE when nothing
+ * waits.
  */
 void inject_decide(const struct inject_state *s, struct inject_decision *d)
 {
@@ -62,28 +91,41 @@ void inject_decide(const struct inject_state *s, struct inject_decision *d)
 	d->inject = INJECT_NOTHING;
 	d->irq_window = false;
 	d->nmi_window = false;
+	d->why = VMXLAB_INJECT_NONE;
 
-	if (!busy && s->exception_queued) {
-		d->inject = INJECT_EXCEPTION;
-		busy = true;
+	if (s->exception_queued) {
+		if (!busy) {
+			d->inject = INJECT_EXCEPTION;
+			busy = true;
+		} else {
+			d->why = VMXLAB_INJECT_HELD_BUSY;
+		}
 	}
 	if (s->nmi_queued) {
 		if (!busy && inject_nmi_allowed(s)) {
 			d->inject = INJECT_NMI;
 			busy = true;
-		} else if (s->nmi_window_supported) {
-			d->nmi_window = true;
+		} else {
+			if (!d->why)
+				d->why = nmi_held_why(s, busy);
+			d->nmi_window = s->nmi_window_supported;
 		}
 	}
 	if (s->irqs_queued) {
 		if (!busy && inject_irq_allowed(s)) {
 			d->inject = INJECT_IRQ;
 			d->irq_window = s->irqs_queued > 1;
+			if (d->irq_window && !d->why)
+				d->why = VMXLAB_INJECT_HELD_BUSY;
 		} else {
 			d->irq_window = true;
+			if (!d->why)
+				d->why = irq_held_why(s, busy);
 		}
 	} else if (s->window_requested) {
 		d->irq_window = true;
+		if (!d->why)
+			d->why = VMXLAB_INJECT_WINDOW_REQUESTED;
 	}
 }
 

@@ -9,6 +9,7 @@
 #define VMXLAB_INJECT_H
 
 #include <linux/types.h>
+#include <uapi/linux/vmxlab.h>
 
 /* What the decision depends on, read from the VMCS and the vCPU. */
 struct inject_state {
@@ -35,6 +36,8 @@ struct inject_decision {
 	enum inject_event inject;	/* at most one event per entry */
 	bool irq_window;		/* set interrupt-window exiting */
 	bool nmi_window;		/* set NMI-window exiting */
+	/* Why the first event that waits does: VMXLAB_INJECT_* (the log). */
+	enum vmxlab_inject_why why;
 };
 
 /*

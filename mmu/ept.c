@@ -98,7 +98,8 @@ static u64 *ept_walk(struct vmxlab_mmu *mmu, u64 gpa, bool create)
  * @hva:      page-aligned userspace address backing it
  * @writable: map it writable (and pin it for writing)
  *
- * Return: 0, -ENOMEM, or -EFAULT when the page cannot be pinned.
+ * Return: 0, 1 when the page was mapped already (another vCPU faulted on
+ * it first), -ENOMEM, or -EFAULT when the page cannot be pinned.
  */
 int ept_map_page(struct vmxlab_mmu *mmu, u64 gpa, u64 hva, bool writable)
 {
@@ -110,7 +111,7 @@ int ept_map_page(struct vmxlab_mmu *mmu, u64 gpa, u64 hva, bool writable)
 	if (!leaf)
 		return -ENOMEM;
 	if (*leaf & EPT_RWX)
-		return 0;	/* another vCPU mapped it first */
+		return 1;	/* another vCPU mapped it first */
 	if (pin_user_pages_fast(hva, 1, gup_flags, &page) != 1)
 		return -EFAULT;
 	/*

@@ -180,7 +180,8 @@ static struct vmxlab_memslot *find_slot(struct vmxlab_mmu *mmu, u64 gpa)
  * @mmu:    the VM's memory
  * @gpa:    the faulting guest-physical address
  * @write:  the access was a write
- * @result: out: mapped, or MMIO for userspace
+ * @result: out: mapped (by us or, first, by another vCPU) or MMIO for
+ *	    userspace (no slot, or a write to a read-only one), and the slot
  *
  * Runs in the vCPU thread, which belongs to the process that owns the
  * memory (checked by the ioctl layer), so pinning uses current->mm.
@@ -188,7 +189,7 @@ static struct vmxlab_memslot *find_slot(struct vmxlab_mmu *mmu, u64 gpa)
  * Return: 0 (see @result), or -EFAULT when the backing memory is gone.
  */
 int mmu_handle_ept_violation(struct vmxlab_mmu *mmu, u64 gpa, bool write,
-			     enum mmu_fault_result *result)
+			     struct mmu_fault_result *result)
 {
 	struct vmxlab_memslot *s;
 	bool writable;
@@ -196,14 +197,21 @@ int mmu_handle_ept_violation(struct vmxlab_mmu *mmu, u64 gpa, bool write,
 
 	mutex_lock(&mmu->lock);
 	s = find_slot(mmu, gpa);
+	result->slot = s ? s - mmu->slots : 0;
 	writable = s && !(s->flags & VMXLAB_MEM_READONLY);
-	if (!s || (write && !writable)) {
-		*result = MMU_FAULT_MMIO;
+	if (!s) {
+		result->kind = MMU_FAULT_MMIO;
+		goto out;
+	}
+	if (write && !writable) {
+		result->kind = MMU_FAULT_READONLY_WRITE;
 		goto out;
 	}
 	ret = ept_map_page(mmu, gpa & PAGE_MASK,
 			   s->hva + ((gpa & PAGE_MASK) - s->gpa), writable);
-	*result = MMU_FAULT_MAPPED;
+	result->kind = ret > 0 ? MMU_FAULT_ALREADY_MAPPED : MMU_FAULT_MAPPED;
+	if (ret > 0)
+		ret = 0;
 out:
 	mutex_unlock(&mmu->lock);
 	return ret;
@@ -234,7 +242,7 @@ int mmu_pin_page(struct vmxlab_mmu *mmu, u64 gpa, bool write, u64 *hpa,
 		return -ENOENT;
 	*writable = !(s->flags & VMXLAB_MEM_READONLY);
 	r = ept_map_page(mmu, page, s->hva + (page - s->gpa), *writable);
-	if (r)
+	if (r < 0)
 		return r;
 	return ept_pinned_page(mmu, page, hpa, writable);
 }

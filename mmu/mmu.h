@@ -42,9 +42,14 @@ struct vmxlab_mmu {
 };
 
 /* What an EPT violation turned out to be. */
-enum mmu_fault_result {
-	MMU_FAULT_MAPPED,	/* page mapped, resume the guest */
-	MMU_FAULT_MMIO,		/* no slot, or a write to a read-only one */
+struct mmu_fault_result {
+	enum {
+		MMU_FAULT_MAPPED,	  /* page mapped, resume the guest */
+		MMU_FAULT_ALREADY_MAPPED, /* another vCPU mapped it first */
+		MMU_FAULT_MMIO,		  /* no slot: MMIO for userspace */
+		MMU_FAULT_READONLY_WRITE, /* a write to a read-only slot: MMIO */
+	} kind;
+	u32 slot;		/* the slot, unless MMU_FAULT_MMIO */
 };
 
 int mmu_init(struct vmxlab_mmu *mmu, bool shadow);
@@ -52,7 +57,7 @@ void mmu_destroy(struct vmxlab_mmu *mmu);
 int mmu_set_memory_region(struct vmxlab_mmu *mmu,
 			  const struct vmxlab_memory_region *r);
 int mmu_handle_ept_violation(struct vmxlab_mmu *mmu, u64 gpa, bool write,
-			     enum mmu_fault_result *result);
+			     struct mmu_fault_result *result);
 int mmu_read_guest(struct vmxlab_mmu *mmu, u64 gpa, void *buf,
 		   unsigned int len);
 int mmu_write_guest(struct vmxlab_mmu *mmu, u64 gpa, const void *buf,

@@ -138,6 +138,7 @@ int vmx_handle_cr_access(struct vmx_vcpu *vcpu)
 		vmx_inject_exception(vcpu, X86_TRAP_GP, true, 0);
 		return 1;
 	}
+	vmx_decide(vcpu, VMXLAB_DECISION_RESUMED_EMULATED, cr, qual);
 	vmx_skip_instruction(vcpu);
 	return 1;
 }
@@ -172,6 +173,7 @@ int vmx_handle_dr_access(struct vmx_vcpu *vcpu)
 		else
 			vmcs_writel(VMCS_GUEST_DR7, value | 0x400);
 	}
+	vmx_decide(vcpu, VMXLAB_DECISION_RESUMED_EMULATED, dr, qual);
 	vmx_skip_instruction(vcpu);
 	return 1;
 }

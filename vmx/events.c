@@ -284,6 +284,7 @@ void vmx_inject_events(struct vmx_vcpu *vcpu)
 
 	read_inject_state(vcpu, &s);
 	inject_decide(&s, &d);
+	ev->why = d.why;
 	switch (d.inject) {
 	case INJECT_EXCEPTION:
 		inject_queued_exception(vcpu);
@@ -369,6 +370,7 @@ int vmx_reflect_exception(struct vmx_vcpu *vcpu, u8 vector, bool has_error,
 	case COMBINE_SHUTDOWN:
 		ev->reinject_info = 0;
 		vcpu->run->exit_reason = VMXLAB_EXIT_SHUTDOWN;
+		vmx_decide(vcpu, VMXLAB_DECISION_TO_USERSPACE_SHUTDOWN, vector, 0);
 		return 0;
 	case COMBINE_DOUBLE_FAULT:
 		vector = X86_TRAP_DF;
@@ -406,13 +408,16 @@ int vmx_handle_interrupt_window(struct vmx_vcpu *vcpu)
 {
 	if (!vcpu->events.irq_count && vcpu->events.window_requested) {
 		vcpu->run->exit_reason = VMXLAB_EXIT_IRQ_WINDOW_OPEN;
+		vmx_decide(vcpu, VMXLAB_DECISION_TO_USERSPACE_IRQ_WINDOW, 0, 0);
 		return 0;
 	}
+	vmx_decide(vcpu, VMXLAB_DECISION_WINDOW_OPEN, vcpu->events.irq_count, 0);
 	return 1;
 }
 
 /* NMIs are unblocked: the queued NMI goes in on the next entry. */
 int vmx_handle_nmi_window(struct vmx_vcpu *vcpu)
 {
+	vmx_decide(vcpu, VMXLAB_DECISION_WINDOW_OPEN, 0, 1);
 	return 1;
 }

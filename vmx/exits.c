@@ -11,6 +11,10 @@
  *   0        return to userspace, with vcpu->run describing the exit;
  *   -errno   fail VMXLAB_RUN with that error.
  *
+ * Every path also says what it decided, for the exit log and the
+ * vmxlab_decision tracepoint: vmx_decide(vcpu, VMXLAB_DECISION_*, a0, a1)
+ * (Documentation/tracing.rst lists the decisions).
+ *
  * Handlers never write RIP: instruction-like exits call
  * vmx_skip_instruction() once the instruction has been emulated; fault-like
  * exits (EPT violations, exceptions) leave RIP on the faulting instruction.
@@ -121,6 +125,7 @@ void vmx_inject_exception(struct vmx_vcpu *vcpu, u8 vector, bool has_error,
 		vmcs_write32(VMCS_ENTRY_EXCEPTION_ERROR_CODE, error_code);
 	}
 	vmcs_write32(VMCS_ENTRY_INTR_INFO, info);
+	vmx_decide(vcpu, VMXLAB_DECISION_INJECTED_EXCEPTION, vector, error_code);
 }
 
 static void inject_gp(struct vmx_vcpu *vcpu)
@@ -142,6 +147,7 @@ int vmx_exit_internal_error(struct vmx_vcpu *vcpu, u32 suberror, u64 data)
 	run->internal.suberror = suberror;
 	run->internal.ndata = 1;
 	run->internal.data[0] = data;
+	vmx_decide(vcpu, VMXLAB_DECISION_INTERNAL_ERROR, suberror, data);
 	return 0;
 }
 
@@ -161,6 +167,7 @@ static void reinject_icebp(struct vmx_vcpu *vcpu)
 		     vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN));
 	vmcs_write32(VMCS_ENTRY_INTR_INFO, X86_TRAP_DB | INTR_INFO_VALID |
 		     INTR_TYPE_PRIV_SW_EXCEPTION);
+	vmx_decide(vcpu, VMXLAB_DECISION_INJECTED_EXCEPTION, X86_TRAP_DB, 0);
 }
 
 /*
@@ -174,8 +181,11 @@ static int handle_exception_nmi(struct vmx_vcpu *vcpu)
 	u32 info = vmcs_read32(VMCS_EXIT_INTR_INFO);
 	u8 vector = info & INTR_INFO_VECTOR_MASK;
 
-	if ((info & INTR_TYPE_MASK) == INTR_TYPE_NMI)
-		return 1;	/* run.c already gave it to the host */
+	if ((info & INTR_TYPE_MASK) == INTR_TYPE_NMI) {
+		/* run.c already gave it to the host */
+		vmx_decide(vcpu, VMXLAB_DECISION_RESUMED, X86_TRAP_NMI, 0);
+		return 1;
+	}
 	if ((info & INTR_TYPE_MASK) == INTR_TYPE_PRIV_SW_EXCEPTION) {
 		reinject_icebp(vcpu);
 		return 1;
@@ -194,12 +204,14 @@ static int handle_exception_nmi(struct vmx_vcpu *vcpu)
 /* run.c already gave the interrupt to the host IDT. */
 static int handle_external_interrupt(struct vmx_vcpu *vcpu)
 {
+	vmx_decide(vcpu, VMXLAB_DECISION_RESUMED, 0, 0);
 	return 1;
 }
 
 static int handle_triple_fault(struct vmx_vcpu *vcpu)
 {
 	vcpu->run->exit_reason = VMXLAB_EXIT_SHUTDOWN;
+	vmx_decide(vcpu, VMXLAB_DECISION_TO_USERSPACE_SHUTDOWN, 0, 0);
 	return 0;
 }
 
@@ -207,6 +219,7 @@ static int handle_hlt(struct vmx_vcpu *vcpu)
 {
 	vmx_skip_instruction(vcpu);
 	vcpu->run->exit_reason = VMXLAB_EXIT_HLT;
+	vmx_decide(vcpu, VMXLAB_DECISION_TO_USERSPACE_HLT, 0, 0);
 	return 0;
 }
 
@@ -223,6 +236,9 @@ static int handle_cpuid(struct vmx_vcpu *vcpu)
 	u32 regs[4];
 
 	vmx_cpuid(vcpu, vcpu->regs[VCPU_RAX], vcpu->regs[VCPU_RCX], regs);
+	/* Here, where RAX and RCX are read again anyway, it costs no move. */
+	vmx_decide(vcpu, VMXLAB_DECISION_RESUMED_EMULATED,
+		   (u32)vcpu->regs[VCPU_RAX], (u32)vcpu->regs[VCPU_RCX]);
 	vcpu->regs[VCPU_RAX] = regs[0];
 	vcpu->regs[VCPU_RBX] = regs[1];
 	vcpu->regs[VCPU_RCX] = regs[2];
@@ -234,6 +250,7 @@ static int handle_cpuid(struct vmx_vcpu *vcpu)
 /* The guest has no device that could see stale cache lines: nothing to do. */
 static int handle_invd_wbinvd(struct vmx_vcpu *vcpu)
 {
+	vmx_decide(vcpu, VMXLAB_DECISION_RESUMED_EMULATED, 0, 0);
 	vmx_skip_instruction(vcpu);
 	return 1;
 }
@@ -284,6 +301,7 @@ static int handle_xsetbv(struct vmx_vcpu *vcpu)
 		return 1;
 	}
 	vcpu->guest_xcr0 = xcr0;
+	vmx_decide(vcpu, VMXLAB_DECISION_RESUMED_EMULATED, 0, xcr0);
 	vmx_skip_instruction(vcpu);
 	return 1;
 }
@@ -298,6 +316,8 @@ static int handle_rdmsr(struct vmx_vcpu *vcpu)
 	}
 	vcpu->regs[VCPU_RAX] = (u32)data;
 	vcpu->regs[VCPU_RDX] = data >> 32;
+	vmx_decide(vcpu, VMXLAB_DECISION_RESUMED_EMULATED,
+		   (u32)vcpu->regs[VCPU_RCX], data);
 	vmx_skip_instruction(vcpu);
 	return 1;
 }
@@ -310,6 +330,8 @@ static int handle_wrmsr(struct vmx_vcpu *vcpu)
 		inject_gp(vcpu);
 		return 1;
 	}
+	vmx_decide(vcpu, VMXLAB_DECISION_RESUMED_EMULATED,
+		   (u32)vcpu->regs[VCPU_RCX], data);
 	vmx_skip_instruction(vcpu);
 	return 1;
 }
@@ -337,6 +359,8 @@ static int handle_io(struct vmx_vcpu *vcpu)
 	run->io.port = qual >> IO_QUAL_PORT_SHIFT;
 	run->io.count = 1;
 	run->io.data_offset = VMXLAB_RUN_IO_DATA_OFFSET;
+	vmx_decide(vcpu, VMXLAB_DECISION_TO_USERSPACE_IO, run->io.port,
+		   size | (qual & IO_QUAL_IN ? 1 << 8 : 0) | 1 << 16);
 	if (qual & IO_QUAL_IN) {
 		run->io.direction = VMXLAB_EXIT_IO_IN;
 		vcpu->pending.kind = COMPLETE_IO_IN;
@@ -380,22 +404,38 @@ static int handle_ept_violation(struct vmx_vcpu *vcpu)
 {
 	unsigned long qual = vmcs_readl(VMCS_EXIT_QUALIFICATION);
 	u64 gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
-	enum mmu_fault_result result;
+	struct mmu_fault_result result;
 	int r;
 
 	r = mmu_handle_ept_violation(&vcpu->vm->mmu, gpa,
 				     qual & EPT_VIOLATION_WRITE, &result);
 	if (r)
 		return r;
-	if (result == MMU_FAULT_MAPPED)
+	switch (result.kind) {
+	case MMU_FAULT_MAPPED:
+		vmx_decide(vcpu, VMXLAB_DECISION_EPT_MAPPED, gpa, result.slot);
 		return 1;
+	case MMU_FAULT_ALREADY_MAPPED:
+		vmx_decide(vcpu, VMXLAB_DECISION_EPT_ALREADY_MAPPED, gpa,
+			   result.slot);
+		return 1;
+	case MMU_FAULT_READONLY_WRITE:
+	case MMU_FAULT_MMIO:
+		break;
+	}
 	if (!is_mmio_access(qual)) {
 		vmx_exit_internal_error(vcpu, VMXLAB_INTERNAL_UNBACKED_ACCESS, gpa);
 		vcpu->run->internal.ndata = 2;
 		vcpu->run->internal.data[1] = qual;
 		return 0;
 	}
-	return vmx_emulate_mmio(vcpu, gpa);
+	r = vmx_emulate_mmio(vcpu, gpa);
+	/* A write to a read-only slot is MMIO; the record says whose. */
+	if (result.kind == MMU_FAULT_READONLY_WRITE &&
+	    vcpu->run->exit_reason == VMXLAB_EXIT_MMIO)
+		vmx_decide(vcpu, VMXLAB_DECISION_EPT_READONLY_WRITE, gpa,
+			   result.slot);
+	return r;
 }
 
 /* vmxlab never writes a misconfigured EPT entry: this is a vmxlab bug. */
@@ -413,6 +453,7 @@ static int handle_ept_misconfig(struct vmx_vcpu *vcpu)
  */
 static int handle_preemption_timer(struct vmx_vcpu *vcpu)
 {
+	vmx_decide(vcpu, VMXLAB_DECISION_RESUMED, 0, 0);
 	return 1;
 }
 
@@ -476,8 +517,9 @@ int vmx_unexpected_exit(struct vmx_vcpu *vcpu, u32 exit_reason)
 		       exit_reason);
 		vmx_dump_vmcs(vcpu);
 	}
-	return vmx_exit_internal_error(vcpu, VMXLAB_INTERNAL_UNKNOWN_EXIT,
-				   exit_reason);
+	vmx_exit_internal_error(vcpu, VMXLAB_INTERNAL_UNKNOWN_EXIT, exit_reason);
+	vmx_decide(vcpu, VMXLAB_DECISION_UNKNOWN_EXIT, exit_reason, 0);
+	return 0;
 }
 
 /*
@@ -519,11 +561,14 @@ int vmx_handle_exit(struct vmx_vcpu *vcpu, u32 exit_reason)
 		handler = exit_handlers[exit_reason];
 	}
 	if (unlikely(exit_reason == READ_ONCE(null_exit_reason))) {
+		vmx_decide(vcpu, VMXLAB_DECISION_NULL_EXIT, 0, 0);
 		vmx_skip_instruction(vcpu);
 		return 1;
 	}
 	r = handler ? handler(vcpu) : vmx_unexpected_exit(vcpu, exit_reason);
 	if (r == 0)
 		vcpu->stats.exits_to_userspace++;
+	else if (r < 0)
+		vmx_decide(vcpu, VMXLAB_DECISION_ERROR, -r, 0);
 	return r;
 }

@@ -125,6 +125,8 @@ static int emulation_failed(struct vmx_vcpu *vcpu, const u8 *bytes,
 	run->internal.data[1] = 0;
 	if (bytes)
 		memcpy(run->internal.data, bytes, min_t(unsigned int, n, 16));
+	vmx_decide(vcpu, VMXLAB_DECISION_INTERNAL_ERROR,
+		   VMXLAB_INTERNAL_EMULATION, run->internal.data[0]);
 	return 0;
 }
 
@@ -225,6 +227,8 @@ int vmx_emulate_mmio(struct vmx_vcpu *vcpu, u64 gpa)
 	run->mmio.len = insn.size;
 	run->mmio.is_write = insn.is_write;
 	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	vmx_decide(vcpu, VMXLAB_DECISION_TO_USERSPACE_MMIO, gpa,
+		   insn.size | (insn.is_write ? 1 << 8 : 0));
 	if (insn.is_write) {
 		data = mmio_store_data(&insn, vmx_read_gpr(vcpu, insn.reg));
 		memcpy(run->mmio.data, &data, insn.size);
@@ -337,6 +341,8 @@ int vmx_handle_string_io(struct vmx_vcpu *vcpu, unsigned long qual)
 
 	/* REP with a zero count (by the address size) moves nothing. */
 	if (!count) {
+		vmx_decide(vcpu, VMXLAB_DECISION_RESUMED_EMULATED,
+			   qual >> IO_QUAL_PORT_SHIFT, 0);
 		vmx_skip_instruction(vcpu);
 		return 1;
 	}
@@ -353,6 +359,8 @@ int vmx_handle_string_io(struct vmx_vcpu *vcpu, unsigned long qual)
 	vcpu->pending.addr_size = addr_size;
 	vcpu->pending.gla = gla;
 	vcpu->pending.insn_len = vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN);
+	vmx_decide(vcpu, VMXLAB_DECISION_TO_USERSPACE_IO, run->io.port,
+		   size | (qual & IO_QUAL_IN ? 1 << 8 : 0) | (u64)count << 16);
 	if (qual & IO_QUAL_IN) {
 		run->io.direction = VMXLAB_EXIT_IO_IN;
 		vcpu->pending.kind = COMPLETE_IO_INS;

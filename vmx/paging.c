@@ -143,6 +143,7 @@ int vmx_handle_invlpg(struct vmx_vcpu *vcpu)
 	if (!(vcpu->shadow.efer & EFER_LMA))
 		gva = (u32)gva;
 	shadow_invlpg(&vcpu->vm->mmu, vcpu->shadow.tree, gva);
+	vmx_decide(vcpu, VMXLAB_DECISION_RESUMED_EMULATED, gva, 0);
 	vmx_skip_instruction(vcpu);
 	return 1;
 }
@@ -234,12 +235,19 @@ int vmx_handle_page_fault(struct vmx_vcpu *vcpu)
 	switch (result) {
 	case SHADOW_PF_RESOLVED:
 		vcpu->stats.pf_resolved++;
+		vmx_decide(vcpu, VMXLAB_DECISION_PF_RESOLVED, pf.gva,
+			   pf.hw_error);
 		return 1;
 	case SHADOW_PF_REFLECT:
 		vcpu->stats.pf_reflected++;
 		vcpu->guest_cr2 = pf.cr2;
-		return vmx_reflect_exception(vcpu, X86_TRAP_PF, true,
-					     pf.error_code);
+		r = vmx_reflect_exception(vcpu, X86_TRAP_PF, true,
+					  pf.error_code);
+		/* Unless it combined into a shutdown (a #PF during #DF). */
+		if (r)
+			vmx_decide(vcpu, VMXLAB_DECISION_PF_REFLECTED, pf.gva,
+				   pf.error_code);
+		return r;
 	case SHADOW_PF_MMIO:
 		/* Only an instruction's own data access can be MMIO. */
 		if ((pf.access & GWALK_ACC_FETCH) ||

@@ -442,6 +442,70 @@ static void handle_external_interrupt_irqoff(void)
 }
 
 /*
+ * The exit log (exit_log.c) and the vmxlab_inject and vmxlab_decision
+ * tracepoints get one record per round trip, built in three steps: what
+ * the entry injected (after vmx_inject_events()), what the exit reported
+ * (before the handler moves RIP), and what the handler decided.  Only
+ * while someone looks: run.c calls these behind vmx_exit_log_key, so that
+ * without a reader the round trip pays one patched-out jump per step.
+ */
+static bool exit_log_wanted(struct vmx_vcpu *vcpu)
+{
+	return vcpu->xlog.ring || trace_vmxlab_decision_enabled() ||
+	       trace_vmxlab_inject_enabled();
+}
+
+static void exit_log_entry(struct vmx_vcpu *vcpu)
+{
+	struct vmxlab_exit_record *rec = &vcpu->xlog.rec;
+
+	if (!exit_log_wanted(vcpu))
+		return;
+	memset(rec, 0, sizeof(*rec));
+	rec->entry_intr_info = vmcs_read32(VMCS_ENTRY_INTR_INFO);
+	rec->inject_why = vcpu->events.why;
+	trace_vmxlab_inject(vcpu->id, rec->entry_intr_info, rec->inject_why);
+}
+
+/* Before the handler: RIP still on the instruction that exited. */
+static void exit_log_exit(struct vmx_vcpu *vcpu, u32 exit_reason)
+{
+	struct vmxlab_exit_record *rec = &vcpu->xlog.rec;
+	u16 basic = exit_reason & 0xffff;
+
+	if (!exit_log_wanted(vcpu))
+		return;
+	rec->tsc = rdtsc();
+	rec->exit_reason = exit_reason;
+	if (exit_reason & EXIT_REASON_FAILED_VMENTRY)
+		return;		/* only the reason and qualification are valid */
+	rec->rip = vmcs_readl(VMCS_GUEST_RIP);
+	rec->qualification = vmcs_readl(VMCS_EXIT_QUALIFICATION);
+	rec->intr_info = vmcs_read32(VMCS_EXIT_INTR_INFO);
+	rec->idt_vectoring = vmcs_read32(VMCS_IDT_VECTORING_INFO);
+	if (basic == EXIT_REASON_EPT_VIOLATION ||
+	    basic == EXIT_REASON_EPT_MISCONFIG)
+		rec->gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
+	if (basic == EXIT_REASON_EPT_VIOLATION &&
+	    (rec->qualification & EPT_VIOLATION_GLA_VALID))
+		rec->gla = vmcs_readl(VMCS_GUEST_LINEAR_ADDRESS);
+}
+
+/* After the handler: @r is its verdict, as the run loop will act on it. */
+static void exit_log_finish(struct vmx_vcpu *vcpu, int r)
+{
+	struct vmxlab_exit_record *rec = &vcpu->xlog.rec;
+
+	if (!exit_log_wanted(vcpu))
+		return;
+	rec->outcome = r > 0 ? VMXLAB_OUTCOME_RESUMED :
+		       r == 0 ? VMXLAB_OUTCOME_USERSPACE : VMXLAB_OUTCOME_ERROR;
+	if (vcpu->xlog.ring)
+		vmx_exit_log_commit(vcpu);
+	trace_vmxlab_decision(vcpu->id, rec);
+}
+
+/*
  * The world switch, framed as KVM frames it: while the guest runs, the
  * task's time is guest time (PF_VCPU), and the CPU is in guest context for
  * context tracking and in a quiescent state for RCU, so a guest that runs
@@ -526,6 +590,9 @@ static int enter_guest(struct vmx_vcpu *vcpu, u32 *exit_reason)
 	if (unlikely(vcpu->step.flags))
 		vcpu->step.delivering = vmcs_read32(VMCS_ENTRY_INTR_INFO) &
 					INTR_INFO_VALID;
+	/* The record of this round trip begins: what went in, and why. */
+	if (static_branch_unlikely(&vmx_exit_log_key))
+		exit_log_entry(vcpu);
 	/* VMREADs are not free: only when someone is tracing. */
 	if (trace_vmxlab_entry_enabled())
 		trace_vmxlab_entry(vcpu->id, vmcs_readl(VMCS_GUEST_RIP));
@@ -572,6 +639,13 @@ static int report_failed_entry(struct vmx_vcpu *vcpu, u64 reason)
 {
 	struct vmxlab_run *run = vcpu->run;
 
+	/* A VMfail has no exit reason: the record gets bit 31 alone. */
+	if (static_branch_unlikely(&vmx_exit_log_key)) {
+		exit_log_exit(vcpu, reason & EXIT_REASON_FAILED_VMENTRY ?
+				    reason : EXIT_REASON_FAILED_VMENTRY);
+		vmx_decide(vcpu, VMXLAB_DECISION_FAILED_ENTRY, reason, 0);
+		exit_log_finish(vcpu, 0);
+	}
 	vcpu->stats.failed_entries++;
 	if (!vcpu->unknown_exit_dumped) {
 		vcpu->unknown_exit_dumped = true;
@@ -642,6 +716,8 @@ int vmx_vcpu_run(struct vmx_vcpu *vcpu)
 			r = report_failed_entry(vcpu, exit_reason);
 			break;
 		}
+		if (static_branch_unlikely(&vmx_exit_log_key))
+			exit_log_exit(vcpu, exit_reason);
 
 		if (trace_vmxlab_exit_enabled())
 			trace_vmxlab_exit(vcpu->id, exit_reason,
@@ -660,6 +736,8 @@ int vmx_vcpu_run(struct vmx_vcpu *vcpu)
 			else
 				vcpu->step.retired = false;
 		}
+		if (static_branch_unlikely(&vmx_exit_log_key))
+			exit_log_finish(vcpu, r);
 		if (r <= 0)
 			break;
 	}

@@ -92,8 +92,11 @@ static int report_step(struct vmx_vcpu *vcpu, u32 cause)
  */
 int vmx_handle_monitor_trap_flag(struct vmx_vcpu *vcpu)
 {
-	return report_step(vcpu, vcpu->step.delivering ? VMXLAB_STEP_DELIVERED :
-							 VMXLAB_STEP_MTF);
+	u32 cause = vcpu->step.delivering ? VMXLAB_STEP_DELIVERED :
+					    VMXLAB_STEP_MTF;
+
+	vmx_decide(vcpu, VMXLAB_DECISION_STEP, cause, 0);
+	return report_step(vcpu, cause);
 }
 
 /**

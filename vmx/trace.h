@@ -4,6 +4,8 @@
  * VM exit, visible to trace-cmd and perf as vmxlab:vmxlab_entry and
  * vmxlab:vmxlab_exit.  run.c fires them around __vmx_vcpu_run().  And one
  * per INVEPT of a VM's EPT pointer (mmu/ept.c), on the CPU that does it.
+ * vmxlab_inject and vmxlab_decision carry the exit log's record
+ * (exit_log.c): while either has a probe, run.c builds it.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM vmxlab
@@ -12,6 +14,7 @@
 #define VMXLAB_TRACE_H
 
 #include <linux/tracepoint.h>
+#include <uapi/linux/vmxlab.h>
 
 TRACE_EVENT(vmxlab_entry,
 	    TP_PROTO(u32 vcpu_id, unsigned long rip),
@@ -38,6 +41,51 @@ TRACE_EVENT(vmxlab_exit,
 	    TP_printk("vcpu %u reason %u rip 0x%lx qualification 0x%lx",
 		      __entry->vcpu_id, __entry->exit_reason, __entry->rip,
 		      __entry->qualification)
+);
+
+/* Registering a probe turns the record building on (exit_log.c). */
+int vmx_exit_log_key_get(void);
+void vmx_exit_log_key_put(void);
+
+/* What the entry injected, and why the rest waits (VMXLAB_INJECT_*). */
+TRACE_EVENT_FN(vmxlab_inject,
+	       TP_PROTO(u32 vcpu_id, u32 entry_intr_info, u8 why),
+	       TP_ARGS(vcpu_id, entry_intr_info, why),
+	       TP_STRUCT__entry(__field(u32, vcpu_id)
+				__field(u32, entry_intr_info)
+				__field(u8, why)),
+	       TP_fast_assign(__entry->vcpu_id = vcpu_id;
+			      __entry->entry_intr_info = entry_intr_info;
+			      __entry->why = why;),
+	       TP_printk("vcpu %u entry_intr_info 0x%x why %u",
+			 __entry->vcpu_id, __entry->entry_intr_info,
+			 __entry->why),
+	       vmx_exit_log_key_get, vmx_exit_log_key_put
+);
+
+/* One round trip's record, once its exit is handled (tracing.rst). */
+TRACE_EVENT_FN(vmxlab_decision,
+	       TP_PROTO(u32 vcpu_id, const struct vmxlab_exit_record *r),
+	       TP_ARGS(vcpu_id, r),
+	       TP_STRUCT__entry(__field(u32, vcpu_id)
+				__field(u32, exit_reason)
+				__field(u64, rip)
+				__field(u16, decision)
+				__field(u8, outcome)
+				__field(u64, arg0)
+				__field(u64, arg1)),
+	       TP_fast_assign(__entry->vcpu_id = vcpu_id;
+			      __entry->exit_reason = r->exit_reason;
+			      __entry->rip = r->rip;
+			      __entry->decision = r->decision;
+			      __entry->outcome = r->outcome;
+			      __entry->arg0 = r->arg[0];
+			      __entry->arg1 = r->arg[1];),
+	       TP_printk("vcpu %u reason %u rip 0x%llx decision %u outcome %u args 0x%llx 0x%llx",
+			 __entry->vcpu_id, __entry->exit_reason, __entry->rip,
+			 __entry->decision, __entry->outcome, __entry->arg0,
+			 __entry->arg1),
+	       vmx_exit_log_key_get, vmx_exit_log_key_put
 );
 
 TRACE_EVENT(vmxlab_invept,

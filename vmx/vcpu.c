@@ -207,6 +207,45 @@ static int vcpu_ioctl_set_singlestep(struct vmx_vcpu *vcpu, void __user *argp)
 	return r;
 }
 
+static int vcpu_ioctl_set_exit_log(struct vmx_vcpu *vcpu, void __user *argp)
+{
+	struct vmxlab_exit_log_config c;
+
+	if (copy_from_user(&c, argp, sizeof(c)))
+		return -EFAULT;
+	return vmx_set_exit_log(vcpu, &c);
+}
+
+/*
+ * READ_EXIT_LOG, shaped like GET_MSRS: nrecords is the room on input and
+ * the count on output, which is also the return value.  The records are
+ * taken into a kernel buffer first, so that exit_log.c never touches
+ * userspace memory.  Records taken are gone even if the copy faults.
+ */
+static int vcpu_ioctl_read_exit_log(struct vmx_vcpu *vcpu, void __user *argp)
+{
+	struct vmxlab_exit_log __user *ulog = argp;
+	struct vmxlab_exit_record *recs;
+	struct vmxlab_exit_log hdr = {};
+	u32 room, n;
+
+	if (get_user(room, &ulog->nrecords))
+		return -EFAULT;
+	if (room > VMXLAB_MAX_EXIT_LOG_READ)
+		return -E2BIG;
+	if (!vcpu->xlog.ring)
+		return -ENOENT;
+	recs = kvmalloc_array(max(room, 1U), sizeof(*recs), GFP_KERNEL_ACCOUNT);
+	if (!recs)
+		return -ENOMEM;
+	n = vmx_exit_log_take(vcpu, &hdr, recs, room);
+	if (copy_to_user(ulog, &hdr, sizeof(hdr)) ||
+	    copy_to_user(ulog->records, recs, n * sizeof(*recs)))
+		n = -EFAULT;
+	kvfree(recs);
+	return n;
+}
+
 static long vcpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct vmx_vcpu *vcpu = file->private_data;
@@ -256,6 +295,12 @@ static long vcpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case VMXLAB_SET_SINGLESTEP:
 		r = vcpu_ioctl_set_singlestep(vcpu, argp);
 		break;
+	case VMXLAB_SET_EXIT_LOG:
+		r = vcpu_ioctl_set_exit_log(vcpu, argp);
+		break;
+	case VMXLAB_READ_EXIT_LOG:
+		r = vcpu_ioctl_read_exit_log(vcpu, argp);
+		break;
 	case VMXLAB_GET_STATS:
 		r = copy_to_user(argp, &vcpu->stats, sizeof(vcpu->stats)) ?
 		    -EFAULT : 0;
@@ -303,6 +348,7 @@ static void vcpu_free(struct vmx_vcpu *vcpu)
 	fpu_free_guest_fpstate(&vcpu->guest_fpu);
 	kfree(vcpu->cpuid);
 	kfree(vcpu->msr_autoload);
+	vmx_exit_log_free(vcpu);
 	free_page((unsigned long)vcpu->vmcs.vmcs);
 	free_page((unsigned long)vcpu->run);
 	kfree(vcpu);

@@ -86,6 +86,22 @@ struct vmx_events {
 	u32 reinject_info;			/* IDT-vectoring info to redo */
 	u32 reinject_error_code;
 	u32 reinject_insn_len;
+	u8 why;					/* inject_decide()'s, for the log */
+};
+
+/*
+ * The exit log (exit_log.c): @ring holds @mask + 1 records, or is NULL
+ * when the log is off.  Records numbered [@read_seq, @next_seq) are
+ * unread.  @rec is the record of the round trip under way, filled by
+ * run.c and vmx_decide().  All under the vCPU's mutex.
+ */
+struct vmx_exit_log {
+	struct vmxlab_exit_record *ring;
+	u32 mask;
+	u32 lost;				/* since the last READ */
+	u64 next_seq;
+	u64 read_seq;
+	struct vmxlab_exit_record rec;
 };
 
 struct vmx_vcpu {
@@ -114,6 +130,7 @@ struct vmx_vcpu {
 	struct vmx_pending_completion pending;
 	struct vmx_events events;
 	struct vmxlab_vcpu_stats stats;
+	struct vmx_exit_log xlog;		/* exit_log.c */
 	bool unknown_exit_dumped;		/* dump the VMCS only once */
 	/*
 	 * The host ran code since the last entry that may have left data
@@ -249,6 +266,42 @@ static inline void vmx_timeslice_before_entry(struct vmx_vcpu *vcpu)
 {
 	if (static_branch_unlikely(&vmx_timeslice_used))
 		__vmx_timeslice_before_entry(vcpu);
+}
+
+/*
+ * exit_log.c: one record per round trip, for VMXLAB_READ_EXIT_LOG and the
+ * vmxlab_decision tracepoint.  The key is on while any vCPU's log or the
+ * tracepoint is; off, vmx_decide() and run.c's record building are a
+ * no-op jump.
+ */
+DECLARE_STATIC_KEY_FALSE(vmx_exit_log_key);
+int vmx_set_exit_log(struct vmx_vcpu *vcpu,
+		     const struct vmxlab_exit_log_config *c);
+u32 vmx_exit_log_take(struct vmx_vcpu *vcpu, struct vmxlab_exit_log *hdr,
+		      struct vmxlab_exit_record *out, u32 room);
+void vmx_exit_log_free(struct vmx_vcpu *vcpu);
+void vmx_exit_log_commit(struct vmx_vcpu *vcpu);
+int vmx_exit_log_key_get(void);
+void vmx_exit_log_key_put(void);
+
+/**
+ * vmx_decide() - note what an exit handler decided, for the exit log
+ * @vcpu:     the vCPU in its exit handler
+ * @decision: VMXLAB_DECISION_*
+ * @a0:       first argument (see enum vmxlab_decision)
+ * @a1:       second argument
+ *
+ * Every path of every handler calls it once, or again to say more (the
+ * last call wins).  Costs a patched-out jump while nobody logs.
+ */
+static inline void vmx_decide(struct vmx_vcpu *vcpu,
+			      enum vmxlab_decision decision, u64 a0, u64 a1)
+{
+	if (static_branch_unlikely(&vmx_exit_log_key)) {
+		vcpu->xlog.rec.decision = decision;
+		vcpu->xlog.rec.arg[0] = a0;
+		vcpu->xlog.rec.arg[1] = a1;
+	}
 }
 
 /* stats.c: the per-VM debugfs directory. */

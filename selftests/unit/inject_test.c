@@ -242,6 +242,90 @@ TEST(window_requested_with_nothing_queued)
 	EXPECT_TRUE(d.irq_window);
 }
 
+/* why: the reason the first event that waits does, for the exit log. */
+TEST(why_nothing_waits)
+{
+	struct inject_state s = open_guest();
+
+	EXPECT_EQ(VMXLAB_INJECT_NONE, decide(&s).why);
+	s.irqs_queued = 1;
+	EXPECT_EQ(VMXLAB_INJECT_NONE, decide(&s).why);
+	s.irqs_queued = 0;
+	s.exception_queued = true;
+	EXPECT_EQ(VMXLAB_INJECT_NONE, decide(&s).why);
+}
+
+TEST(why_irq_held_by_if)
+{
+	struct inject_state s = open_guest();
+
+	s.irqs_queued = 1;
+	s.rflags_if = false;
+	EXPECT_EQ(VMXLAB_INJECT_HELD_IF, decide(&s).why);
+}
+
+TEST(why_irq_held_by_shadows)
+{
+	struct inject_state s = open_guest();
+
+	s.irqs_queued = 1;
+	s.sti_blocking = true;
+	EXPECT_EQ(VMXLAB_INJECT_HELD_STI, decide(&s).why);
+	s.sti_blocking = false;
+	s.mov_ss_blocking = true;
+	EXPECT_EQ(VMXLAB_INJECT_HELD_MOV_SS, decide(&s).why);
+}
+
+TEST(why_nmi_blocked)
+{
+	struct inject_state s = open_guest();
+	struct inject_decision d;
+
+	s.nmi_queued = true;
+	s.nmi_blocking = true;
+	s.irqs_queued = 1;
+	d = decide(&s);
+	/* The NMI comes first: its reason, though the interrupt goes in. */
+	EXPECT_EQ(INJECT_IRQ, d.inject);
+	EXPECT_EQ(VMXLAB_INJECT_HELD_NMI_BLOCKED, d.why);
+	s.nmi_blocking = false;
+	s.sti_blocking = true;
+	EXPECT_EQ(VMXLAB_INJECT_HELD_STI, decide(&s).why);
+}
+
+TEST(why_entry_field_busy)
+{
+	struct inject_state s = open_guest();
+
+	/* Re-injection of an interrupted event holds an exception... */
+	s.event_pending = true;
+	s.exception_queued = true;
+	EXPECT_EQ(VMXLAB_INJECT_HELD_BUSY, decide(&s).why);
+	/* ...an exception going in holds an NMI and an interrupt... */
+	s.event_pending = false;
+	s.nmi_queued = true;
+	s.irqs_queued = 1;
+	EXPECT_EQ(VMXLAB_INJECT_HELD_BUSY, decide(&s).why);
+	/* ...and an interrupt going in holds the ones behind it. */
+	s.exception_queued = false;
+	s.nmi_queued = false;
+	s.irqs_queued = 2;
+	EXPECT_EQ(INJECT_IRQ, decide(&s).inject);
+	EXPECT_EQ(VMXLAB_INJECT_HELD_BUSY, decide(&s).why);
+}
+
+TEST(why_window_requested)
+{
+	struct inject_state s = open_guest();
+
+	s.window_requested = true;
+	EXPECT_EQ(VMXLAB_INJECT_WINDOW_REQUESTED, decide(&s).why);
+	/* An interrupt that waits says why, not that a window was asked for. */
+	s.irqs_queued = 1;
+	s.rflags_if = false;
+	EXPECT_EQ(VMXLAB_INJECT_HELD_IF, decide(&s).why);
+}
+
 TEST(irq_allowed_predicate)
 {
 	struct inject_state s = open_guest();

@@ -70,6 +70,10 @@
 #define VMXLAB_INJECT_EXCEPTION	_IOW(VMXLAB_IO, 0x2b, struct vmxlab_exception)
 /* Single-step the guest with the monitor trap flag (VMXLAB_CAP_MTF). */
 #define VMXLAB_SET_SINGLESTEP	_IOW(VMXLAB_IO, 0x2c, struct vmxlab_singlestep)
+/* Start (nr_records > 0), restart or stop (0) the vCPU's exit log. */
+#define VMXLAB_SET_EXIT_LOG	_IOW(VMXLAB_IO, 0x2d, struct vmxlab_exit_log_config)
+/* Take the oldest unread records of the exit log; returns how many. */
+#define VMXLAB_READ_EXIT_LOG	_IOWR(VMXLAB_IO, 0x2e, struct vmxlab_exit_log)
 
 #define VMXLAB_MAX_VCPUS	64
 #define VMXLAB_MAX_MEM_SLOTS	32
@@ -186,6 +190,101 @@ struct vmxlab_singlestep {
 	__u32 flags;			/* VMXLAB_SINGLESTEP_* */
 	__u32 padding;			/* zero */
 	__u64 reserved[3];		/* zero */
+};
+
+/*
+ * The exit log (Documentation/tracing.rst): one record per round trip
+ * into the guest, kept in a ring per vCPU while it is on.
+ */
+#define VMXLAB_MAX_EXIT_LOG		4096	/* records in the ring, at most */
+#define VMXLAB_MAX_EXIT_LOG_READ	4096	/* records per READ, at most */
+
+struct vmxlab_exit_log_config {
+	__u32 nr_records;		/* 0: off; else a power of two */
+	__u32 flags;			/* zero */
+	__u64 reserved[3];		/* zero */
+};
+
+/*
+ * What the exit handler decided (vmxlab_exit_record.decision).  arg[0]
+ * and arg[1] of the record say more, as listed after each value.
+ */
+enum vmxlab_decision {
+	VMXLAB_DECISION_NONE = 0,		/* never in a record */
+	VMXLAB_DECISION_RESUMED_EMULATED,	/* insn emulated, guest goes on */
+	VMXLAB_DECISION_RESUMED,		/* nothing to do: host IRQ, NMI, timer */
+	VMXLAB_DECISION_NULL_EXIT,		/* null_exit_reason benchmark */
+	VMXLAB_DECISION_TO_USERSPACE_IO,	/* port, size | in << 8 | count << 16 */
+	VMXLAB_DECISION_TO_USERSPACE_MMIO,	/* gpa, len | write << 8 */
+	VMXLAB_DECISION_TO_USERSPACE_HLT,
+	VMXLAB_DECISION_TO_USERSPACE_SHUTDOWN,	/* triple fault, #DF during #DF */
+	VMXLAB_DECISION_TO_USERSPACE_IRQ_WINDOW, /* the window userspace wanted */
+	VMXLAB_DECISION_WINDOW_OPEN,		/* queued event goes in next entry */
+	VMXLAB_DECISION_EPT_MAPPED,		/* gpa, slot */
+	VMXLAB_DECISION_EPT_ALREADY_MAPPED,	/* gpa, slot: another vCPU did */
+	VMXLAB_DECISION_EPT_READONLY_WRITE,	/* gpa, slot: MMIO for userspace */
+	VMXLAB_DECISION_PF_RESOLVED,		/* gva, error code: shadow leaf */
+	VMXLAB_DECISION_PF_REFLECTED,		/* gva, error code: guest's #PF */
+	VMXLAB_DECISION_INJECTED_EXCEPTION,	/* vector, error code */
+	VMXLAB_DECISION_INTERNAL_ERROR,		/* suberror, data[0] */
+	VMXLAB_DECISION_UNKNOWN_EXIT,		/* exit reason */
+	VMXLAB_DECISION_FAILED_ENTRY,		/* VM-instruction error or reason */
+	VMXLAB_DECISION_STEP,			/* MTF exit: step cause */
+	VMXLAB_DECISION_ERROR,			/* -errno for VMXLAB_RUN */
+	VMXLAB_NR_DECISIONS
+};
+
+/*
+ * Why an event waits instead of going in at this entry
+ * (vmxlab_exit_record.inject_why); what did go in is entry_intr_info.
+ */
+enum vmxlab_inject_why {
+	VMXLAB_INJECT_NONE = 0,			/* nothing waits */
+	VMXLAB_INJECT_HELD_IF,			/* interrupt: RFLAGS.IF = 0 */
+	VMXLAB_INJECT_HELD_STI,			/* the instruction after STI */
+	VMXLAB_INJECT_HELD_MOV_SS,		/* the instruction after MOV SS */
+	VMXLAB_INJECT_HELD_NMI_BLOCKED,		/* an NMI handler runs */
+	VMXLAB_INJECT_HELD_BUSY,		/* the entry field holds another */
+	VMXLAB_INJECT_WINDOW_REQUESTED,		/* userspace asked for a window */
+	VMXLAB_NR_INJECT_WHY
+};
+
+/* vmxlab_exit_record.outcome: how the round trip ended. */
+#define VMXLAB_OUTCOME_RESUMED		1	/* back into the guest */
+#define VMXLAB_OUTCOME_USERSPACE	2	/* VMXLAB_RUN returned 0 */
+#define VMXLAB_OUTCOME_ERROR		3	/* VMXLAB_RUN failed */
+
+/* One round trip: the entry, the exit, and what vmxlab did.  128 bytes. */
+struct vmxlab_exit_record {
+	__u64 seq;			/* 0, 1, ... since the log was set */
+	__u64 tsc;			/* host TSC at the exit */
+	__u64 rip;			/* guest RIP at the exit */
+	__u64 qualification;		/* exit qualification */
+	__u64 gpa;			/* EPT violation/misconfig, else 0 */
+	__u64 gla;			/* EPT violation with a valid one, else 0 */
+	__u64 arg[2];			/* per decision, see enum vmxlab_decision */
+	__u32 exit_reason;		/* full VMX exit reason */
+	__u32 intr_info;		/* VM-exit interruption information */
+	__u32 idt_vectoring;		/* IDT-vectoring information */
+	__u32 entry_intr_info;		/* the event the entry injected */
+	__u16 decision;			/* enum vmxlab_decision */
+	__u8 inject_why;		/* enum vmxlab_inject_why */
+	__u8 outcome;			/* VMXLAB_OUTCOME_* */
+	__u32 padding;			/* zero */
+	__u64 reserved[5];		/* zero */
+};
+
+/*
+ * nrecords: in, room in records[]; out, records filled, oldest first.
+ * next_seq: the seq the next record will get.  lost: records overwritten
+ * before they were read, since the previous READ.
+ */
+struct vmxlab_exit_log {
+	__u64 next_seq;
+	__u32 nrecords;
+	__u32 lost;
+	__u64 reserved[2];		/* zero on output */
+	struct vmxlab_exit_record records[];
 };
 
 /*
