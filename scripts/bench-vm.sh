@@ -3,8 +3,8 @@
 #
 # Runs inside the test VM for `make bench` (busybox sh, cwd /vmxlab): the
 # benchmark through vmxlab.ko, then through Debian's kvm_intel (the two
-# cannot both hold VMX), the table, and the raw results between markers
-# for scripts/bench.sh.  With "profile", the instruction profiles instead.
+# cannot both hold VMX), each with EPT and with shadow paging, the table,
+# and the raw results between markers for scripts/bench.sh.  With "profile", the instruction profiles instead.
 
 # shellcheck disable=SC3040 # busybox sh has pipefail
 set -euo pipefail
@@ -13,21 +13,41 @@ BENCH=/vmxlab/vmxlab-bench
 mode=${1:-bench}
 shift || true
 
-# Both backends with the same options: ITERATIONS PAGES PASSES.
+# A results file for a backend that could not run: the report says n/a.
+unavailable() {
+	echo "bench-vm: $1: n/a: $2"
+	printf 'backend %s\nunavailable %s\n' "$1" "$2" > "/tmp/$1.txt"
+}
+
+# All backends with the same options: ITERATIONS PAGES PASSES.  After
+# vmxlab and kvm (EPT) come their shadow-paging twins: vmxlab with
+# VMXLAB_VM_SHADOW, and kvm_intel loaded again with ept=0.
 bench() {
 	opts="--iterations ${1:-10000} --pages ${2:-4096} --passes ${3:-2}"
 	insmod /vmxlab/vmxlab.ko
 	# shellcheck disable=SC2086 # $opts is a list of options
 	$BENCH run --backend vmxlab --out /tmp/vmxlab.txt $opts
+	# shellcheck disable=SC2086
+	$BENCH run --backend vmxlab-shadow --out /tmp/vmxlab-shadow.txt $opts ||
+		unavailable vmxlab-shadow "the run failed (exit $?)"
 	rmmod vmxlab
 	modprobe kvm_intel
 	# shellcheck disable=SC2086
 	$BENCH run --backend kvm --out /tmp/kvm.txt $opts
 	rmmod kvm_intel
+	if modprobe kvm_intel ept=0; then
+		# shellcheck disable=SC2086
+		$BENCH run --backend kvm-shadow --out /tmp/kvm-shadow.txt $opts ||
+			unavailable kvm-shadow "kvm_intel ept=0 could not run the guest (exit $?)"
+		rmmod kvm_intel
+	else
+		unavailable kvm-shadow "modprobe kvm_intel ept=0 failed"
+	fi
 	linux_row
 	echo
-	$BENCH report /tmp/vmxlab.txt /tmp/kvm.txt
-	for b in vmxlab kvm; do
+	$BENCH report /tmp/vmxlab.txt /tmp/kvm.txt /tmp/vmxlab-shadow.txt \
+		/tmp/kvm-shadow.txt
+	for b in vmxlab kvm vmxlab-shadow kvm-shadow; do
 		echo "VMXLAB-BENCH-RESULTS-BEGIN $b"
 		cat "/tmp/$b.txt"
 		echo "VMXLAB-BENCH-RESULTS-END"
@@ -93,6 +113,7 @@ profile() {
 	$p --only ept_alloc --probes vmxlab:vmx_handle_exit,vmxlab:ept_map_page,pin_user_pages_fast,__gup_longterm_locked,handle_mm_fault,__alloc_pages,mutex_unlock
 	$p --only irq_open --probes "$ioctl,vmxlab:vmx_queue_interrupt"
 	$p --only irq_sti
+	profile_shadow
 	rmmod vmxlab
 	modprobe kvm_intel
 	p="$BENCH profile --backend kvm"
@@ -102,9 +123,20 @@ profile() {
 	rmmod kvm_intel
 }
 
+# Shadow paging's rows 9a, 9c and 9d on vmxlab (loaded).  A profile that
+# finds no repeating pattern only loses its own lines.
+profile_shadow() {
+	p="$BENCH profile --backend vmxlab-shadow"
+	pf=vmxlab:vmx_handle_page_fault,vmxlab:shadow_page_fault,vmxlab:gwalk_translate,vmxlab:mmu_read_guest
+	$p --only ept --probes "vmxlab:vmx_handle_exit,$pf,vmxlab:mmu_pin_page,pin_user_pages_fast,vmxlab:shadow_make_pte,vmxlab:vmx_inject_events" || true
+	$p --only cr3 --probes "vmxlab:vmx_handle_exit,vmxlab:vmx_shadow_set_cr3,vmxlab:shadow_reset,vmxlab:zap_tree,$pf,vmxlab:shadow_make_pte" || true
+	$p --only remap --probes "vmxlab:vmx_handle_exit,vmxlab:vmx_handle_invlpg,vmxlab:shadow_invlpg,$pf,vmxlab:shadow_make_pte" || true
+}
+
 case $mode in
 bench) bench "$@" ;;
 linux) linux_row ;;
 profile) profile ;;
-*) echo "bench-vm: unknown mode '$mode' (bench, linux or profile)" >&2; exit 1 ;;
+profile-shadow) insmod /vmxlab/vmxlab.ko; profile_shadow; rmmod vmxlab ;;
+*) echo "bench-vm: unknown mode '$mode' (bench, linux, profile or profile-shadow)" >&2; exit 1 ;;
 esac

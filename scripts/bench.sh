@@ -53,7 +53,7 @@ scripts/linux-guest-initrd.sh build/linux-guest/initrd.gz
 # One configuration of the test VM's kernel: NAME (a subdirectory of $OUT,
 # or "." for the main table) and its extra kernel arguments.
 run_config() {
-	local name=$1 append=$2 dir=$OUT/$1 raw status b attempt
+	local name=$1 append=$2 dir=$OUT/$1 raw status b attempt shadow
 	mkdir -p "$dir"
 	raw=$dir/vm-output.txt
 	# Bochs 3.0 can deadlock in its own logging (its once-a-second SIGALRM
@@ -82,22 +82,43 @@ run_config() {
 	[ "$status" = 0 ] || exit "$status"
 	[ "$mode" = bench ] || return 0
 
-	for b in vmxlab kvm; do
+	# vmxlab and kvm must be there; the shadow-paging pair may not.
+	shadow=("$dir/vmxlab-shadow.txt" "$dir/kvm-shadow.txt")
+	for b in vmxlab kvm vmxlab-shadow kvm-shadow; do
 		sed -n "/^VMXLAB-BENCH-RESULTS-BEGIN $b\$/,/^VMXLAB-BENCH-RESULTS-END\$/{/^VMXLAB-BENCH-RESULTS-/d;p}" \
 			"$raw" > "$dir/$b.new"
-		[ -s "$dir/$b.new" ] || { echo "bench: no $b results in the VM's output ($raw)" >&2; exit 1; }
+		if [ ! -s "$dir/$b.new" ]; then
+			rm -f "$dir/$b.new"
+			case $b in
+			*-shadow) echo "bench: no $b results in the VM's output: no shadow rows"
+				  [ ! -f "$dir/$b.txt" ] || mv "$dir/$b.txt" "$dir/previous-$b.txt"
+				  shadow=(); continue ;;
+			esac
+			echo "bench: no $b results in the VM's output ($raw)" >&2
+			exit 1
+		fi
 		[ ! -f "$dir/$b.txt" ] || mv "$dir/$b.txt" "$dir/previous-$b.txt"
 		mv "$dir/$b.new" "$dir/$b.txt"
 	done
 	linux_row "$raw" "$dir"
-	"$BENCH" report --json "$dir/vmxlab.txt" "$dir/kvm.txt" > "$dir/results.json"
+	"$BENCH" report --json "$dir/vmxlab.txt" "$dir/kvm.txt" ${shadow[@]+"${shadow[@]}"} \
+		> "$dir/results.json"
 	[ "$json" = 0 ] || cat "$dir/results.json"
-	step "results in $dir/ (vmxlab.txt, kvm.txt, results.json)"
-	if [ -f "$dir/previous-vmxlab.txt" ] && [ -f "$dir/previous-kvm.txt" ]; then
-		# Informational: emulated time repeats, so a difference means a change.
-		"$BENCH" compare "$dir/previous-vmxlab.txt" "$dir/previous-kvm.txt" \
-			"$dir/vmxlab.txt" "$dir/kvm.txt" || true
-	fi
+	step "results in $dir/ (vmxlab.txt, kvm.txt, vmxlab-shadow.txt, kvm-shadow.txt, results.json)"
+	# Informational: emulated time repeats, so a difference means a change.
+	compare_pair "$dir" vmxlab kvm
+	compare_pair "$dir" vmxlab-shadow kvm-shadow
+}
+
+# This run's results of two backends ($2, $3) in $1 against the previous
+# run's, if there are both.
+compare_pair() {
+	local dir=$1 a=$2 k=$3
+	[ -f "$dir/$a.txt" ] && [ -f "$dir/$k.txt" ] &&
+		[ -f "$dir/previous-$a.txt" ] && [ -f "$dir/previous-$k.txt" ] ||
+		return 0
+	"$BENCH" compare "$dir/previous-$a.txt" "$dir/previous-$k.txt" \
+		"$dir/$a.txt" "$dir/$k.txt" || true
 }
 
 # The "Linux to /init" row from the VM's VMXLAB-BENCH-LINUX lines (raw

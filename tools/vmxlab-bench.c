@@ -38,12 +38,19 @@
 #define GPA_GDT			0x4000ULL
 #define GPA_TSS			0x4800ULL
 #define GPA_IDT			0x5000ULL
+#define GPA_PML4_B		0x6000ULL	/* a second root, same PDPT */
+#define GPA_PD_B		0x7000ULL	/* linear 1 GiB: 4 KiB pages */
+#define GPA_PT			0x8000ULL
+#define GPA_FRAME_A		0x9000ULL	/* what PT[0] maps, in turn */
+#define GPA_FRAME_B		0xa000ULL
 #define GPA_STACK_TOP		0x10000ULL
 #define GPA_CODE		0x10000ULL	/* the guest image, up to 64 KiB */
 #define GPA_RESULTS		0x100000ULL	/* one u32 per iteration */
 #define RESULTS_MAX		((GPA_FAULT - GPA_RESULTS) / 4)
 #define GPA_FAULT		0x400000ULL	/* fresh pages: warm-up, A, B */
 #define GPA_MMIO		0x30000000ULL	/* below 1 GiB, never backed */
+#define VA_REMAP		0x40000000ULL	/* through GPA_PT[0] */
+#define VA_NOT_PRESENT		0x80000000ULL	/* PDPT[2] is not present */
 
 #define SEL_CODE		0x08
 #define SEL_DATA		0x10
@@ -63,6 +70,7 @@
 
 #define NULL_EXIT_PARAM		"/sys/module/vmxlab/parameters/null_exit_reason"
 #define VMX_EXIT_REASON_CPUID	10
+#define KVM_EPT_PARAM		"/sys/module/kvm_intel/parameters/ept"
 
 /*
  * The guest.  Every timed routine is called with RDI = iterations, RSI =
@@ -147,6 +155,63 @@ asm("	.pushsection .rodata.bench_guest, \"a\"\n"
 "	mov	%ecx, (%rbx)\n"
 "	T_END\n"
 "	add	$4096, %rbx\n"
+"	T_LOOP\n"
+"\n"
+/*
+ * Paging (row 9).  pf: a load from RBX, not present in the guest's own
+ * tables; the #PF handler's first instruction ends the interval.
+ */
+"	T_BEGIN pf\n"
+"bench_guest_pf_load:\n"
+"	mov	(%rbx), %ecx\n"
+"bench_guest_pf_resume:\n"
+"	T_LOOP\n"
+"\n"
+"bench_guest_pf_handler:\n"
+"	rdtsc\n"
+"	lea	bench_guest_pf_load(%rip), %rcx\n"
+"	cmp	%rcx, 8(%rsp)\n"
+"	jne	2f\n"
+"	sub	%r8d, %eax\n"
+"	mov	%eax, (%rsi)\n"
+"	add	$4, %rsi\n"
+"	add	$8, %rsp\n"			/* the error code */
+"	lea	bench_guest_pf_resume(%rip), %rcx\n"
+"	mov	%rcx, (%rsp)\n"
+"	iretq\n"
+"2:	push	$14\n"
+"	jmp	bench_guest_fault\n"
+"\n"
+/*
+ * cr3: MOV to CR3 between GPA_PML4 (0x1000) and the root in RBX, which
+ * maps the same; then the store the loop makes to its results page.
+ */
+"bench_guest_cr3:\n"
+"	mov	$0x1000, %ecx\n"
+"1:	rdtsc\n"
+"	mov	%eax, %r8d\n"
+"	mov	%rbx, %cr3\n"
+"	movl	$0, (%rsi)\n"			/* setup */
+"	T_END\n"
+"	xchg	%rbx, %rcx\n"
+"	T_LOOP\n"
+"\n"
+/*
+ * remap: PT[0] (GPA_PT, 0x8000), the PTE of the page at RBX, is written
+ * with GPA_FRAME_A and GPA_FRAME_B in turn (present, writable, accessed,
+ * dirty), INVLPG drops the old translation, a store uses the new one.
+ */
+"bench_guest_remap:\n"
+"	mov	$0x8000, %ecx\n"
+"	mov	$0x9063, %r10d\n"
+"	mov	$0xa063, %r11d\n"
+"1:	rdtsc\n"
+"	mov	%eax, %r8d\n"
+"	mov	%r10, (%rcx)\n"
+"	invlpg	(%rbx)\n"
+"	mov	%eax, (%rbx)\n"
+"	T_END\n"
+"	xchg	%r10, %r11\n"
 "	T_LOOP\n"
 "\n"
 /*
@@ -242,6 +307,8 @@ struct cpuid_leaf {
 struct backend {
 	const char *name;		/* on the command line and in files */
 	const char *dev;
+	bool kvm;			/* /dev/kvm */
+	bool shadow;			/* shadow paging: VMXLAB_VM_SHADOW, ept=0 */
 	int (*create_vm)(struct vm *vm);
 	int (*set_memory)(struct vm *vm, __u64 gpa, __u64 size, void *hva);
 	int (*create_vcpu)(struct vm *vm, unsigned int id, struct vcpu *vcpu);
@@ -373,7 +440,8 @@ static void entry_regs(struct vmxlab_regs *r, __u64 rip, __u64 rdi,
 
 static int vmxlab_create_vm(struct vm *vm)
 {
-	vm->fd = ioctl(vm->sys_fd, VMXLAB_CREATE_VM, VMXLAB_VM_EPT);
+	vm->fd = ioctl(vm->sys_fd, VMXLAB_CREATE_VM,
+		       vm->be->shadow ? VMXLAB_VM_SHADOW : VMXLAB_VM_EPT);
 	return vm->fd < 0 ? -errno : 0;
 }
 
@@ -498,6 +566,23 @@ static int vmxlab_tsc_offset(struct vcpu *v, __u64 *offset)
 static const struct backend backend_vmxlab = {
 	.name = "vmxlab",
 	.dev = "/dev/vmxlab",
+	.create_vm = vmxlab_create_vm,
+	.set_memory = vmxlab_set_memory,
+	.create_vcpu = vmxlab_create_vcpu,
+	.map_run = vmxlab_map_run,
+	.set_cpuid = vmxlab_set_cpuid,
+	.set_long_mode = vmxlab_set_long_mode,
+	.set_regs = vmxlab_set_regs,
+	.run = vmxlab_run,
+	.queue_irq = vmxlab_queue_irq,
+	.tsc_offset = vmxlab_tsc_offset,
+};
+
+/* The same VMM on a shadow-paging VM (Documentation/paging.rst). */
+static const struct backend backend_vmxlab_shadow = {
+	.name = "vmxlab-shadow",
+	.dev = "/dev/vmxlab",
+	.shadow = true,
 	.create_vm = vmxlab_create_vm,
 	.set_memory = vmxlab_set_memory,
 	.create_vcpu = vmxlab_create_vcpu,
@@ -679,6 +764,28 @@ static int kvm_tsc_offset(struct vcpu *v, __u64 *offset)
 static const struct backend backend_kvm = {
 	.name = "kvm",
 	.dev = "/dev/kvm",
+	.kvm = true,
+	.create_vm = kvm_create_vm,
+	.set_memory = kvm_set_memory,
+	.create_vcpu = kvm_create_vcpu,
+	.map_run = kvm_map_run,
+	.set_cpuid = kvm_set_cpuid,
+	.set_long_mode = kvm_set_long_mode,
+	.set_regs = kvm_set_regs,
+	.run = kvm_run,
+	.queue_irq = kvm_queue_irq,
+	.tsc_offset = kvm_tsc_offset,
+};
+
+/*
+ * The same, with kvm_intel loaded ept=0 (scripts/bench-vm.sh): KVM's own
+ * shadow paging.  cmd_run() checks the module parameter.
+ */
+static const struct backend backend_kvm_shadow = {
+	.name = "kvm-shadow",
+	.dev = "/dev/kvm",
+	.kvm = true,
+	.shadow = true,
 	.create_vm = kvm_create_vm,
 	.set_memory = kvm_set_memory,
 	.create_vcpu = kvm_create_vcpu,
@@ -692,7 +799,8 @@ static const struct backend backend_kvm = {
 };
 
 static const struct backend *const backends[] = {
-	&backend_vmxlab, &backend_kvm,
+	&backend_vmxlab, &backend_kvm, &backend_vmxlab_shadow,
+	&backend_kvm_shadow,
 };
 
 /* --- building the guest ------------------------------------------------ */
@@ -727,6 +835,15 @@ static void build_guest(unsigned char *mem)
 	put_u64(mem, GPA_PDPT, GPA_PD | 3);
 	for (i = 0; i < 512; i++)
 		put_u64(mem, GPA_PD + i * 8, ((__u64)i << 21) | 0x83);
+	/*
+	 * Row 9: a second root with the same PDPT (cr3), linear 1 GiB
+	 * mapped by a 4 KiB page table (remap), linear 2 GiB not present
+	 * (pf).  The numbers are in the guest's code too.
+	 */
+	put_u64(mem, GPA_PML4_B, GPA_PDPT | 3);
+	put_u64(mem, GPA_PDPT + 8 * (VA_REMAP >> 30), GPA_PD_B | 0x23);
+	put_u64(mem, GPA_PD_B, GPA_PT | 0x23);
+	put_u64(mem, GPA_PT, GPA_FRAME_A | 0x63);
 
 	put_u64(mem, GPA_GDT + SEL_CODE, 0x00af9b000000ffffULL);
 	put_u64(mem, GPA_GDT + SEL_DATA, 0x00cf93000000ffffULL);
@@ -740,6 +857,7 @@ static void build_guest(unsigned char *mem)
 	for (i = 0; i < 32; i++)
 		put_gate(mem, i, GUEST_GPA(exceptions) + 8 * i);
 	put_gate(mem, IRQ_VECTOR, GUEST_GPA(irq_handler));
+	put_gate(mem, 14, GUEST_GPA(pf_handler));
 }
 
 /*
@@ -961,8 +1079,12 @@ static void summarize(struct samples *s, struct summary *sum)
 enum workload {
 	W_LOOP5, W_CPUID, W_NULL, W_VMCALL, W_WBINVD, W_OUT, W_IN,
 	W_MMIO_WRITE, W_MMIO_READ, W_EPT, W_EPT_ALLOC, W_IRQ_OPEN, W_IRQ_STI,
+	W_PF, W_CR3, W_REMAP,
 	NR_WORKLOADS
 };
+
+/* The main table's workloads: its repeatability line looks at no other. */
+#define NR_MAIN_WORKLOADS	W_PF
 
 static const char *const workload_keys[NR_WORKLOADS] = {
 	[W_LOOP5] = "loop5", [W_CPUID] = "cpuid", [W_NULL] = "null",
@@ -970,7 +1092,8 @@ static const char *const workload_keys[NR_WORKLOADS] = {
 	[W_IN] = "in", [W_MMIO_WRITE] = "mmio_write",
 	[W_MMIO_READ] = "mmio_read", [W_EPT] = "ept",
 	[W_EPT_ALLOC] = "ept_alloc", [W_IRQ_OPEN] = "irq_open",
-	[W_IRQ_STI] = "irq_sti",
+	[W_IRQ_STI] = "irq_sti", [W_PF] = "pf", [W_CR3] = "cr3",
+	[W_REMAP] = "remap",
 };
 
 struct run_opts {
@@ -1128,7 +1251,7 @@ static void measure_null(struct vcpu *v, const struct run_opts *o,
 {
 	char reason[16];
 
-	if (o->be == &backend_kvm) {
+	if (o->be->kvm) {
 		measure(v, W_VMCALL, GUEST_GPA(vmcall), o->iterations, 0, base,
 			1, sc, s);
 		measure(v, W_WBINVD, GUEST_GPA(wbinvd), o->iterations, 0, base,
@@ -1175,6 +1298,12 @@ static void run_pass(const struct run_opts *o, struct scratch *sc,
 	measure_fault_in(&vcpu, o, base, sc, s);
 	measure_irq(&vcpu, W_IRQ_OPEN, GUEST_GPA(irq_open), n, sc, s);
 	measure_irq(&vcpu, W_IRQ_STI, GUEST_GPA(irq_sti), n, sc, s);
+	/* Row 9, last: cr3 empties a vmxlab shadow tree every time. */
+	measure(&vcpu, W_PF, GUEST_GPA(pf), n, VA_NOT_PRESENT, base, 0, sc,
+		s);
+	measure(&vcpu, W_REMAP, GUEST_GPA(remap), n, VA_REMAP, base, 0, sc,
+		s);
+	measure(&vcpu, W_CR3, GUEST_GPA(cr3), n, GPA_PML4_B, base, 1, sc, s);
 
 	vm_destroy(&vm, &vcpu);
 	close(vm.sys_fd);
@@ -1311,6 +1440,7 @@ static void measure_memory(const struct backend *be, struct mem_cost *per_vm,
 
 	snapshot(&a);
 	for (i = 0; i < MEM_VMS; i++) {
+		vms[i].be = be;
 		vms[i].sys_fd = sys_fd;
 		r = be->create_vm(&vms[i]);
 		if (r)
@@ -1350,6 +1480,25 @@ static void write_mem(FILE *f, const char *scope, const struct mem_cost *c)
 			c->top_bytes[i]);
 }
 
+/*
+ * kvm and kvm-shadow differ only in kvm_intel's ept parameter, set when
+ * the module is loaded: measure only what the backend's name says.
+ */
+static void check_kvm_ept(const struct backend *be)
+{
+	char c = 0;
+	int fd;
+
+	if (!be->kvm)
+		return;
+	fd = open(KVM_EPT_PARAM, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, &c, 1) != 1)
+		die("%s: %s", KVM_EPT_PARAM, strerror(errno));
+	close(fd);
+	if ((c == 'Y') == be->shadow)
+		die("%s: kvm_intel is loaded with ept=%c", be->name, c);
+}
+
 static int cmd_run(const struct run_opts *o, const char *out)
 {
 	static struct samples s[NR_WORKLOADS];
@@ -1367,6 +1516,7 @@ static int cmd_run(const struct run_opts *o, const char *out)
 	if (!sc.raw || !sc.fig || !sc.irq.t0)
 		die("out of memory");
 
+	check_kvm_ept(o->be);
 	memset(&per_vm, 0, sizeof(per_vm));
 	memset(&per_vcpu, 0, sizeof(per_vcpu));
 	if (!only) {
@@ -1415,6 +1565,7 @@ struct results {
 	int passes;
 	struct summary stat[NR_WORKLOADS];
 	struct mem_cost mem[2];		/* per VM, per vCPU */
+	char unavailable[128];		/* why a backend has no figures */
 };
 
 static int workload_by_key(const char *key)
@@ -1481,6 +1632,8 @@ static void load_results(const char *path, struct results *r)
 		die("%s: %s", path, strerror(errno));
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "backend %15s", r->backend) == 1)
+			continue;
+		if (sscanf(line, "unavailable %127[^\n]", r->unavailable) == 1)
 			continue;
 		if (sscanf(line, "config %u %u %d", &r->iterations, &r->pages,
 			   &r->passes) == 3)
@@ -1595,6 +1748,14 @@ static bool tsc_counts_instructions(const struct results *r)
 	return s->valid && s->median == 5000;
 }
 
+static void fmt_mean(char *buf, size_t len, const struct summary *s)
+{
+	if (!s->valid)
+		snprintf(buf, len, "n/a");
+	else
+		snprintf(buf, len, "%.1f", s->mean);
+}
+
 static void fmt_summary(char *buf, size_t len, const struct summary *s)
 {
 	if (!s->valid)
@@ -1626,7 +1787,7 @@ static double max_spread(const struct results *r, int *worst)
 	int w;
 
 	*worst = -1;
-	for (w = 0; w < NR_WORKLOADS; w++) {
+	for (w = 0; w < NR_MAIN_WORKLOADS; w++) {
 		d = pass_spread(&r->stat[w]);
 		if (d > m || *worst < 0) {
 			m = d > m ? d : m;
@@ -1720,6 +1881,173 @@ static void report_text(const struct results *v, const struct results *k)
 	print_mem_detail("vCPU", &k->mem[1]);
 }
 
+/* --- the shadow-paging rows (with four results files) ------------------ */
+
+/* Row 9: a shadow VM's own costs, against KVM ept=0 and vmxlab's own. */
+struct shadow_row {
+	const char *id;
+	const char *title;
+	int w;
+	int own;			/* vmxlab's EPT workload; -1: no target */
+	const char *own_name;
+	double max_own;
+	double max_kvm;			/* x KVM ept=0; 0: no target */
+	const char *miss_reason;	/* a miss known before measuring */
+};
+
+static const struct shadow_row shadow_rows[] = {
+	{ "9a", "shadow #PF resolved per page, page present", W_EPT,
+	  W_EPT, "4a", 2.5, 0.8, NULL },
+	{ "9b", "reflected #PF: access to guest handler", W_PF, -1, NULL, 0,
+	  0, NULL },
+	{ "9c", "MOV CR3 between two roots (+ a store)", W_CR3, W_CPUID,
+	  "CPUID", 1.5, 0,
+	  "no cached roots: each MOV CR3 empties the shadow tree" },
+	{ "9d", "PTE write + INVLPG + touch", W_REMAP, W_CPUID, "CPUID",
+	  3.0, 0, NULL },
+};
+
+/* Same guest, EPT against shadow paging: vmxlab's targets. */
+static const struct same_row {
+	const char *id;
+	int w;
+	double max;
+} same_rows[] = {
+	{ "1", W_CPUID, 1.05 }, { "2a", W_OUT, 1.05 },
+	{ "3a", W_MMIO_WRITE, 1.3 }, { "5a", W_IRQ_OPEN, 0 },
+};
+
+static double ratio_of(const struct summary *a, const struct summary *b,
+		       bool *have)
+{
+	*have = a->valid && b->valid && b->mean > 0;
+	return *have ? a->mean / b->mean : 0;
+}
+
+/* Each target of a row: its text, and met, MISSED or n/a. */
+struct shadow_verdict {
+	bool have_kvm, have_own;
+	double x_kvm, x_own;
+	const char *own_verdict, *kvm_verdict;	/* NULL: no such target */
+	char text[96];
+};
+
+static const char *verdict_word(bool have, bool met)
+{
+	return !have ? "n/a" : met ? "met" : "MISSED";
+}
+
+static void judge_shadow(const struct shadow_row *row,
+			 const struct results *v, const struct results *vs,
+			 const struct results *ks, struct shadow_verdict *out)
+{
+	const struct summary *a = &vs->stat[row->w];
+	int len = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->x_kvm = ratio_of(a, &ks->stat[row->w], &out->have_kvm);
+	if (row->own >= 0) {
+		out->x_own = ratio_of(a, &v->stat[row->own], &out->have_own);
+		out->own_verdict = verdict_word(out->have_own,
+						out->x_own <= row->max_own);
+		len += snprintf(out->text, sizeof(out->text),
+				"<= %.1f x own %s: %s", row->max_own,
+				row->own_name, out->own_verdict);
+	}
+	if (row->max_kvm > 0) {
+		out->kvm_verdict = verdict_word(out->have_kvm,
+						out->x_kvm <= row->max_kvm);
+		snprintf(out->text + len, sizeof(out->text) - len,
+			 "%s<= %.1f x KVM ept=0: %s", len ? "; " : "",
+			 row->max_kvm, out->kvm_verdict);
+	}
+}
+
+static void print_ratio(bool have, double r)
+{
+	if (have)
+		printf(" %6.2f", r);
+	else
+		printf(" %6s", "-");
+}
+
+static const char *row_title(int w)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(rows); i++)
+		if (rows[i].w == w)
+			return rows[i].title;
+	return workload_keys[w];
+}
+
+static void report_shadow_text(const struct results *v,
+			       const struct results *k,
+			       const struct results *vs,
+			       const struct results *ks)
+{
+	struct shadow_verdict vd;
+	char a[48], b[48];
+	unsigned int i;
+	double r;
+	bool have;
+
+	printf("\nShadow paging: vmxlab VMXLAB_VM_SHADOW, KVM kvm_intel ept=0\n");
+	if (vs->unavailable[0])
+		printf("vmxlab-shadow: n/a (%s)\n", vs->unavailable);
+	if (ks->unavailable[0])
+		printf("KVM ept=0: n/a (%s)\n", ks->unavailable);
+	printf("%-3s %-42s %-22s %-22s %6s %6s  %s\n", "#", "workload",
+	       "vmxlab shadow", "KVM ept=0", "x KVM", "x own", "target");
+	for (i = 0; i < ARRAY_SIZE(shadow_rows); i++) {
+		const struct shadow_row *row = &shadow_rows[i];
+
+		judge_shadow(row, v, vs, ks, &vd);
+		fmt_summary(a, sizeof(a), &vs->stat[row->w]);
+		fmt_summary(b, sizeof(b), &ks->stat[row->w]);
+		printf("%-3s %-42s %-22s %-22s", row->id, row->title, a, b);
+		print_ratio(vd.have_kvm, vd.x_kvm);
+		print_ratio(vd.have_own, vd.x_own);
+		printf("  %s", vd.text);
+		if (row->miss_reason && vd.own_verdict &&
+		    !strcmp(vd.own_verdict, "MISSED"))
+			printf(" (%s)", row->miss_reason);
+		printf("\n");
+		fmt_summary(a, sizeof(a), &v->stat[row->w]);
+		fmt_summary(b, sizeof(b), &k->stat[row->w]);
+		printf("%-3s %-42s %-22s %s\n", "",
+		       row->w == W_EPT ? "  the same on EPT (row 4a)" :
+		       "  the same on EPT (no exit)", a, b);
+	}
+
+	printf("\nSame guest, EPT against shadow paging (ratio: shadow / EPT)\n");
+	printf("%-3s %-42s %-10s %-10s %6s  %-16s %-10s %-10s %6s\n", "#",
+	       "workload", "vmxlab", "shadow", "ratio", "target", "KVM",
+	       "ept=0", "ratio");
+	for (i = 0; i < ARRAY_SIZE(same_rows); i++) {
+		const struct same_row *row = &same_rows[i];
+		char t[24] = "";
+
+		fmt_mean(a, sizeof(a), &v->stat[row->w]);
+		fmt_mean(b, sizeof(b), &vs->stat[row->w]);
+		printf("%-3s %-42s %-10s %-10s", row->id, row_title(row->w), a,
+		       b);
+		r = ratio_of(&vs->stat[row->w], &v->stat[row->w], &have);
+		print_ratio(have, r);
+		if (row->max > 0)
+			snprintf(t, sizeof(t), "<= %.2f: %s", row->max,
+				 !have ? "n/a" : r <= row->max ? "met" :
+				 "MISSED");
+		printf("  %-16s", t);
+		fmt_mean(a, sizeof(a), &k->stat[row->w]);
+		fmt_mean(b, sizeof(b), &ks->stat[row->w]);
+		printf(" %-10s %-10s", a, b);
+		r = ratio_of(&ks->stat[row->w], &k->stat[row->w], &have);
+		print_ratio(have, r);
+		printf("\n");
+	}
+}
+
 static void json_summary(const char *name, const struct summary *s,
 			 const char *sep)
 {
@@ -1752,7 +2080,69 @@ static void json_mem(const char *name, const struct mem_cost *c,
 	printf("}}%s\n", sep);
 }
 
-static void report_json(const struct results *v, const struct results *k)
+/* The shadow rows as JSON members, after the main table's "rows". */
+static void report_shadow_json(const struct results *v,
+			       const struct results *k,
+			       const struct results *vs,
+			       const struct results *ks)
+{
+	struct shadow_verdict vd;
+	unsigned int i;
+	double r;
+	bool have;
+
+	printf("  \"shadow_unavailable\": {\"vmxlab-shadow\": \"%s\", \"kvm-shadow\": \"%s\"},\n",
+	       vs->unavailable, ks->unavailable);
+	printf("  \"shadow_rows\": [\n");
+	for (i = 0; i < ARRAY_SIZE(shadow_rows); i++) {
+		const struct shadow_row *row = &shadow_rows[i];
+
+		judge_shadow(row, v, vs, ks, &vd);
+		printf("    {\n      \"id\": \"%s\",\n      \"workload\": \"%s\",\n",
+		       row->id, workload_keys[row->w]);
+		json_summary("vmxlab_shadow", &vs->stat[row->w], ",");
+		json_summary("kvm_shadow", &ks->stat[row->w], ",");
+		json_summary("vmxlab_ept", &v->stat[row->w], ",");
+		json_summary("kvm_ept", &k->stat[row->w], ",");
+		if (vd.have_kvm)
+			printf("      \"ratio_kvm\": %.4f,\n", vd.x_kvm);
+		if (vd.have_own)
+			printf("      \"ratio_own\": %.4f,\n", vd.x_own);
+		if (vd.text[0])
+			printf("      \"verdict\": \"%s\",\n", vd.text);
+		printf("      \"title\": \"%s\"\n    }%s\n", row->title,
+		       i + 1 < ARRAY_SIZE(shadow_rows) ? "," : "");
+	}
+	printf("  ],\n  \"same_guest_rows\": [\n");
+	for (i = 0; i < ARRAY_SIZE(same_rows); i++) {
+		const struct same_row *row = &same_rows[i];
+
+		printf("    {\n      \"id\": \"%s\",\n      \"workload\": \"%s\",\n",
+		       row->id, workload_keys[row->w]);
+		json_summary("vmxlab_ept", &v->stat[row->w], ",");
+		json_summary("vmxlab_shadow", &vs->stat[row->w], ",");
+		json_summary("kvm_ept", &k->stat[row->w], ",");
+		json_summary("kvm_shadow", &ks->stat[row->w], ",");
+		r = ratio_of(&ks->stat[row->w], &k->stat[row->w], &have);
+		if (have)
+			printf("      \"ratio_kvm\": %.4f,\n", r);
+		r = ratio_of(&vs->stat[row->w], &v->stat[row->w], &have);
+		if (row->max > 0)
+			printf("      \"target\": \"<= %.2f\",\n      \"met\": %s,\n",
+			       row->max, !have ? "null" :
+			       r <= row->max ? "true" : "false");
+		printf("      \"ratio\": ");
+		if (have)
+			printf("%.4f\n", r);
+		else
+			printf("null\n");
+		printf("    }%s\n", i + 1 < ARRAY_SIZE(same_rows) ? "," : "");
+	}
+	printf("  ],\n");
+}
+
+static void report_json(const struct results *v, const struct results *k,
+			const struct results *vs, const struct results *ks)
 {
 	const struct summary *nop = &v->stat[W_LOOP5];
 	struct verdict vd;
@@ -1770,6 +2160,8 @@ static void report_json(const struct results *v, const struct results *k)
 	       v->iterations, v->pages, v->passes);
 	printf("  \"max_pass_spread_percent\": {\"vmxlab\": %.4f, \"kvm\": %.4f},\n",
 	       max_spread(v, &wv), max_spread(k, &wk));
+	if (vs)
+		report_shadow_json(v, k, vs, ks);
 	printf("  \"rows\": [\n");
 	for (i = 0; i < ARRAY_SIZE(rows); i++) {
 		const struct row *row = &rows[i];
@@ -2099,7 +2491,7 @@ static double profile_traced(const struct run_opts *o, enum workload w,
  */
 static int cmd_profile(struct run_opts *o, enum workload w, char *probes)
 {
-	bool kvm = o->be == &backend_kvm;
+	bool kvm = o->be->kvm;
 	const char *tp = kvm ? "kvm_" : "vmxlab_";
 	char calib_probe[] = "vmxlab:vmx_handle_exit";
 	char calib_probe_kvm[] = "kvm:kvm_emulate_cpuid";
@@ -2156,18 +2548,22 @@ static int cmd_profile(struct run_opts *o, enum workload w, char *probes)
 static void print_help(FILE *f)
 {
 	fprintf(f,
-		"usage: vmxlab-bench run --backend vmxlab|kvm [--out FILE] [--iterations N]\n"
+		"usage: vmxlab-bench run --backend BACKEND [--out FILE] [--iterations N]\n"
 		"                        [--pages N] [--passes N] [--only WORKLOAD]\n"
-		"       vmxlab-bench profile --backend vmxlab|kvm --only WORKLOAD\n"
+		"       vmxlab-bench profile --backend BACKEND --only WORKLOAD\n"
 		"                        [--iterations N] [--probes [MOD:]FUNC,...]\n"
 		"       vmxlab-bench report [--json] VMXLAB_RESULTS KVM_RESULTS\n"
+		"                        [VMXLAB_SHADOW_RESULTS KVM_SHADOW_RESULTS]\n"
 		"       vmxlab-bench compare OLD_VMXLAB OLD_KVM NEW_VMXLAB NEW_KVM\n"
 		"\n"
 		"run: measure one backend (in the test VM: /dev/vmxlab with vmxlab.ko\n"
 		"loaded, or /dev/kvm with kvm_intel) and write its results.\n"
 		"profile: instructions between the backend's entry and exit tracepoints\n"
 		"(and kprobes at FUNC...), tracing overhead measured and taken out.\n"
-		"report: the table of both backends, or the same as JSON.\n"
+		"report: the table of both backends, or the same as JSON; with the\n"
+		"shadow backends' results too, the shadow-paging rows after it.\n"
+		"BACKEND: vmxlab, kvm, vmxlab-shadow (VMXLAB_VM_SHADOW) or kvm-shadow\n"
+		"(kvm_intel loaded with ept=0).\n"
 		"compare: do two runs agree within 1%% on every figure?\n");
 }
 
@@ -2229,8 +2625,8 @@ static void parse_opts(int argc, char **argv, struct cli *c)
 
 int main(int argc, char **argv)
 {
-	struct results v, k;
-	bool json = false;
+	static struct results v, k, vs, ks;
+	bool json = false, shadow;
 	int a = 2;
 
 	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
@@ -2263,7 +2659,8 @@ int main(int argc, char **argv)
 			json = true;
 			a++;
 		}
-		if (argc != a + 2) {
+		shadow = argc == a + 4;
+		if (argc != a + 2 && !shadow) {
 			print_help(stderr);
 			return 2;
 		}
@@ -2271,10 +2668,20 @@ int main(int argc, char **argv)
 		load_results(argv[a + 1], &k);
 		if (strcmp(v.backend, "vmxlab") || strcmp(k.backend, "kvm"))
 			die("report wants the vmxlab results, then KVM's");
-		if (json)
-			report_json(&v, &k);
-		else
+		if (shadow) {
+			load_results(argv[a + 2], &vs);
+			load_results(argv[a + 3], &ks);
+			if (strcmp(vs.backend, "vmxlab-shadow") ||
+			    strcmp(ks.backend, "kvm-shadow"))
+				die("report wants vmxlab-shadow's results, then kvm-shadow's");
+		}
+		if (json) {
+			report_json(&v, &k, shadow ? &vs : NULL, &ks);
+		} else {
 			report_text(&v, &k);
+			if (shadow)
+				report_shadow_text(&v, &k, &vs, &ks);
+		}
 		return 0;
 	}
 	print_help(stderr);
