@@ -117,7 +117,7 @@ linux_refuses() {
 
 linux_guest() {
 	local start rc bad k=$LINUX_DIR/vmlinuz i=$LINUX_DIR/initrd.gz
-	echo "1..10"
+	echo "1..12"
 	# Bochs takes no external-interrupt exit at guest IF=0: a time slice
 	# keeps the PIT's signal from waiting for the guest's next exit.
 	insmod "$VMXLAB_KO" timeslice_us=10000 || echo "# insmod failed"
@@ -151,6 +151,12 @@ linux_guest() {
 	linux_refuses 9 "an over-long command line" --kernel "$k" \
 		--cmdline "$(head -c 3000 /dev/zero | tr '\0' x)"
 	linux_refuses 10 "a stray argument" --kernel "$k" stray
+	linux_refuses 11 "an ELF file as the kernel" --kernel "$LINUX_RUN"
+	# The same kernel with XLF_KERNEL_64 (xloadflags bit 0, at 0x236)
+	# cleared: a kernel with only a 32-bit entry point.
+	cp "$k" /tmp/kernel32
+	printf '\176' | dd of=/tmp/kernel32 bs=1 seek=566 conv=notrunc 2>/dev/null
+	linux_refuses 12 "a kernel without a 64-bit entry point" --kernel /tmp/kernel32
 }
 
 if [ "$mode" = linux-shell ]; then
