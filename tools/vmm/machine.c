@@ -180,14 +180,13 @@ static void handle_io(struct vmm *v)
 				&data[i * run->io.size + b]);
 }
 
-/* No MMIO device: loads read all-ones, stores are dropped, both counted. */
+/* No MMIO device: loads read all-ones, stores are dropped (user_exits counts them). */
 static void handle_mmio(struct vmm *v)
 {
 	struct vmxlab_run *run = v->h.exit;
 
 	if (!run->mmio.is_write)
 		memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
-	v->unhandled_mmio++;
 	if (v->verbose)
 		fprintf(stderr, "vmxlab-run: MMIO %s %#llx\n",
 			run->mmio.is_write ? "store" : "load",
@@ -488,8 +487,7 @@ void vmm_print_stats(struct vmm *v)
 
 	fprintf(stderr, "vmxlab-run: %.3f s, %llu interrupts injected, ",
 		now_ns(v) / 1e9, v->injected);
-	fprintf(stderr, "%llu unclaimed port accesses, %llu MMIO accesses\n",
-		v->unhandled_ports, v->unhandled_mmio);
+	fprintf(stderr, "%llu unclaimed port accesses\n", v->unhandled_ports);
 	fprintf(stderr, "vmxlab-run: exits to vmxlab-run: ");
 	fprintf(stderr, "I/O %llu, HLT %llu, MMIO %llu, window %llu\n",
 		u[VMXLAB_EXIT_IO], u[VMXLAB_EXIT_HLT], u[VMXLAB_EXIT_MMIO],

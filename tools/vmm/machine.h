@@ -43,7 +43,7 @@ struct vmm {
 	uint8_t in_buf[16];		/* read from stdin, not yet received */
 	size_t in_have, in_off;
 	bool verbose;
-	unsigned long long unhandled_ports, unhandled_mmio, injected;
+	unsigned long long unhandled_ports, injected;
 	unsigned long long user_exits[VMXLAB_EXIT_INTERNAL_ERROR + 1];
 	const char *time_to;		/* --time-to: a marker in the output */
 	size_t time_to_matched;		/* its bytes seen so far */
