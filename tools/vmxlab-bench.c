@@ -24,6 +24,8 @@
 
 #include <uapi/linux/vmxlab.h>
 
+#include "guest.h"
+
 #define PAGE_SIZE		4096ULL
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 
@@ -32,29 +34,25 @@
  * identity-map the first GiB with 2 MiB pages; only the guest RAM (from 0,
  * see vm_create()) is backed, so GPA_MMIO exits as MMIO.
  */
-#define GPA_PML4		0x1000ULL
-#define GPA_PDPT		0x2000ULL
-#define GPA_PD			0x3000ULL
-#define GPA_GDT			0x4000ULL
-#define GPA_TSS			0x4800ULL
-#define GPA_IDT			0x5000ULL
+#define GPA_PML4		GUEST_PML4
+#define GPA_PDPT		GUEST_PDPT
+#define GPA_PD			GUEST_PD
+#define GPA_GDT			GUEST_GDT
+#define GPA_TSS			GUEST_TSS
+#define GPA_IDT			GUEST_IDT
 #define GPA_PML4_B		0x6000ULL	/* a second root, same PDPT */
 #define GPA_PD_B		0x7000ULL	/* linear 1 GiB: 4 KiB pages */
 #define GPA_PT			0x8000ULL
 #define GPA_FRAME_A		0x9000ULL	/* what PT[0] maps, in turn */
 #define GPA_FRAME_B		0xa000ULL
-#define GPA_STACK_TOP		0x10000ULL
-#define GPA_CODE		0x10000ULL	/* the guest image, up to 64 KiB */
+#define GPA_STACK_TOP		GUEST_STACK_TOP
+#define GPA_CODE		GUEST_CODE	/* the guest image, up to 64 KiB */
 #define GPA_RESULTS		0x100000ULL	/* one u32 per iteration */
 #define RESULTS_MAX		((GPA_FAULT - GPA_RESULTS) / 4)
 #define GPA_FAULT		0x400000ULL	/* fresh pages: warm-up, A, B */
 #define GPA_MMIO		0x30000000ULL	/* below 1 GiB, never backed */
 #define VA_REMAP		0x40000000ULL	/* through GPA_PT[0] */
 #define VA_NOT_PRESENT		0x80000000ULL	/* PDPT[2] is not present */
-
-#define SEL_CODE		0x08
-#define SEL_DATA		0x10
-#define SEL_TSS			0x18
 
 /* Ports the guest talks on (as numbers in the guest code too). */
 #define PORT_BENCH		0xf0		/* the timed OUT and IN */
@@ -299,11 +297,6 @@ struct vcpu {
 	int irq_pending;	/* KVM: vector waiting for the window, or -1 */
 };
 
-/* A CPUID leaf the guest is given, the same on both backends. */
-struct cpuid_leaf {
-	__u32 function, eax, ebx, ecx, edx;
-};
-
 struct backend {
 	const char *name;		/* on the command line and in files */
 	const char *dev;
@@ -313,7 +306,7 @@ struct backend {
 	int (*set_memory)(struct vm *vm, __u64 gpa, __u64 size, void *hva);
 	int (*create_vcpu)(struct vm *vm, unsigned int id, struct vcpu *vcpu);
 	int (*map_run)(struct vcpu *vcpu);
-	int (*set_cpuid)(struct vcpu *vcpu, const struct cpuid_leaf *l, int n);
+	int (*set_cpuid)(struct vcpu *vcpu, const struct guest_cpuid_leaf *l, int n);
 	int (*set_long_mode)(struct vcpu *vcpu);
 	int (*set_regs)(struct vcpu *vcpu, __u64 rip, __u64 rdi, __u64 rsi,
 			__u64 rbx);
@@ -369,31 +362,6 @@ static void step(const char *what)
 }
 
 /*
- * The long-mode state of the guest: flat 64-bit code and data, a busy
- * TSS, no LDT.
- */
-static const struct vmxlab_segment seg_code = {
-	.limit = 0xffffffff, .selector = SEL_CODE, .type = 11, .present = 1,
-	.s = 1, .l = 1, .g = 1,
-};
-
-static const struct vmxlab_segment seg_data = {
-	.limit = 0xffffffff, .selector = SEL_DATA, .type = 3, .present = 1,
-	.s = 1, .db = 1, .g = 1,
-};
-
-static const struct vmxlab_segment seg_tr = {
-	.base = GPA_TSS, .limit = 0x67, .selector = SEL_TSS, .type = 11,
-	.present = 1,
-};
-
-static const struct vmxlab_segment seg_ldt = { .unusable = 1 };
-
-#define CR0_LONG_MODE	0x80050033ULL	/* PG WP NE ET MP PE */
-#define CR4_LONG_MODE	0x20ULL		/* PAE */
-#define EFER_LONG_MODE	0x500ULL	/* LMA LME */
-
-/*
  * The two APIs share these layouts: kvm_regs is vmxlab_regs, and
  * kvm_sregs begins like vmxlab_sregs up to CR4 (then CR8 and EFER).
  */
@@ -402,26 +370,6 @@ static_assert(sizeof(struct kvm_regs) == sizeof(struct vmxlab_regs),
 static_assert(offsetof(struct kvm_sregs, cr4) ==
 	      offsetof(struct vmxlab_sregs, cr4),
 	      "kvm_sregs and vmxlab_sregs differ before CR4");
-
-static void long_mode_sregs(struct vmxlab_sregs *s)
-{
-	s->cs = seg_code;
-	s->ds = seg_data;
-	s->es = seg_data;
-	s->fs = seg_data;
-	s->gs = seg_data;
-	s->ss = seg_data;
-	s->tr = seg_tr;
-	s->ldt = seg_ldt;
-	s->gdt.base = GPA_GDT;
-	s->gdt.limit = 0x27;
-	s->idt.base = GPA_IDT;
-	s->idt.limit = 256 * 16 - 1;
-	s->cr0 = CR0_LONG_MODE;
-	s->cr3 = GPA_PML4;
-	s->cr4 = CR4_LONG_MODE;
-	s->efer = EFER_LONG_MODE;
-}
 
 /* A routine's entry: RIP and its three arguments, IF = 0. */
 static void entry_regs(struct vmxlab_regs *r, __u64 rip, __u64 rdi,
@@ -472,7 +420,7 @@ static int vmxlab_map_run(struct vcpu *v)
 	return v->run == MAP_FAILED ? -errno : 0;
 }
 
-static int vmxlab_set_cpuid(struct vcpu *v, const struct cpuid_leaf *l, int n)
+static int vmxlab_set_cpuid(struct vcpu *v, const struct guest_cpuid_leaf *l, int n)
 {
 	size_t size = sizeof(struct vmxlab_cpuid) +
 		      n * sizeof(struct vmxlab_cpuid_entry);
@@ -502,7 +450,7 @@ static int vmxlab_set_long_mode(struct vcpu *v)
 	r = xioctl(v->fd, VMXLAB_GET_SREGS, &s);
 	if (r)
 		return r;
-	long_mode_sregs(&s);
+	guest_mode_sregs(&s, GUEST_LONG);
 	return xioctl(v->fd, VMXLAB_SET_SREGS, &s);
 }
 
@@ -634,7 +582,7 @@ static int kvm_map_run(struct vcpu *v)
 	return v->run == MAP_FAILED ? -errno : 0;
 }
 
-static int kvm_set_cpuid(struct vcpu *v, const struct cpuid_leaf *l, int n)
+static int kvm_set_cpuid(struct vcpu *v, const struct guest_cpuid_leaf *l, int n)
 {
 	size_t size = sizeof(struct kvm_cpuid2) +
 		      n * sizeof(struct kvm_cpuid_entry2);
@@ -665,7 +613,7 @@ static int kvm_set_long_mode(struct vcpu *v)
 	r = xioctl(v->fd, KVM_GET_SREGS, &s);
 	if (r)
 		return r;
-	long_mode_sregs(&lm);
+	guest_mode_sregs(&lm, GUEST_LONG);
 	memcpy(&s, &lm, offsetof(struct vmxlab_sregs, cr0));
 	s.cr0 = lm.cr0;
 	s.cr3 = lm.cr3;
@@ -805,21 +753,6 @@ static const struct backend *const backends[] = {
 
 /* --- building the guest ------------------------------------------------ */
 
-static void put_u64(unsigned char *mem, __u64 gpa, __u64 val)
-{
-	memcpy(mem + gpa, &val, sizeof(val));
-}
-
-/* A 64-bit interrupt gate to @handler (SDM Vol. 3A, 6.14.1). */
-static void put_gate(unsigned char *mem, unsigned int vector, __u64 handler)
-{
-	__u64 lo = (handler & 0xffff) | (__u64)SEL_CODE << 16 |
-		   0x8eULL << 40 | ((handler >> 16) & 0xffff) << 48;
-
-	put_u64(mem, GPA_IDT + vector * 16, lo);
-	put_u64(mem, GPA_IDT + vector * 16 + 8, handler >> 32);
-}
-
 /* Page tables, GDT, IDT and code: the same bytes for both backends. */
 static void build_guest(unsigned char *mem)
 {
@@ -830,60 +763,23 @@ static void build_guest(unsigned char *mem)
 		die("guest image too large (%zu bytes)", size);
 	memcpy(mem + GPA_CODE, GUEST_SYMBOL(start), size);
 
-	/* Identity map of the first GiB: PML4 -> PDPT -> PD of 2 MiB pages. */
-	put_u64(mem, GPA_PML4, GPA_PDPT | 3);
-	put_u64(mem, GPA_PDPT, GPA_PD | 3);
-	for (i = 0; i < 512; i++)
-		put_u64(mem, GPA_PD + i * 8, ((__u64)i << 21) | 0x83);
+	guest_build_tables(mem);
 	/*
 	 * Row 9: a second root with the same PDPT (cr3), linear 1 GiB
 	 * mapped by a 4 KiB page table (remap), linear 2 GiB not present
 	 * (pf).  The numbers are in the guest's code too.
 	 */
-	put_u64(mem, GPA_PML4_B, GPA_PDPT | 3);
-	put_u64(mem, GPA_PDPT + 8 * (VA_REMAP >> 30), GPA_PD_B | 0x23);
-	put_u64(mem, GPA_PD_B, GPA_PT | 0x23);
-	put_u64(mem, GPA_PT, GPA_FRAME_A | 0x63);
-
-	put_u64(mem, GPA_GDT + SEL_CODE, 0x00af9b000000ffffULL);
-	put_u64(mem, GPA_GDT + SEL_DATA, 0x00cf93000000ffffULL);
-	/* 64-bit TSS descriptor, 16 bytes: limit 0x67, type 11 (busy). */
-	put_u64(mem, GPA_GDT + SEL_TSS, 0x67 | (GPA_TSS & 0xffffff) << 16 |
-		0x8bULL << 40 | ((GPA_TSS >> 24) & 0xff) << 56);
-	put_u64(mem, GPA_GDT + SEL_TSS + 8, GPA_TSS >> 32);
+	guest_put_u64(mem, GPA_PML4_B, GPA_PDPT | 3);
+	guest_put_u64(mem, GPA_PDPT + 8 * (VA_REMAP >> 30), GPA_PD_B | 0x23);
+	guest_put_u64(mem, GPA_PD_B, GPA_PT | 0x23);
+	guest_put_u64(mem, GPA_PT, GPA_FRAME_A | 0x63);
 
 	for (i = 0; i < 256; i++)
-		put_gate(mem, i, GUEST_GPA(spurious));
+		guest_put_gate(mem, i, GUEST_GPA(spurious));
 	for (i = 0; i < 32; i++)
-		put_gate(mem, i, GUEST_GPA(exceptions) + 8 * i);
-	put_gate(mem, IRQ_VECTOR, GUEST_GPA(irq_handler));
-	put_gate(mem, 14, GUEST_GPA(pf_handler));
-}
-
-/*
- * The CPUID table both backends get: the leaves a 64-bit guest needs, from
- * the CPU this runs on, with VMX hidden and the hypervisor bit set.  Leaf 0
- * comes first, so the lookup of the timed CPUID is the shortest possible
- * on both.
- */
-static int guest_cpuid(struct cpuid_leaf *l)
-{
-	static const __u32 functions[] = {
-		0, 1, 0x80000000, 0x80000001, 0x80000008,
-	};
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(functions); i++) {
-		l[i].function = functions[i];
-		__cpuid_count(functions[i], 0, l[i].eax, l[i].ebx, l[i].ecx,
-			      l[i].edx);
-	}
-	l[0].eax = 1;				/* highest basic leaf */
-	l[1].ebx &= 0x0000ffff;			/* APIC id 0, 1 logical CPU */
-	l[1].ecx &= ~(1U << 5 | 1U << 27);	/* VMX, OSXSAVE */
-	l[1].ecx |= 1U << 31;			/* hypervisor */
-	l[2].eax = 0x80000008;
-	return i;
+		guest_put_gate(mem, i, GUEST_GPA(exceptions) + 8 * i);
+	guest_put_gate(mem, IRQ_VECTOR, GUEST_GPA(irq_handler));
+	guest_put_gate(mem, 14, GUEST_GPA(pf_handler));
 }
 
 /*
@@ -896,7 +792,7 @@ static void vm_create(const struct backend *be, struct vm *vm,
 		      struct vcpu *vcpu, __u64 pages)
 {
 	__u64 fault_b = GPA_FAULT + (WARMUP_PAGES + pages) * PAGE_SIZE;
-	struct cpuid_leaf leaves[8];
+	struct guest_cpuid_leaf leaves[GUEST_CPUID_LEAVES];
 	size_t off;
 	int n, r;
 

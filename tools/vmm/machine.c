@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <x86intrin.h>
 
+#include "guest.h"
 #include "vmm/cpuid.h"
 #include "vmm/machine.h"
 
@@ -337,14 +338,6 @@ static void internal_error(struct vmm *v)
 	exit(EXIT_VMM_ERROR);
 }
 
-static struct vmxlab_segment flat(uint16_t sel, uint8_t type, bool code64)
-{
-	return (struct vmxlab_segment) {
-		.limit = 0xffffffff, .selector = sel, .type = type,
-		.present = 1, .s = 1, .g = 1, .l = code64, .db = !code64,
-	};
-}
-
 /* Long mode at startup_64, as boot.rst's 64-bit protocol asks. */
 void vmm_set_boot_state(struct vmm *v, const struct boot_entry *b)
 {
@@ -355,8 +348,8 @@ void vmm_set_boot_state(struct vmm *v, const struct boot_entry *b)
 
 	if (v->h.be->get_sregs(&v->h, &s))
 		die("reading the sregs");
-	s.cs = flat(BOOT_CS, 11, true);
-	s.ds = flat(BOOT_DS, 3, false);
+	s.cs = guest_flat_segment(BOOT_CS, 11, true);
+	s.ds = guest_flat_segment(BOOT_DS, 3, false);
 	s.es = s.ds;
 	s.fs = s.ds;
 	s.gs = s.ds;
