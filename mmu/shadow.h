@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Shadow paging (Documentation/paging.rst): for a VM created with
- * VMXLAB_VM_SHADOW the CPU walks tables that vmxlab builds, one tree per
- * vCPU, filled one 4 KiB leaf at a time from the guest's own tables as the
- * guest takes page faults.  vmx/paging.c calls in here from the #PF,
+ * VMXLAB_VM_SHADOW the CPU walks tables that vmxlab builds, one root per
+ * vCPU and guest address space, filled one 4 KiB leaf at a time from the
+ * guest's own tables as the guest takes page faults.  vmx/paging.c calls in here from the #PF,
  * INVLPG and control-register exits; nothing here touches the VMCS.
  */
 #ifndef VMXLAB_SHADOW_H
@@ -48,7 +48,13 @@ void shadow_tree_register(struct vmxlab_mmu *mmu, unsigned int id,
 			  struct shadow_tree *t);
 void shadow_tree_destroy(struct vmxlab_mmu *mmu, unsigned int id,
 			 struct shadow_tree *t);
-u64 shadow_reset(struct vmxlab_mmu *mmu, struct shadow_tree *t, bool long_mode);
+/* Roots a vCPU keeps, one per guest CR3 it used lately (shadow_tree.c). */
+#define SHADOW_ROOTS	4
+
+u64 shadow_reset(struct vmxlab_mmu *mmu, struct shadow_tree *t, u64 cr3,
+		 bool long_mode);
+u64 shadow_switch(struct vmxlab_mmu *mmu, struct shadow_tree *t, u64 cr3,
+		  bool long_mode, bool *hit);
 void shadow_invlpg(struct vmxlab_mmu *mmu, struct shadow_tree *t, u64 gva);
 int shadow_page_fault(struct vmxlab_mmu *mmu, struct shadow_tree *t,
 		      const struct gwalk_regs *regs, struct shadow_pf *pf,

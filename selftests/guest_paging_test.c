@@ -424,6 +424,135 @@ TEST_F_TIMEOUT(paging, invlpg_and_cr3_reload_after_remap, TIMEOUT_S)
 }
 
 /*
+ * Two address spaces: SPACE_B is a copy of the guest's PML4, so both
+ * share every table below it.  A MOV to CR3 drops every non-global
+ * translation (SDM Vol. 3A, 4.10.4.1): whatever changed in the tables
+ * while the guest ran in one space shows in the other after the switch,
+ * without INVLPG.  Shadow paging keeps a root per space (mmu/
+ * shadow_tree.c) and must check it before running on it again.
+ */
+#define SPACE_B_GPA	(PT_GPA + 0x80000)
+#define PT2_GPA		(PT_GPA + 0x1000)	/* a second table for TEST_VA */
+#define PDE_TEST_VA	(GUEST_SYS_PD_GPA + 8 * (TEST_VA >> 21))
+
+static void guest_write_cr3(__u64 cr3)
+{
+	asm volatile("mov %0, %%cr3" : : "r"(cr3) : "memory");
+}
+
+static void copy_table(__u64 dst, __u64 src)
+{
+	int i;
+
+	for (i = 0; i < 512; i++)
+		__atomic_store_n((__u64 *)dst + i,
+				 __atomic_load_n((__u64 *)src + i,
+						 __ATOMIC_ACQUIRE),
+				 __ATOMIC_RELEASE);
+}
+
+static void guest_cr3_switch_changes(void)
+{
+	__u64 a = guest_read_cr3(), pde;
+
+	copy_table(SPACE_B_GPA, a);
+	/* A PTE rewritten in B, used in A. */
+	GUEST_ASSERT_EQ(guest_load(VA(1) + 8), 0x1001);
+	guest_write_cr3(SPACE_B_GPA);
+	GUEST_ASSERT_EQ(guest_load(VA(1) + 8), 0x1001);
+	pte_set(1, PAGE_GPA(9) | P | RW);
+	guest_write_cr3(a);
+	GUEST_ASSERT_EQ(guest_load(VA(1) + 8), 0x1009);
+
+	/* Dirty cleared in B: the next write in A sets it again (4.8). */
+	guest_store(VA(5) + 16, 1);
+	GUEST_ASSERT(pte_get(5) & D);
+	guest_write_cr3(SPACE_B_GPA);
+	pte_set(5, pte_get(5) & ~D);
+	guest_write_cr3(a);
+	guest_store(VA(5) + 16, 2);
+	GUEST_ASSERT(pte_get(5) & D);
+
+	/* Write permission taken in B: a write in A faults. */
+	guest_store(VA(6) + 16, 3);
+	guest_write_cr3(SPACE_B_GPA);
+	pte_set(6, PAGE_GPA(6) | P);
+	guest_write_cr3(a);
+	GUEST_ASSERT_PF(guest_write(VA(6) + 16, 4), EC_P | EC_W, VA(6) + 16);
+
+	/* The PDE of the window pointed at another table in B. */
+	copy_table(PT2_GPA, PT_GPA);
+	__atomic_store_n((__u64 *)PT2_GPA + 3, PAGE_GPA(11) | P | RW,
+			 __ATOMIC_RELEASE);
+	GUEST_ASSERT_EQ(guest_load(VA(3) + 8), 0x1003);
+	guest_write_cr3(SPACE_B_GPA);
+	pde = __atomic_load_n((__u64 *)PDE_TEST_VA, __ATOMIC_ACQUIRE);
+	__atomic_store_n((__u64 *)PDE_TEST_VA, (pde & 0xfff) | PT2_GPA,
+			 __ATOMIC_RELEASE);
+	guest_write_cr3(a);
+	GUEST_ASSERT_EQ(guest_load(VA(3) + 8), 0x100b);
+	__atomic_store_n((__u64 *)PDE_TEST_VA, pde, __ATOMIC_RELEASE);
+	guest_write_cr3(a);
+	GUEST_ASSERT_EQ(guest_load(VA(3) + 8), 0x1003);
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(paging, cr3_switch_sees_changes, TIMEOUT_S)
+{
+	run_guest(_metadata, self->vm, &self->vcpu, guest_cr3_switch_changes);
+}
+
+/*
+ * Switching back and forth between two spaces whose tables do not
+ * change: after the first round each space's pages are in its cached
+ * root, so a shadow VM resolves no #PF any more.
+ */
+#define SWITCH_ROUNDS	4
+#define SWITCH_PAGES	8
+
+static void guest_cr3_switch_rounds(void)
+{
+	__u64 a = guest_read_cr3();
+	int round, i;
+
+	copy_table(SPACE_B_GPA, a);
+	for (round = 0; round < SWITCH_ROUNDS; round++) {
+		for (i = 0; i < SWITCH_PAGES; i++)
+			GUEST_ASSERT_EQ(guest_load(VA(20 + i) + 8), 0x1014 + i);
+		guest_write_cr3(SPACE_B_GPA);
+		for (i = 0; i < SWITCH_PAGES; i++)
+			GUEST_ASSERT_EQ(guest_load(VA(20 + i) + 8), 0x1014 + i);
+		guest_write_cr3(a);
+		if (round == 0)
+			GUEST_SYNC(0);
+	}
+	GUEST_SYNC(1);
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(paging, cr3_switch_two_spaces, TIMEOUT_S)
+{
+	struct vmxlab_vcpu_stats first, before, after;
+	struct ucall uc;
+
+	self->vcpu = vm_vcpu_add(self->vm, 0, guest_cr3_switch_rounds);
+	vcpu_stats_get(self->vcpu, &first);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &uc));
+	vcpu_stats_get(self->vcpu, &before);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &uc));
+	vcpu_stats_get(self->vcpu, &after);
+	if (variant->type == VMXLAB_VM_SHADOW) {
+		/* Round 1 filled both roots: the window's pages at least. */
+		EXPECT_LE(2 * SWITCH_PAGES, before.pf_resolved - first.pf_resolved);
+		EXPECT_EQ(0ULL, after.pf_resolved - before.pf_resolved);
+	} else {
+		EXPECT_EQ(0ULL, after.pf_resolved + after.pf_reflected);
+	}
+	EXPECT_EQ(0ULL, after.pf_reflected - before.pf_reflected);
+	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(self->vcpu, &uc));
+}
+
+/*
  * SMEP (SDM Vol. 3A, 4.6.1): a supervisor fetch from a user page faults
  * with P | I/D, data accesses do not.  With CR0.WP = 0 a supervisor write
  * to a read-only user page succeeds, and a fetch from it must still

@@ -95,17 +95,17 @@ int vmx_shadow_load_pdptes(struct vmx_vcpu *vcpu, u64 cr0, u64 cr3, u64 cr4,
 }
 
 /**
- * vmx_shadow_flush() - empty the vCPU's tree and point the VMCS at it
+ * vmx_shadow_flush() - empty the vCPU's roots and point the VMCS at one
  * @vcpu: a loaded shadow-paging vCPU
  *
- * After anything that would flush the guest's TLB: a CR3 load, a change
- * of CR0.PG/WP, CR4.PAE/PSE/PGE/SMEP/SMAP or EFER.NXE, or SET_SREGS.
- * The tree's format follows EFER.LMA.
+ * After a change of CR0.PG/WP, CR4.PAE/PSE/PGE/SMEP/SMAP or EFER.NXE, or
+ * SET_SREGS: every translation may have other rights now.  The root's
+ * format follows EFER.LMA.
  */
 void vmx_shadow_flush(struct vmx_vcpu *vcpu)
 {
 	u64 root = shadow_reset(&vcpu->vm->mmu, vcpu->shadow.tree,
-				vcpu->shadow.efer & EFER_LMA);
+				vcpu->shadow.cr3, vcpu->shadow.efer & EFER_LMA);
 
 	vmcs_writel(VMCS_GUEST_CR3, root);
 }
@@ -113,11 +113,15 @@ void vmx_shadow_flush(struct vmx_vcpu *vcpu)
 /*
  * MOV to CR3 (SDM Vol. 2B): bits above MAXPHYADDR are reserved in long
  * mode (bit 63 too: shadow guests have no PCIDs); PAE paging loads the
- * PDPTEs.  Return: false for #GP(0).
+ * PDPTEs.  The vCPU goes on with the root of that address space, cached
+ * if nothing it was built from changed (mmu/shadow_tree.c).  Return:
+ * false for #GP(0).
  */
 bool vmx_shadow_set_cr3(struct vmx_vcpu *vcpu, u64 cr3)
 {
 	u64 efer = vcpu->shadow.efer;
+	bool hit;
+	u64 root;
 
 	if (efer & EFER_LMA) {
 		if (cr3 & GENMASK_ULL(63, vmx_guest_maxphyaddr(vcpu)))
@@ -129,7 +133,10 @@ bool vmx_shadow_set_cr3(struct vmx_vcpu *vcpu, u64 cr3)
 				   vmx_read_guest_cr4(), efer))
 		return false;
 	vcpu->shadow.cr3 = cr3;
-	vmx_shadow_flush(vcpu);
+	root = shadow_switch(&vcpu->vm->mmu, vcpu->shadow.tree, cr3,
+			     efer & EFER_LMA, &hit);
+	vmcs_writel(VMCS_GUEST_CR3, root);
+	trace_vmxlab_shadow_cr3(vcpu->id, cr3, hit);
 	return true;
 }
 

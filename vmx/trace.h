@@ -122,6 +122,21 @@ TRACE_EVENT(vmxlab_shadow_pf,
 		      __entry->guest_error)
 );
 
+/* A guest MOV to CR3 under shadow paging: its cached root, or a new one. */
+TRACE_EVENT(vmxlab_shadow_cr3,
+	    TP_PROTO(u32 vcpu_id, u64 cr3, bool hit),
+	    TP_ARGS(vcpu_id, cr3, hit),
+	    TP_STRUCT__entry(__field(u32, vcpu_id)
+			     __field(u64, cr3)
+			     __field(bool, hit)),
+	    TP_fast_assign(__entry->vcpu_id = vcpu_id;
+			   __entry->cr3 = cr3;
+			   __entry->hit = hit;),
+	    TP_printk("vcpu %u cr3 0x%llx: %s", __entry->vcpu_id, __entry->cr3,
+		      __entry->hit ? "cached root still valid" :
+				     "root emptied, refilled by faults")
+);
+
 #endif /* VMXLAB_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

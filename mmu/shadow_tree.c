@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Shadow paging's tables: each vCPU's cached roots, what they were built
+ * from, and emptying them (shadow.c fills them from guest page faults).
+ *
+ * A vCPU keeps up to SHADOW_ROOTS trees, one per guest CR3 it ran with
+ * lately, and each acts as a software TLB for its address space: it only
+ * holds 4 KiB translations the guest's own tables gave when the guest
+ * touched the page.  A MOV to CR3 makes the CPU forget every non-global
+ * translation (SDM Vol. 3A, 4.10.4.1), so a tree may only be used again
+ * if every guest entry its leaves were built from still holds the value
+ * it held then.  Each tree records those entries (address, value) as it
+ * fills; switching to a cached tree reads them again, and one that
+ * changed empties the tree.  So no write to a guest page table needs to
+ * be trapped: the check costs one read per entry at the switch, where a
+ * refill would cost one #PF exit per page.  (KVM instead write-protects
+ * the guest's tables and keeps its shadow pages in sync; that makes the
+ * switch free and every page-table write an exit.)
+ *
+ * Format: a guest in long mode runs on a 4-level root; every other guest
+ * (32-bit paging, PAE, paging off) on a PAE root, whose PDPT lies below
+ * 4 GiB and whose four page directories always exist, so that the PDPTEs
+ * the CPU loads at VM entry (SDM Vol. 3C, 27.3.2.4) never change.
+ *
+ * Locking: mmu->lock, for every change to any tree, as other threads
+ * empty all trees when memory slots change (shadow_zap_all_trees()).  A
+ * tree is only ever filled, switched to or checked by its own vCPU's
+ * thread.
+ */
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+#include <asm/io.h>
+
+#include "shadow.h"
+#include "shadow_tree.h"
+#include "spte.h"
+
+#define SPTE_TABLE	(SPTE_P | SPTE_RW | SPTE_US)	/* leaves decide rights */
+#define ENTRIES		512
+#define MAX_DEPS	4096	/* more: the root cannot be checked, only emptied */
+
+/* A guest paging-structure entry a root's leaves were built from. */
+struct shadow_dep {
+	u64 gpa;
+	u64 val;
+	unsigned int size;	/* 4 or 8 bytes */
+};
+
+struct shadow_root {
+	u64 *pml4;		/* 4-level root: guests in long mode */
+	u64 *pdpt;		/* PAE root, below 4 GiB: every other guest */
+	u64 *pd[4];		/* its page directories, always present */
+	bool long_mode;		/* which root the CPU walks */
+	unsigned int sizes;	/* BIT(enum spte_size) of the leaves present */
+	u64 guest_cr3;		/* the key, with long_mode */
+	u64 last_used;		/* the tree's clock: least recently used goes */
+	bool stale;		/* cannot be checked: empty it at the switch */
+	unsigned long generation;	/* bumped by every zap_root() */
+	struct shadow_dep *deps;
+	unsigned int ndeps, max_deps;
+	struct xarray dep_index;	/* gpa / 4 -> index in deps */
+};
+
+struct shadow_tree {
+	struct shadow_root *roots[SHADOW_ROOTS];	/* [0] always there */
+	struct shadow_root *cur;			/* what the CPU walks */
+	u64 clock;
+};
+
+static u64 *alloc_table(gfp_t extra)
+{
+	return (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT | extra);
+}
+
+static u64 *table_of(u64 entry)
+{
+	return phys_to_virt(entry & SPTE_ADDR_MASK);
+}
+
+/* Free @table, a table at @level (1 = page table), and all below it. */
+static void free_table(u64 *table, int level)
+{
+	int i;
+
+	if (level > 1)
+		for (i = 0; i < ENTRIES; i++)
+			if (table[i] & SPTE_P)
+				free_table(table_of(table[i]), level - 1);
+	free_page((unsigned long)table);
+}
+
+/*
+ * Detach the table @entry points at (one of @level) and clear @entry.
+ * With @deferred the table is only listed, to be freed once no CPU can
+ * be walking it (shadow_free_deferred()); else it is freed now.
+ */
+static void detach(u64 *entry, int level, struct list_head *deferred)
+{
+	u64 *table = table_of(*entry);
+	struct page *page = virt_to_page(table);
+
+	*entry = 0;
+	if (!deferred) {
+		free_table(table, level);
+		return;
+	}
+	set_page_private(page, level);
+	list_add(&page->lru, deferred);
+}
+
+/* Empty @r: every leaf and every table below the fixed ones. */
+static void zap_root(struct shadow_root *r, struct list_head *deferred)
+{
+	int i, j;
+
+	for (i = 0; i < ENTRIES; i++)
+		if (r->pml4[i] & SPTE_P)
+			detach(&r->pml4[i], 3, deferred);
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < ENTRIES; j++)
+			if (r->pd[i][j] & SPTE_P)
+				detach(&r->pd[i][j], 1, deferred);
+	r->sizes = 0;
+	r->stale = false;
+	r->ndeps = 0;
+	xa_destroy(&r->dep_index);
+	WRITE_ONCE(r->generation, r->generation + 1);
+}
+
+/**
+ * shadow_free_deferred() - free tables detached by shadow_zap_all_trees()
+ * @deferred: the list it filled; every CPU has flushed since
+ */
+void shadow_free_deferred(struct list_head *deferred)
+{
+	struct page *page, *next;
+
+	list_for_each_entry_safe(page, next, deferred, lru) {
+		int level = page_private(page);
+
+		list_del(&page->lru);
+		set_page_private(page, 0);
+		free_table(page_address(page), level);
+	}
+}
+
+/**
+ * shadow_zap_all_trees() - empty every root of every vCPU
+ * @mmu:      the VM's memory; its lock is held
+ * @deferred: collects the detached tables
+ *
+ * For a slot about to be unpinned: other vCPUs may be running on these
+ * trees right now.  The caller makes every CPU that ran the VM exit (which
+ * flushes its TLB: shadow VMs use no VPID), then frees @deferred, then
+ * unpins.
+ */
+void shadow_zap_all_trees(struct vmxlab_mmu *mmu, struct list_head *deferred)
+{
+	struct shadow_tree *t;
+	int i, j;
+
+	for (i = 0; i < VMXLAB_MAX_VCPUS; i++) {
+		t = mmu->shadow_trees[i];
+		if (!t)
+			continue;
+		for (j = 0; j < SHADOW_ROOTS; j++)
+			if (t->roots[j])
+				zap_root(t->roots[j], deferred);
+	}
+}
+
+static void root_free(struct shadow_root *r)
+{
+	int i;
+
+	if (!r)
+		return;
+	if (r->pml4) {
+		zap_root(r, NULL);
+		free_page((unsigned long)r->pml4);
+	}
+	for (i = 0; i < 4; i++)
+		free_page((unsigned long)r->pd[i]);
+	free_page((unsigned long)r->pdpt);
+	kvfree(r->deps);
+	kfree(r);
+}
+
+static struct shadow_root *root_alloc(void)
+{
+	struct shadow_root *r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+	int i;
+
+	if (!r)
+		return NULL;
+	xa_init(&r->dep_index);
+	r->pml4 = alloc_table(0);
+	r->pdpt = alloc_table(GFP_DMA32);	/* CR3 holds 32 bits in PAE */
+	for (i = 0; i < 4; i++)
+		r->pd[i] = alloc_table(0);
+	if (!r->pml4 || !r->pdpt || !r->pd[0] || !r->pd[1] || !r->pd[2] ||
+	    !r->pd[3]) {
+		root_free(r);
+		return NULL;
+	}
+	/* A PAE PDPTE has only P and the address (SDM Vol. 3A, Table 4-8). */
+	for (i = 0; i < 4; i++)
+		r->pdpt[i] = virt_to_phys(r->pd[i]) | SPTE_P;
+	return r;
+}
+
+static u64 root_hpa(const struct shadow_root *r)
+{
+	return virt_to_phys(r->long_mode ? r->pml4 : r->pdpt);
+}
+
+/**
+ * shadow_tree_create() - a vCPU's tree
+ *
+ * Return: the tree with one empty root in PAE format, not yet known to the
+ * VM (shadow_tree_register()); NULL without memory.  More roots come as
+ * the guest switches address spaces.
+ */
+struct shadow_tree *shadow_tree_create(void)
+{
+	struct shadow_tree *t = kzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT);
+
+	if (!t)
+		return NULL;
+	t->roots[0] = root_alloc();
+	if (!t->roots[0]) {
+		kfree(t);
+		return NULL;
+	}
+	t->cur = t->roots[0];
+	return t;
+}
+
+/*
+ * Once the vCPU has its id in the VM, slot changes must empty its tree
+ * too; until then nothing is in it.
+ */
+void shadow_tree_register(struct vmxlab_mmu *mmu, unsigned int id,
+			  struct shadow_tree *t)
+{
+	mutex_lock(&mmu->lock);
+	mmu->shadow_trees[id] = t;
+	mutex_unlock(&mmu->lock);
+}
+
+/* The vCPU is gone: no CPU runs on its tree any more. */
+void shadow_tree_destroy(struct vmxlab_mmu *mmu, unsigned int id,
+			 struct shadow_tree *t)
+{
+	int i;
+
+	mutex_lock(&mmu->lock);
+	if (mmu->shadow_trees[id] == t)
+		mmu->shadow_trees[id] = NULL;
+	mutex_unlock(&mmu->lock);
+	for (i = 0; i < SHADOW_ROOTS; i++)
+		root_free(t->roots[i]);
+	kfree(t);
+}
+
+static void use_root(struct shadow_tree *t, struct shadow_root *r, u64 cr3,
+		     bool long_mode)
+{
+	r->guest_cr3 = cr3;
+	r->long_mode = long_mode;
+	r->last_used = ++t->clock;
+	t->cur = r;
+}
+
+/**
+ * shadow_reset() - empty every root of a vCPU and start on one
+ * @mmu:       the VM's memory
+ * @t:         the tree of the vCPU whose thread calls this
+ * @cr3:       the guest's CR3
+ * @long_mode: the guest is in long mode (EFER.LMA)
+ *
+ * After a change of the paging controls (CR0.PG/WP, CR4.PAE/PSE/PGE/
+ * SMEP/SMAP, EFER.NXE) or SET_SREGS: the rights every leaf was built with
+ * may be different now, in every address space.  The vCPU's next entry
+ * flushes the CPU's own TLB (no VPID).
+ *
+ * Return: the host-physical address of the root, for the VMCS's CR3.
+ */
+u64 shadow_reset(struct vmxlab_mmu *mmu, struct shadow_tree *t, u64 cr3,
+		 bool long_mode)
+{
+	int i;
+
+	mutex_lock(&mmu->lock);
+	for (i = 0; i < SHADOW_ROOTS; i++)
+		if (t->roots[i])
+			zap_root(t->roots[i], NULL);
+	use_root(t, t->roots[0], cr3, long_mode);
+	mutex_unlock(&mmu->lock);
+	return root_hpa(t->cur);
+}
+
+/*
+ * Does every entry @r was built from still hold its value?  Reads guest
+ * memory, so without mmu->lock: a slot change may empty @r meanwhile
+ * (zap_root() leaves the array in place), which the generation shows.
+ */
+static bool root_still_valid(struct vmxlab_mmu *mmu, struct shadow_root *r)
+{
+	unsigned long gen = READ_ONCE(r->generation);
+	unsigned int i, n = READ_ONCE(r->ndeps);
+	bool ok = !r->stale;
+	u64 now;
+
+	for (i = 0; ok && i < n; i++) {
+		now = 0;
+		ok = !mmu_read_guest(mmu, r->deps[i].gpa, &now,
+				     r->deps[i].size) &&
+		     now == r->deps[i].val;
+	}
+	mutex_lock(&mmu->lock);
+	if (!ok && r->generation == gen)
+		zap_root(r, NULL);
+	mutex_unlock(&mmu->lock);
+	return ok;
+}
+
+/* The root to build a new address space in: a free slot, else the LRU. */
+static struct shadow_root *victim(struct shadow_tree *t)
+{
+	struct shadow_root *old = NULL;
+	int i;
+
+	for (i = 0; i < SHADOW_ROOTS; i++) {
+		if (!t->roots[i]) {
+			t->roots[i] = root_alloc();
+			if (t->roots[i])
+				return t->roots[i];
+			break;			/* no memory: reuse one */
+		}
+		if (t->roots[i] != t->cur &&
+		    (!old || t->roots[i]->last_used < old->last_used))
+			old = t->roots[i];
+	}
+	return old ? old : t->cur;
+}
+
+/**
+ * shadow_switch() - the guest loaded CR3: run on that address space's root
+ * @mmu:       the VM's memory
+ * @t:         the tree of the vCPU whose thread calls this
+ * @cr3:       the guest's new CR3
+ * @long_mode: the guest is in long mode (EFER.LMA)
+ * @hit:       out: a cached root was still valid
+ *
+ * A cached root whose entries all still hold is used as it is, the
+ * current one too (a CR3 reload after no page-table change); else a root
+ * is emptied and keyed with @cr3.
+ *
+ * Return: the host-physical address of the root, for the VMCS's CR3.
+ */
+u64 shadow_switch(struct vmxlab_mmu *mmu, struct shadow_tree *t, u64 cr3,
+		  bool long_mode, bool *hit)
+{
+	struct shadow_root *r = NULL;
+	int i;
+
+	for (i = 0; i < SHADOW_ROOTS && !r; i++)
+		if (t->roots[i] && t->roots[i]->guest_cr3 == cr3 &&
+		    t->roots[i]->long_mode == long_mode)
+			r = t->roots[i];
+	*hit = r && root_still_valid(mmu, r);
+	if (!r) {
+		r = victim(t);
+		mutex_lock(&mmu->lock);
+		zap_root(r, NULL);
+		mutex_unlock(&mmu->lock);
+	}
+	use_root(t, r, cr3, long_mode);
+	return root_hpa(r);
+}
+
+/**
+ * shadow_leaf() - the current root's leaf for @gva (mmu->lock held)
+ * @t:      the vCPU's tree
+ * @gva:    the linear address
+ * @create: create missing tables
+ *
+ * Return: the leaf; NULL if a table is missing (or no memory).
+ */
+u64 *shadow_leaf(struct shadow_tree *t, u64 gva, bool create)
+{
+	struct shadow_root *r = t->cur;
+	u64 *table, *entry;
+	int level;
+
+	if (r->long_mode) {
+		table = r->pml4;
+		level = 4;
+	} else {
+		table = r->pd[(gva >> 30) & 3];
+		level = 2;
+	}
+	for (; level > 1; level--) {
+		entry = &table[(gva >> (12 + 9 * (level - 1))) & (ENTRIES - 1)];
+		if (!(*entry & SPTE_P)) {
+			u64 *next;
+
+			if (!create)
+				return NULL;
+			next = alloc_table(0);
+			if (!next)
+				return NULL;
+			*entry = virt_to_phys(next) | SPTE_TABLE;
+		}
+		table = table_of(*entry);
+	}
+	return &table[(gva >> 12) & (ENTRIES - 1)];
+}
+
+/* The current root holds leaves of guest pages of @size (mmu->lock held). */
+void shadow_note_size(struct shadow_tree *t, enum spte_size size)
+{
+	t->cur->sizes |= BIT(size);
+}
+
+/**
+ * shadow_record_dep() - a leaf of the current root used a guest entry
+ * @t:    the vCPU's tree (mmu->lock held)
+ * @gpa:  the entry's guest-physical address
+ * @old:  its value as the walk read it
+ * @now:  its value now (@old with the accessed and dirty flags vmxlab set)
+ * @size: 4 or 8 bytes
+ *
+ * An entry already recorded with another value than @old was changed by
+ * the guest since an earlier leaf used it: that leaf may be stale, which
+ * the TLB may keep until the next CR3 load, but no longer after it.
+ */
+void shadow_record_dep(struct shadow_tree *t, u64 gpa, u64 old, u64 now,
+		       unsigned int size)
+{
+	struct shadow_root *r = t->cur;
+	struct shadow_dep *d;
+	void *idx;
+
+	if (r->stale)
+		return;
+	idx = xa_load(&r->dep_index, gpa >> 2);
+	if (idx) {
+		d = &r->deps[xa_to_value(idx)];
+		if (d->val == old)
+			d->val = now;
+		else if (d->val != now)
+			r->stale = true;
+		return;
+	}
+	if (r->ndeps == r->max_deps) {
+		unsigned int max = r->max_deps ? r->max_deps * 2 : 64;
+
+		d = max > MAX_DEPS ? NULL :
+		    kvrealloc(r->deps, r->max_deps * sizeof(*d),
+			      max * sizeof(*d), GFP_KERNEL_ACCOUNT);
+		if (!d) {
+			r->stale = true;
+			return;
+		}
+		r->deps = d;
+		r->max_deps = max;
+	}
+	if (xa_err(xa_store(&r->dep_index, gpa >> 2,
+			    xa_mk_value(r->ndeps), GFP_KERNEL_ACCOUNT))) {
+		r->stale = true;
+		return;
+	}
+	r->deps[r->ndeps] = (struct shadow_dep) {
+		.gpa = gpa, .val = now, .size = size,
+	};
+	WRITE_ONCE(r->ndeps, r->ndeps + 1);
+}
+
+/* Bytes of a guest page of each size class. */
+static const u64 size_bytes[] = {
+	[SPTE_4K] = SZ_4K, [SPTE_2M] = SZ_2M, [SPTE_4M] = SZ_4M, [SPTE_1G] = SZ_1G,
+};
+
+/* Clear the leaves of size class @size in [start, start + len). */
+static void zap_size_class(struct shadow_tree *t, u64 start, u64 len,
+			   enum spte_size size)
+{
+	u64 gva, *pt;
+	int i;
+
+	for (gva = start; gva < start + len; gva += SZ_2M) {
+		pt = shadow_leaf(t, gva, false);
+		if (!pt)
+			continue;
+		pt -= (gva >> 12) & (ENTRIES - 1);	/* the whole table */
+		for (i = 0; i < ENTRIES; i++)
+			if ((pt[i] & SPTE_P) &&
+			    (pt[i] & SPTE_SIZE_MASK) >> SPTE_SIZE_SHIFT == size)
+				pt[i] = 0;
+	}
+}
+
+/**
+ * shadow_invlpg() - the guest invalidated the TLB entries of one page
+ * @mmu: the VM's memory
+ * @t:   the tree of the vCPU that executed INVLPG
+ * @gva: the linear address
+ *
+ * INVLPG drops every translation of the page holding @gva, the whole
+ * large page if the guest mapped one there (SDM Vol. 3A, 4.10.4.1), in
+ * the current address space.  A guest large page is shadowed by 4 KiB
+ * leaves, each marked with the guest page's size (spte.h): for each size
+ * present in the root, the leaves of that size in the aligned region
+ * around @gva go.  Which guest large page a leaf came from is not
+ * recorded, so a leaf of another large page in that region may go too:
+ * only a refill, as after any TLB miss.  Other roots need nothing: the
+ * switch back to one checks its entries.
+ */
+void shadow_invlpg(struct vmxlab_mmu *mmu, struct shadow_tree *t, u64 gva)
+{
+	enum spte_size size;
+	u64 *leaf;
+
+	mutex_lock(&mmu->lock);
+	leaf = shadow_leaf(t, gva, false);
+	if (leaf)
+		*leaf = 0;
+	for (size = SPTE_2M; size <= SPTE_1G; size++)
+		if (t->cur->sizes & BIT(size))
+			zap_size_class(t, gva & ~(size_bytes[size] - 1),
+				       size_bytes[size], size);
+	mutex_unlock(&mmu->lock);
+}

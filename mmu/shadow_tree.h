@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Between shadow.c (filling leaves from guest page faults) and
+ * shadow_tree.c (the roots, their cache and what they were built from).
+ */
+#ifndef VMXLAB_SHADOW_TREE_H
+#define VMXLAB_SHADOW_TREE_H
+
+#include <linux/types.h>
+
+#include "spte.h"
+
+struct shadow_tree;
+
+u64 *shadow_leaf(struct shadow_tree *t, u64 gva, bool create);
+void shadow_note_size(struct shadow_tree *t, enum spte_size size);
+void shadow_record_dep(struct shadow_tree *t, u64 gpa, u64 old, u64 now,
+		       unsigned int size);
+
+#endif /* VMXLAB_SHADOW_TREE_H */
