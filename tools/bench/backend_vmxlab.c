@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmxlab-bench's vmxlab backend: struct backend's calls as /dev/vmxlab
+ * ioctls, its exits translated to struct bench_exit for the VMM loop in
+ * workloads.c.  Its twin on shadow paging differs in the VM type only.
+ */
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "bench.h"
+
+static int vmxlab_create_vm(struct vm *vm)
+{
+	vm->fd = ioctl(vm->sys_fd, VMXLAB_CREATE_VM,
+		       vm->be->shadow ? VMXLAB_VM_SHADOW : VMXLAB_VM_EPT);
+	return vm->fd < 0 ? -errno : 0;
+}
+
+static int vmxlab_set_memory(struct vm *vm, __u64 gpa, __u64 size, void *hva)
+{
+	struct vmxlab_memory_region r = {
+		.slot = 0, .guest_phys_addr = gpa, .memory_size = size,
+		.userspace_addr = (unsigned long)hva,
+	};
+
+	return xioctl(vm->fd, VMXLAB_SET_MEMORY_REGION, &r);
+}
+
+static int vmxlab_create_vcpu(struct vm *vm, unsigned int id, struct vcpu *v)
+{
+	v->vm = vm;
+	v->irq_pending = -1;
+	v->run = NULL;
+	v->fd = ioctl(vm->fd, VMXLAB_CREATE_VCPU, id);
+	return v->fd < 0 ? -errno : 0;
+}
+
+static int vmxlab_map_run(struct vcpu *v)
+{
+	v->run_size = sizeof(struct vmxlab_run);
+	v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      v->fd, 0);
+	return v->run == MAP_FAILED ? -errno : 0;
+}
+
+static int vmxlab_set_cpuid(struct vcpu *v, const struct guest_cpuid_leaf *l, int n)
+{
+	size_t size = sizeof(struct vmxlab_cpuid) +
+		      n * sizeof(struct vmxlab_cpuid_entry);
+	struct vmxlab_cpuid *c = calloc(1, size);
+	int i, r;
+
+	if (!c)
+		return -ENOMEM;
+	c->nent = n;
+	for (i = 0; i < n; i++) {
+		c->entries[i].function = l[i].function;
+		c->entries[i].eax = l[i].eax;
+		c->entries[i].ebx = l[i].ebx;
+		c->entries[i].ecx = l[i].ecx;
+		c->entries[i].edx = l[i].edx;
+	}
+	r = xioctl(v->fd, VMXLAB_SET_CPUID, c);
+	free(c);
+	return r;
+}
+
+static int vmxlab_set_long_mode(struct vcpu *v)
+{
+	struct vmxlab_sregs s;
+	int r;
+
+	r = xioctl(v->fd, VMXLAB_GET_SREGS, &s);
+	if (r)
+		return r;
+	guest_mode_sregs(&s, GUEST_LONG);
+	return xioctl(v->fd, VMXLAB_SET_SREGS, &s);
+}
+
+static int vmxlab_set_regs(struct vcpu *v, __u64 rip, __u64 rdi, __u64 rsi,
+			   __u64 rbx)
+{
+	struct vmxlab_regs regs;
+
+	entry_regs(&regs, rip, rdi, rsi, rbx);
+	return xioctl(v->fd, VMXLAB_SET_REGS, &regs);
+}
+
+static int vmxlab_run(struct vcpu *v, struct bench_exit *e)
+{
+	struct vmxlab_run *run = v->run;
+
+	if (ioctl(v->fd, VMXLAB_RUN, 0) < 0)
+		return -errno;
+	e->reason = run->exit_reason;
+	switch (run->exit_reason) {
+	case VMXLAB_EXIT_IO:
+		e->kind = EXIT_IO;
+		e->port = run->io.port;
+		e->in = run->io.direction == VMXLAB_EXIT_IO_IN;
+		e->len = run->io.size;
+		e->data = (__u8 *)run + run->io.data_offset;
+		break;
+	case VMXLAB_EXIT_MMIO:
+		e->kind = EXIT_MMIO;
+		e->addr = run->mmio.phys_addr;
+		e->in = !run->mmio.is_write;
+		e->len = run->mmio.len;
+		e->data = run->mmio.data;
+		break;
+	case VMXLAB_EXIT_HLT:
+		e->kind = EXIT_HLT;
+		break;
+	default:
+		e->kind = EXIT_OTHER;
+		break;
+	}
+	return 0;
+}
+
+/* vmxlab queues up to 16 interrupts and opens the window itself. */
+static int vmxlab_queue_irq(struct vcpu *v, __u8 vector)
+{
+	struct vmxlab_interrupt irq = { .vector = vector };
+
+	return xioctl(v->fd, VMXLAB_INTERRUPT, &irq);
+}
+
+/* vmxlab does not offset the guest's TSC. */
+static int vmxlab_tsc_offset(struct vcpu *v, __u64 *offset)
+{
+	(void)v;
+	*offset = 0;
+	return 0;
+}
+
+/*
+ * The calls, the same on both paging modes: only the VM type that
+ * vmxlab_create_vm() asks for differs.
+ */
+#define VMXLAB_CALLS							\
+	.create_vm = vmxlab_create_vm,					\
+	.set_memory = vmxlab_set_memory,				\
+	.create_vcpu = vmxlab_create_vcpu,				\
+	.map_run = vmxlab_map_run,					\
+	.set_cpuid = vmxlab_set_cpuid,					\
+	.set_long_mode = vmxlab_set_long_mode,				\
+	.set_regs = vmxlab_set_regs,					\
+	.run = vmxlab_run,						\
+	.queue_irq = vmxlab_queue_irq,					\
+	.tsc_offset = vmxlab_tsc_offset
+
+const struct backend backend_vmxlab = {
+	.name = "vmxlab",
+	.dev = "/dev/vmxlab",
+	VMXLAB_CALLS,
+};
+
+/* The same VMM on a shadow-paging VM (Documentation/paging.rst). */
+const struct backend backend_vmxlab_shadow = {
+	.name = "vmxlab-shadow",
+	.dev = "/dev/vmxlab",
+	.shadow = true,
+	VMXLAB_CALLS,
+};

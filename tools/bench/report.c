@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmxlab-bench's report: the main table, vmxlab against KVM row by row
+ * with each row's target and verdict (judge()), as text and as JSON, from
+ * two results files (results.c).  The shadow-paging rows follow it
+ * (report_shadow.c) when there are four.
+ */
+#include <string.h>
+
+#include "report.h"
+
+/* KVM's cheapest exit among those measured: the stand-in for a null exit. */
+static int kvm_cheapest(const struct results *k)
+{
+	static const int candidates[] = { W_CPUID, W_VMCALL, W_WBINVD };
+	int i, best = -1;
+
+	for (i = 0; i < 3; i++) {
+		const struct summary *s = &k->stat[candidates[i]];
+
+		/* WBINVD that does not exit costs one instruction. */
+		if (!s->valid || s->mean < 20)
+			continue;
+		if (best < 0 || s->mean < k->stat[best].mean)
+			best = candidates[i];
+	}
+	return best;
+}
+
+enum target_kind { T_NONE, T_RATIO, T_RATIO_AND_NULL };
+
+struct row {
+	const char *id;
+	const char *title;
+	int w;				/* vmxlab workload */
+	int kw;				/* KVM workload; -1: cheapest exit */
+	enum target_kind target;
+	double max_ratio;
+};
+
+static const struct row rows[] = {
+	{ "1", "CPUID exit, handled in the kernel", W_CPUID, W_CPUID,
+	  T_RATIO_AND_NULL, 0.5 },
+	{ "2a", "OUT to userspace and back", W_OUT, W_OUT, T_RATIO, 0.8 },
+	{ "2b", "IN to userspace and back", W_IN, W_IN, T_RATIO, 0.8 },
+	{ "3a", "MMIO store to userspace and back", W_MMIO_WRITE,
+	  W_MMIO_WRITE, T_RATIO, 0.8 },
+	{ "3b", "MMIO load to userspace and back", W_MMIO_READ, W_MMIO_READ,
+	  T_RATIO, 0.8 },
+	{ "4a", "EPT fault-in per 4 KiB page, host page present", W_EPT,
+	  W_EPT, T_RATIO, 0.5 },
+	{ "4b", "EPT fault-in per 4 KiB page, host page new", W_EPT_ALLOC,
+	  W_EPT_ALLOC, T_RATIO, 0.5 },
+	{ "5a", "interrupt: ioctl to handler, window open", W_IRQ_OPEN,
+	  W_IRQ_OPEN, T_RATIO, 1.0 },
+	{ "5b", "interrupt: ioctl to handler, IF=0 until STI", W_IRQ_STI,
+	  W_IRQ_STI, T_RATIO, 1.0 },
+	{ "6", "null exit", W_NULL, -1, T_NONE, 0 },
+};
+
+struct verdict {
+	bool have;			/* both figures exist */
+	double ratio;
+	bool met;
+	char target[64];
+};
+
+static void judge(const struct row *row, const struct results *v,
+		  const struct results *k, struct verdict *out)
+{
+	int kw = row->kw < 0 ? kvm_cheapest(k) : row->kw;
+	const struct summary *a = &v->stat[row->w];
+
+	memset(out, 0, sizeof(*out));
+	if (!a->valid || kw < 0 || !k->stat[kw].valid)
+		return;
+	out->have = true;
+	out->ratio = a->mean / k->stat[kw].mean;
+	out->met = out->ratio <= row->max_ratio;
+	switch (row->target) {
+	case T_NONE:
+		out->met = true;
+		break;
+	case T_RATIO:
+		snprintf(out->target, sizeof(out->target), "<= %.1f x KVM",
+			 row->max_ratio);
+		break;
+	case T_RATIO_AND_NULL:
+		snprintf(out->target, sizeof(out->target),
+			 "<= %.1f x KVM, <= 2 x null", row->max_ratio);
+		if (v->stat[W_NULL].valid)
+			out->met = out->met &&
+				   a->mean <= 2 * v->stat[W_NULL].mean;
+		break;
+	}
+}
+
+/*
+ * Under Bochs with clock: sync=none the TSC advances by one per emulated
+ * instruction: 1000 more iterations of the 5-instruction loop take 5000
+ * more ticks (a host interrupt may lengthen a few samples: the median).
+ */
+static bool tsc_counts_instructions(const struct results *r)
+{
+	const struct summary *s = &r->stat[W_LOOP5];
+
+	return s->valid && s->median == 5000;
+}
+
+void fmt_summary(char *buf, size_t len, const struct summary *s)
+{
+	if (!s->valid)
+		snprintf(buf, len, "n/a");
+	else
+		snprintf(buf, len, "%.1f (%lld-%lld)", s->mean, s->min, s->max);
+}
+
+/* Largest difference between the passes of one run, in percent. */
+static double pass_spread(const struct summary *s)
+{
+	double lo, hi;
+	int i;
+
+	if (!s->valid || s->passes < 2)
+		return 0;
+	lo = s->pass_mean[0];
+	hi = lo;
+	for (i = 1; i < s->passes; i++) {
+		lo = s->pass_mean[i] < lo ? s->pass_mean[i] : lo;
+		hi = s->pass_mean[i] > hi ? s->pass_mean[i] : hi;
+	}
+	return lo > 0 ? 100 * (hi - lo) / lo : 0;
+}
+
+static double max_spread(const struct results *r, int *worst)
+{
+	double m = 0, d;
+	int w;
+
+	*worst = -1;
+	for (w = 0; w < NR_MAIN_WORKLOADS; w++) {
+		d = pass_spread(&r->stat[w]);
+		if (d > m || *worst < 0) {
+			m = d > m ? d : m;
+			*worst = w;
+		}
+	}
+	return m;
+}
+
+static void print_mem_detail(const char *what, const struct mem_cost *c)
+{
+	int i;
+
+	fprintf(stdout,
+		"    %-7s %7.1f KiB: slab %.1f, kernel stacks %.1f, page tables %.1f, vmalloc %.1f KiB",
+		what, c->total / 1024, c->meminfo[0] / 1024, c->meminfo[1] / 1024,
+		c->meminfo[2] / 1024, c->meminfo[3] / 1024);
+	for (i = 0; i < c->ntop; i++)
+		printf("%s%s %.1f", i ? ", " : "; slab growth: ", c->top[i],
+		       c->top_bytes[i] / 1024);
+	printf("\n");
+}
+
+/* The lines above the table: the TSC check, repeatability, iterations. */
+static void print_header(const struct results *v, const struct results *k)
+{
+	const struct summary *nop = &v->stat[W_LOOP5];
+	double sv, sk;
+	int wv, wk;
+
+	printf("vmxlab-bench: emulated instructions per operation (guest RDTSC)\n");
+	if (nop->valid)
+		fprintf(stdout,
+			"TSC check: a 5-instruction loop measures %.3f ticks per iteration (median)%s\n",
+			nop->median / 1000.0, tsc_counts_instructions(v) ?
+			": the TSC counts instructions (Bochs clock: sync=none)" :
+			": the TSC does not count instructions here");
+	sv = max_spread(v, &wv);
+	sk = max_spread(k, &wk);
+	fprintf(stdout,
+		"Repeatability: %d passes per backend in this run; means differ by at most %.2f%% (vmxlab %s), %.2f%% (KVM %s)\n",
+		v->passes, sv, wv >= 0 ? workload_keys[wv] : "-", sk,
+		wk >= 0 ? workload_keys[wk] : "-");
+	fprintf(stdout,
+		"Iterations: %u per workload and pass (EPT: %u pages), after %u warm-up iterations\n\n",
+		v->iterations, v->pages, WARMUP_ITERATIONS);
+}
+
+static void print_row(const struct row *row, const struct results *v,
+		      const struct results *k)
+{
+	static const struct summary none;
+	int kw = row->kw < 0 ? kvm_cheapest(k) : row->kw;
+	char a[48], b[48], title[64];
+	struct verdict vd;
+
+	judge(row, v, k, &vd);
+	fmt_summary(a, sizeof(a), &v->stat[row->w]);
+	fmt_summary(b, sizeof(b), kw >= 0 ? &k->stat[kw] : &none);
+	snprintf(title, sizeof(title), "%s", row->title);
+	if (row->kw < 0 && kw >= 0)
+		snprintf(title, sizeof(title),
+			 "%s (KVM: its cheapest, %s)", row->title,
+			 workload_keys[kw]);
+	printf("%-3s %-47s %-22s %-22s ", row->id, title, a, b);
+	if (vd.have)
+		printf("%6.2f", vd.ratio);
+	else
+		printf("%6s", "-");
+	if (row->target != T_NONE && vd.have)
+		printf("  %s: %s", vd.target, vd.met ? "met" : "MISSED");
+	printf("\n");
+}
+
+/* Rows 7a, 7b and 8, and where the kernel memory goes. */
+static void print_memory(const struct results *v, const struct results *k)
+{
+	printf("%-3s %-47s %-22.1f %-22.1f %6.2f\n", "7a",
+	       "kernel memory per VM, KiB", v->mem[0].total / 1024,
+	       k->mem[0].total / 1024, v->mem[0].total / k->mem[0].total);
+	printf("%-3s %-47s %-22.1f %-22.1f %6.2f\n", "7b",
+	       "kernel memory per vCPU, KiB (64 vCPUs)",
+	       v->mem[1].total / 1024, k->mem[1].total / 1024,
+	       v->mem[1].total / k->mem[1].total);
+	printf("%-3s %-47s %-22s %-22s\n", "8", "MTF single step",
+	       "n/a (not implemented)", "n/a");
+	printf("\nMemory breakdown (per VM: %d empty VMs; per vCPU: %d vCPUs in one VM):\n",
+	       MEM_VMS, MEM_VCPUS);
+	printf("  vmxlab\n");
+	print_mem_detail("VM", &v->mem[0]);
+	print_mem_detail("vCPU", &v->mem[1]);
+	printf("  KVM\n");
+	print_mem_detail("VM", &k->mem[0]);
+	print_mem_detail("vCPU", &k->mem[1]);
+}
+
+void report_text(const struct results *v, const struct results *k)
+{
+	unsigned int i;
+
+	print_header(v, k);
+	printf("%-3s %-47s %-22s %-22s %6s  %s\n", "#", "workload",
+	       "vmxlab mean (min-max)", "KVM mean (min-max)", "ratio", "target");
+	for (i = 0; i < ARRAY_SIZE(rows); i++)
+		print_row(&rows[i], v, k);
+	print_memory(v, k);
+}
+
+const char *row_title(int w)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(rows); i++)
+		if (rows[i].w == w)
+			return rows[i].title;
+	return workload_keys[w];
+}
+
+void json_summary(const char *name, const struct summary *s,
+		  const char *sep)
+{
+	int i;
+
+	if (!s->valid) {
+		printf("      \"%s\": null%s\n", name, sep);
+		return;
+	}
+	fprintf(stdout,
+		"      \"%s\": {\"n\": %u, \"mean\": %.3f, \"min\": %lld, \"median\": %lld, \"max\": %lld, \"pass_means\": [",
+		name, s->n, s->mean, s->min, s->median, s->max);
+	for (i = 0; i < s->passes; i++)
+		printf("%s%.3f", i ? ", " : "", s->pass_mean[i]);
+	printf("]}%s\n", sep);
+}
+
+static void json_mem(const char *name, const struct mem_cost *c,
+		     const char *sep)
+{
+	int i;
+
+	fprintf(stdout,
+		"      \"%s\": {\"bytes\": %.0f, \"slab\": %.0f, \"kernel_stack\": %.0f, \"page_tables\": %.0f, \"vmalloc\": %.0f, \"slab_growth\": {",
+		name, c->total, c->meminfo[0], c->meminfo[1], c->meminfo[2],
+		c->meminfo[3]);
+	for (i = 0; i < c->ntop; i++)
+		printf("%s\"%s\": %.0f", i ? ", " : "", c->top[i],
+		       c->top_bytes[i]);
+	printf("}}%s\n", sep);
+}
+
+static void json_row(const struct row *row, const struct results *v,
+		     const struct results *k)
+{
+	int kw = row->kw < 0 ? kvm_cheapest(k) : row->kw;
+	struct verdict vd;
+
+	judge(row, v, k, &vd);
+	printf("    {\n      \"id\": \"%s\",\n      \"workload\": \"%s\",\n",
+	       row->id, workload_keys[row->w]);
+	json_summary("vmxlab", &v->stat[row->w], ",");
+	if (kw >= 0) {
+		printf("      \"kvm_workload\": \"%s\",\n",
+		       workload_keys[kw]);
+		json_summary("kvm", &k->stat[kw], ",");
+	}
+	if (vd.have)
+		printf("      \"ratio\": %.4f,\n", vd.ratio);
+	if (row->target != T_NONE && vd.have)
+		printf("      \"target\": \"%s\",\n      \"met\": %s,\n",
+		       vd.target, vd.met ? "true" : "false");
+	printf("      \"title\": \"%s\"\n    },\n", row->title);
+}
+
+/* Rows 7 and 8, the last of "rows". */
+static void json_memory_rows(const struct results *v, const struct results *k)
+{
+	printf("    {\n      \"id\": \"7\",\n      \"workload\": \"memory\",\n");
+	printf("      \"vms\": %d,\n      \"vcpus\": %d,\n", MEM_VMS, MEM_VCPUS);
+	json_mem("vmxlab_per_vm", &v->mem[0], ",");
+	json_mem("kvm_per_vm", &k->mem[0], ",");
+	json_mem("vmxlab_per_vcpu", &v->mem[1], ",");
+	json_mem("kvm_per_vcpu", &k->mem[1], "");
+	printf("    },\n");
+	printf("    {\n"
+	       "      \"id\": \"8\",\n"
+	       "      \"workload\": \"mtf\",\n"
+	       "      \"vmxlab\": \"n/a (not implemented)\",\n"
+	       "      \"kvm\": \"n/a\"\n"
+	       "    }\n");
+}
+
+void report_json(const struct results *v, const struct results *k,
+		 const struct results *vs, const struct results *ks)
+{
+	const struct summary *nop = &v->stat[W_LOOP5];
+	unsigned int i;
+	int wv, wk;
+
+	printf("{\n");
+	fprintf(stdout,
+		"  \"units\": \"guest TSC ticks per operation; emulated instructions under Bochs clock: sync=none\",\n");
+	printf("  \"tsc_ticks_per_loop5_iteration\": %.3f,\n",
+	       nop->valid ? nop->median / 1000.0 : 0);
+	printf("  \"tsc_counts_instructions\": %s,\n",
+	       tsc_counts_instructions(v) ? "true" : "false");
+	printf("  \"iterations\": %u,\n  \"pages\": %u,\n  \"passes\": %d,\n",
+	       v->iterations, v->pages, v->passes);
+	printf("  \"max_pass_spread_percent\": {\"vmxlab\": %.4f, \"kvm\": %.4f},\n",
+	       max_spread(v, &wv), max_spread(k, &wk));
+	if (vs)
+		report_shadow_json(v, k, vs, ks);
+	printf("  \"rows\": [\n");
+	for (i = 0; i < ARRAY_SIZE(rows); i++)
+		json_row(&rows[i], v, k);
+	json_memory_rows(v, k);
+	printf("  ]\n}\n");
+}
