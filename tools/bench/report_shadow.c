@@ -28,7 +28,7 @@ static const struct shadow_row shadow_rows[] = {
 	  0, NULL },
 	{ "9c", "MOV CR3 between two roots (+ a store)", W_CR3, W_CPUID,
 	  "CPUID", 1.5, 0,
-	  "no cached roots: each MOV CR3 empties the shadow tree" },
+	  "the switch reads every recorded guest entry again" },
 	{ "9d", "PTE write + INVLPG + touch", W_REMAP, W_CPUID, "CPUID",
 	  3.0, 0, NULL },
 };
