@@ -68,6 +68,7 @@ struct shadow_tree {
 	struct shadow_root *roots[SHADOW_ROOTS];	/* [0] always there */
 	struct shadow_root *cur;			/* what the CPU walks */
 	u64 clock;
+	unsigned int audit_skip;	/* shadow_collect_leaves()' next start */
 };
 
 static u64 *alloc_table(gfp_t extra)
@@ -306,21 +307,30 @@ u64 shadow_reset(struct vmxlab_mmu *mmu, struct shadow_tree *t, u64 cr3,
 /*
  * Does every entry @r was built from still hold its value?  Reads guest
  * memory, so without mmu->lock: a slot change may empty @r meanwhile
- * (zap_root() leaves the array in place), which the generation shows.
+ * (zap_root() leaves the array in place), which its generation shows.
  */
+static bool deps_hold(struct vmxlab_mmu *mmu, struct shadow_root *r)
+{
+	unsigned int i, n = READ_ONCE(r->ndeps);
+	u64 now;
+
+	if (r->stale)
+		return false;
+	for (i = 0; i < n; i++) {
+		now = 0;
+		if (mmu_read_guest(mmu, r->deps[i].gpa, &now, r->deps[i].size) ||
+		    now != r->deps[i].val)
+			return false;
+	}
+	return true;
+}
+
+/* Use @r again if its entries hold; else empty it.  Return: they held. */
 static bool root_still_valid(struct vmxlab_mmu *mmu, struct shadow_root *r)
 {
 	unsigned long gen = READ_ONCE(r->generation);
-	unsigned int i, n = READ_ONCE(r->ndeps);
-	bool ok = !r->stale;
-	u64 now;
+	bool ok = deps_hold(mmu, r);
 
-	for (i = 0; ok && i < n; i++) {
-		now = 0;
-		ok = !mmu_read_guest(mmu, r->deps[i].gpa, &now,
-				     r->deps[i].size) &&
-		     now == r->deps[i].val;
-	}
 	mutex_lock(&mmu->lock);
 	if (!ok && r->generation == gen)
 		zap_root(r, NULL);
@@ -535,4 +545,105 @@ void shadow_invlpg(struct vmxlab_mmu *mmu, struct shadow_tree *t, u64 gva)
 			zap_size_class(t, gva & ~(size_bytes[size] - 1),
 				       size_bytes[size], size);
 	mutex_unlock(&mmu->lock);
+}
+
+/*
+ * Add the leaves of the page table @pt, which maps from @base, to @c;
+ * false once @c is full.
+ */
+struct collect {
+	struct shadow_leaf_ref *out;
+	unsigned int n, max, seen, skip;
+};
+
+static bool collect_pt(struct collect *c, const u64 *pt, u64 base)
+{
+	int i;
+
+	for (i = 0; i < ENTRIES; i++) {
+		if (!(pt[i] & SPTE_P) || c->seen++ < c->skip)
+			continue;
+		if (c->n == c->max)
+			return false;
+		c->out[c->n].gva = base + ((u64)i << 12);
+		c->out[c->n].spte = pt[i];
+		c->n++;
+	}
+	return true;
+}
+
+/* The same for a page directory (level 2) or a PDPT (level 3). */
+static bool collect_table(struct collect *c, const u64 *table, int level,
+			  u64 base)
+{
+	int i;
+
+	for (i = 0; i < ENTRIES; i++) {
+		u64 at = base + ((u64)i << (12 + 9 * (level - 1)));
+
+		if (!(table[i] & SPTE_P))
+			continue;
+		if (level == 2 ? !collect_pt(c, table_of(table[i]), at) :
+		    !collect_table(c, table_of(table[i]), level - 1, at))
+			return false;
+	}
+	return true;
+}
+
+/**
+ * shadow_collect_leaves() - copy out leaves of the current root
+ * @mmu: the VM's memory
+ * @t:   the vCPU's tree
+ * @out: where the leaves go
+ * @max: room in @out
+ *
+ * For shadow_audit(), which checks them without mmu->lock (walking the
+ * guest's tables takes it).  A root with more than @max leaves is covered
+ * over several calls, @max at a time.
+ *
+ * Return: the number of leaves in @out.
+ */
+unsigned int shadow_collect_leaves(struct vmxlab_mmu *mmu,
+				   struct shadow_tree *t,
+				   struct shadow_leaf_ref *out,
+				   unsigned int max)
+{
+	struct collect c = { .out = out, .max = max, .skip = t->audit_skip };
+	struct shadow_root *r = t->cur;
+	bool all;
+	int i;
+
+	mutex_lock(&mmu->lock);
+	if (r->long_mode) {
+		all = true;
+		for (i = 0; i < ENTRIES && all; i++) {
+			/* Bit 47 is copied into 63:48: a canonical address. */
+			u64 base = (u64)(((s64)i << 55) >> 16);
+
+			if (r->pml4[i] & SPTE_P)
+				all = collect_table(&c, table_of(r->pml4[i]), 3,
+						    base);
+		}
+	} else {
+		all = true;
+		for (i = 0; i < 4 && all; i++)
+			all = collect_table(&c, r->pd[i], 2, (u64)i << 30);
+	}
+	mutex_unlock(&mmu->lock);
+	t->audit_skip = all ? 0 : t->audit_skip + c.n;
+	return c.n;
+}
+
+/**
+ * shadow_current_deps_hold() - has the guest left the current root's
+ * entries alone since they were used?
+ * @mmu: the VM's memory
+ * @t:   the vCPU's tree
+ *
+ * Only then must every leaf agree with a fresh walk: after an edit the
+ * guest has not invalidated yet, a leaf may be stale, as a TLB entry.
+ */
+bool shadow_current_deps_hold(struct vmxlab_mmu *mmu, struct shadow_tree *t)
+{
+	return deps_hold(mmu, t->cur);
 }

@@ -8,6 +8,7 @@
 
 #include <linux/types.h>
 
+#include "mmu.h"
 #include "spte.h"
 
 struct shadow_tree;
@@ -16,5 +17,17 @@ u64 *shadow_leaf(struct shadow_tree *t, u64 gva, bool create);
 void shadow_note_size(struct shadow_tree *t, enum spte_size size);
 void shadow_record_dep(struct shadow_tree *t, u64 gpa, u64 old, u64 now,
 		       unsigned int size);
+
+/* shadow_audit.c: a leaf and the linear address it translates. */
+struct shadow_leaf_ref {
+	u64 gva;
+	u64 spte;
+};
+
+unsigned int shadow_collect_leaves(struct vmxlab_mmu *mmu,
+				   struct shadow_tree *t,
+				   struct shadow_leaf_ref *out,
+				   unsigned int max);
+bool shadow_current_deps_hold(struct vmxlab_mmu *mmu, struct shadow_tree *t);
 
 #endif /* VMXLAB_SHADOW_TREE_H */

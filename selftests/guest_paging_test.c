@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "vmxlab_lib.h"
+#include "vmxlab_util.h"
 #include "kselftest_harness.h"
 
 #define TIMEOUT_S	300
@@ -999,6 +1000,26 @@ TEST_F_TIMEOUT(paging, counters_known_program, TIMEOUT_S)
 	}
 	EXPECT_EQ(0ULL, after.pf_mmio - before.pf_mmio);
 	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(self->vcpu, &uc));
+}
+
+/*
+ * The selftests load vmxlab with shadow_audit=1 (vmxlab_util.h), so that
+ * every shadow leaf is checked against the guest's tables before each
+ * entry (mmu/shadow_audit.c); a disagreement warns, and the VM run fails
+ * on the warning.  Without the audit the shadow runs would check less
+ * than they say.
+ */
+TEST_F_TIMEOUT(paging, audit_is_on, TIMEOUT_S)
+{
+	char buf[8] = "";
+	ssize_t n;
+
+	if (variant->type != VMXLAB_VM_SHADOW)
+		SKIP(return, "the audit is of shadow paging");
+	n = read_file("/sys/module/vmxlab/parameters/shadow_audit", buf,
+		      sizeof(buf));
+	ASSERT_LT(0, n);
+	EXPECT_EQ('Y', buf[0]) TH_LOG("vmxlab loaded without shadow_audit=1");
 }
 
 /*

@@ -30,6 +30,18 @@ static inline const char *vmxlab_ko_path(void)
 	return p && *p ? p : VMXLAB_KO_DEFAULT;
 }
 
+/*
+ * The parameters the tests load it with: $VMXLAB_PARAMS, else the shadow
+ * paging audit on (Documentation/paging.rst), which checks every shadow
+ * leaf against the guest's tables before each entry.
+ */
+static inline const char *vmxlab_params(void)
+{
+	const char *p = getenv("VMXLAB_PARAMS");
+
+	return p ? p : "shadow_audit=1";
+}
+
 /* finit_module(2) on vmxlab.ko.  Returns 0 or -errno. */
 static inline int vmxlab_load(void)
 {
@@ -38,7 +50,7 @@ static inline int vmxlab_load(void)
 	fd = open(vmxlab_ko_path(), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	ret = syscall(SYS_finit_module, fd, vmxlab_params(), 0) ? -errno : 0;
 	close(fd);
 	return ret;
 }

@@ -10,6 +10,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kernel.h>
+#include <linux/moduleparam.h>
 #include <asm/processor-flags.h>
 #include <asm/trapnr.h>
 
@@ -268,18 +269,30 @@ int vmx_handle_page_fault(struct vmx_vcpu *vcpu)
 	}
 }
 
+static bool shadow_audit_on;
+module_param_named(shadow_audit, shadow_audit_on, bool, 0444);
+MODULE_PARM_DESC(shadow_audit,
+		 "Before each entry, check shadow leaves against the guest's tables (slow: for tests)");
+
 /**
  * vmx_shadow_cannot_run() - checked before each entry of a shadow vCPU
  * @vcpu: a shadow-paging vCPU
  *
  * Without unrestricted guest the CPU cannot run a guest with CR0.PE = 0
  * (real mode would need virtual-8086 emulation, which vmxlab does not
- * do): the run ends with an internal error instead.
+ * do): the run ends with an internal error instead.  With shadow_audit=1
+ * the leaves of the vCPU's root are checked here too (mmu/shadow_audit.c).
  *
  * Return: 0 to enter; 1 when the run must end, with vcpu->run filled in.
  */
 int vmx_shadow_cannot_run(struct vmx_vcpu *vcpu)
 {
+	if (unlikely(shadow_audit_on)) {
+		struct gwalk_regs regs;
+
+		vmx_guest_paging_regs(vcpu, &regs);
+		shadow_audit(&vcpu->vm->mmu, vcpu->shadow.tree, &regs);
+	}
 	if (!vcpu->shadow.real_mode)
 		return 0;
 	vmx_exit_internal_error(vcpu, VMXLAB_INTERNAL_SHADOW_REAL_MODE,
