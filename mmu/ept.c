@@ -12,8 +12,8 @@
 #include <linux/smp.h>
 
 #include <vmxlab/vmx_arch.h>
+#include <vmxlab/vmx_ops.h>
 #include "../vmx/fault_inject.h"
-#include "../vmx/vmx_ops.h"
 #include "../vmx/vmxlab.h"
 #include "ept.h"
 #include "ept_sync.h"

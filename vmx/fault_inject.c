@@ -15,9 +15,9 @@
 #include <linux/sysfs.h>
 
 #include <vmxlab/vmx_arch.h>
+#include <vmxlab/vmx_ops.h>
 #include "fault_inject.h"
 #include "vmcs.h"
-#include "vmx_ops.h"
 #include "vmxlab.h"
 
 int vmx_fault_armed = VMX_FAULT_NONE;

@@ -25,10 +25,10 @@
 #include <asm/tlbflush.h>
 
 #include <vmxlab/vmx_arch.h>
+#include <vmxlab/vmx_ops.h>
 #include "fault_inject.h"
 #include "vcpu.h"
 #include "vmcs.h"
-#include "vmx_ops.h"
 
 #define CREATE_TRACE_POINTS
 #include "trace.h"

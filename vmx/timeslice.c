@@ -21,9 +21,9 @@
 #include <asm/tsc.h>
 
 #include <vmxlab/vmx_arch.h>
+#include <vmxlab/vmx_ops.h>
 #include "vcpu.h"
 #include "vmcs.h"
-#include "vmx_ops.h"
 
 /* IA32_VMX_MISC[4:0]: the timer counts down once every 2^X TSC ticks. */
 #define VMX_MISC_TIMER_RATE	0x1f

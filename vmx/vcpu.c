@@ -21,8 +21,8 @@
 #include <asm/fpu/xstate.h>
 
 #include <vmxlab/vmx_arch.h>
+#include <vmxlab/vmx_ops.h>
 #include "vcpu.h"
-#include "vmx_ops.h"
 
 static DEFINE_IDA(vpid_ida);
 

@@ -219,9 +219,11 @@ void vmx_set_syscall_msr(struct vmx_vcpu *vcpu, int i, u64 data);
 void vmx_sync_syscall_msrs(struct vmx_vcpu *vcpu);
 int vmx_vcpu_run(struct vmx_vcpu *vcpu);
 
-/* exits.c: the exit dispatcher and its helpers. */
+/* exits.c: the exit dispatcher. */
 int vmx_handle_exit(struct vmx_vcpu *vcpu, u32 exit_reason);
 int vmx_unexpected_exit(struct vmx_vcpu *vcpu, u32 exit_reason);
+
+/* vcpu_regs.c: what every handler does to the vCPU. */
 int vmx_exit_internal_error(struct vmx_vcpu *vcpu, u32 suberror, u64 data);
 unsigned long vmx_read_gpr(struct vmx_vcpu *vcpu, int reg);
 void vmx_write_gpr(struct vmx_vcpu *vcpu, int reg, unsigned long value);

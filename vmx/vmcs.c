@@ -21,10 +21,10 @@
 #include <asm/trapnr.h>
 
 #include <vmxlab/vmx_arch.h>
+#include <vmxlab/vmx_ops.h>
 #include "caps.h"
 #include "vcpu.h"
 #include "vmcs.h"
-#include "vmx_ops.h"
 
 /*
  * How external interrupts reach the host (Documentation/interrupts.rst):

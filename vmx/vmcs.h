@@ -196,7 +196,7 @@
 #include <linux/types.h>
 #include <asm/asm.h>
 
-#include "vmx_ops.h"
+#include <vmxlab/vmx_ops.h>
 
 void vmcs_op_failed(const char *insn, unsigned long field, unsigned long value);
 

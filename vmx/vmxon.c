@@ -21,8 +21,8 @@
 #include <asm/tlbflush.h>
 
 #include <vmxlab/vmx_arch.h>
+#include <vmxlab/vmx_ops.h>
 #include "caps.h"
-#include "vmx_ops.h"
 #include "vmxlab.h"
 
 struct vmxlab_caps vmx_caps;

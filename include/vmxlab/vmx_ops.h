@@ -4,6 +4,8 @@
  * instruction's three outcomes (SDM Vol. 3C, 31.2) into a return value:
  * success, VMfail (CF or ZF set), or a fault (#UD/#GP, caught through the
  * exception table) -- so no caller ever oopses on a failed VMX instruction.
+ * Kernel-only, unlike vmx_arch.h: here so that vmx/ and mmu/ (INVEPT)
+ * include them alike.
  */
 #ifndef VMXLAB_VMX_OPS_H
 #define VMXLAB_VMX_OPS_H
