@@ -299,9 +299,13 @@ static long involuntary_switches(void)
 	return ru.ru_nivcsw;
 }
 
-/* The module with @params: unloaded first if it is there. */
+/*
+ * The module with @params and the tests' own (vmxlab_params()): unloaded
+ * first if it is there.
+ */
 static int vmxlab_reload(const char *params)
 {
+	char all[256];
 	int fd, r, i;
 
 	if (module_is_loaded("vmxlab")) {
@@ -313,7 +317,8 @@ static int vmxlab_reload(const char *params)
 	fd = open(vmxlab_ko_path(), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	r = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
+	snprintf(all, sizeof(all), "%s %s", params, vmxlab_params());
+	r = syscall(SYS_finit_module, fd, all, 0) ? -errno : 0;
 	close(fd);
 	for (i = 0; !r && !path_exists(VMXLAB_DEV) && i < 100; i++)
 		usleep(20000);
