@@ -279,8 +279,14 @@ static void put_exit_detail(char *buf, size_t len,
 		    q & 4 ? "fetch" : q & 2 ? "write" : "read");
 		break;
 	case EXIT_IO_INSTRUCTION:
-		put(buf, len, " port %#llx %s%s %llu byte(s)", q >> 16,
-		    q & 8 ? "in" : "out", q & 16 ? "s" : "", (q & 7) + 1);
+		/* SDM Table 28-5; the count is the decision's (arg[1]). */
+		put(buf, len, " port %#llx %s%s%s size %llu", q >> 16,
+		    q & 32 ? "rep " : "", q & 8 ? "in" : "out",
+		    q & 16 ? "s" : "", (q & 7) + 1);
+		if (r->decision == VMXLAB_DECISION_TO_USERSPACE_IO &&
+		    r->arg[1] >> 16 > 1)
+			put(buf, len, " count %llu",
+			    (unsigned long long)r->arg[1] >> 16);
 		break;
 	}
 }
