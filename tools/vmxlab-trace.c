@@ -329,16 +329,22 @@ static void do_io(struct trace *t)
 static int run_guest(struct trace *t, bool traced)
 {
 	struct vmxlab_run *run = t->run;
+	bool interrupted;
 
 	for (;;) {
-		if (ioctl(t->fd, VMXLAB_RUN, 0) < 0 && errno != EINTR)
+		/* A signal (EINTR) leaves the run page as it was: run again. */
+		interrupted = ioctl(t->fd, VMXLAB_RUN, 0) < 0;
+		if (interrupted && errno != EINTR)
 			die("RUN: %s", strerror(errno));
 		if (traced)
 			drain_log(t);
 		if (traced && t->records > t->o->max_exits) {
-			line(t, "vmxlab-trace: stopped: more exits than --max-exits");
+			line(t, t->o->json ? "{\"type\":\"stopped\",\"why\":\"max-exits\"}" :
+			     "vmxlab-trace: stopped: more exits than --max-exits");
 			return 1;
 		}
+		if (interrupted)
+			continue;
 		switch (run->exit_reason) {
 		case VMXLAB_EXIT_HLT:
 			return 0;
@@ -400,6 +406,13 @@ static int summary(struct trace *t)
 		bad = 1;
 		fprintf(stderr, "vmxlab-trace: error: %s: %llu records, %llu in GET_STATS\n",
 			explain_reason(r), (unsigned long long)total,
+			(unsigned long long)delta);
+	}
+	delta = now.failed_entries - t->stats0.failed_entries;
+	if (t->failed_entries != delta) {
+		bad = 1;
+		fprintf(stderr, "vmxlab-trace: error: %llu failed entries, %llu in GET_STATS\n",
+			(unsigned long long)t->failed_entries,
 			(unsigned long long)delta);
 	}
 	snprintf(buf, sizeof(buf), t->o->json ? JSON_SUMMARY :
