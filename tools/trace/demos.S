@@ -36,11 +36,15 @@ trace_guest_warm:
 	orb	$0, (%rdx)
 	hlt
 
-/* cpuid: two CPUIDs, each emulated by vmxlab. */
+/*
+ * cpuid: two CPUIDs, each emulated by vmxlab: leaf 0, then leaf 1 with
+ * ECX (the subleaf, which leaf 0 set to "ntel") cleared.
+ */
 trace_demo_cpuid:
 	xor	%eax, %eax
 	cpuid
-	mov	$1, %eax
+	xor	%ecx, %ecx
+	lea	1(%rcx), %eax
 	cpuid
 	hlt
 
