@@ -6,6 +6,9 @@
 #
 #   make            build vmxlab.ko
 #   make demo       set up, boot the test VM, show the capability report
+#                   and vmxlab-trace's cpuid and ept demos
+#   make trace GUEST=my.S|my.bin|my.elf [ARGS=--step]
+#                   your guest in the test VM, each exit explained
 #   make check      the whole test suite (unit tests + selftests in a VM)
 #   make lint       W=1, sparse (C=1) and checkpatch --strict
 #   make tour       Documentation/tour.rst from the code's T:NNN comments
@@ -86,6 +89,13 @@ setup:
 
 demo: setup
 	scripts/demo.sh
+
+# Your guest, traced by tools/vmxlab-trace in the test VM (README, "Watch
+# your own guest"): GUEST is a .S, a flat binary or a static ELF.
+.PHONY: trace
+trace: setup
+	@test -n "$(GUEST)" || { echo "usage: make trace GUEST=my.S|my.bin|my.elf [ARGS=--step]" >&2; exit 2; }
+	scripts/trace.sh $(GUEST) $(ARGS)
 
 check:
 	scripts/check.sh

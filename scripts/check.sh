@@ -79,6 +79,21 @@ rm -rf "$OUT"
 mkdir -p "$OUT" "$VMLOGS"
 summary=()
 
+# The README's "Watch your own guest": its hello.S (between the BEGIN and
+# END lines), assembled as `make trace` does, and the output the README
+# shows.  Every VM lane ships both with tools/out/vmxlab-trace, and
+# trace_tool_test's readme_guest runs the one and expects the other.
+README_GUEST=$OUT/readme
+step "the README's guest (scripts/trace.sh --build-only)"
+mkdir -p "$README_GUEST"
+sed -n '/^    # BEGIN hello.S/,/^    # END hello.S/s/^    //p' README > "$README_GUEST/hello.S"
+sed -n '/^    == \/vmxlab\/guest/,/^$/s/^    //p' README > "$README_GUEST/expect"
+if [ ! -s "$README_GUEST/hello.S" ] || [ ! -s "$README_GUEST/expect" ]; then
+	cannot_test "README: no hello.S or no output in \"Watch your own guest\""
+fi
+scripts/trace.sh --build-only "$README_GUEST/hello.bin" "$README_GUEST/hello.S" ||
+	cannot_test "assembling the README's hello.S"
+
 # The debug kernel builds (once per machine, about 20 minutes) in the
 # background while the other layers run: they use one core, Bochs' own.
 # Niced, so that the VM lanes keep their pace.  debug_lane() waits for it.
@@ -115,6 +130,7 @@ vm_lane() {
 		--cpus "$cpus" --timeout "$limit" --idle-timeout "$VM_IDLE" \
 		--log "$VMLOGS/$name-serial.log" \
 		--add vmxlab.ko --add selftests/out --add /usr/bin/trace-cmd \
+		--add tools/out/vmxlab-trace --add "$README_GUEST:/vmxlab/readme" \
 		${vmrun_opts[@]+"${vmrun_opts[@]}"} selftests/run_in_vm.sh \
 		${script_args[@]+"${script_args[@]}"}
 	echo "check: VM lane $name took $(($(date +%s) - start))s"

@@ -4,7 +4,8 @@
 # `make demo` (after `make setup`): build vmxlab.ko and tools/, boot the
 # test VM with one CPU, load the module there, print the VMX capability
 # report read from /dev/vmxlab, run a guest that says hello and print its
-# VM exits, unload, and show the module's kernel log.  The VM part is
+# VM exits, show two of vmxlab-trace's demos (every exit and what vmxlab
+# decided), unload, and show the module's kernel log.  The VM part is
 # scripts/demo-vm.sh.  VMXLAB_EMULATOR picks the emulator (default auto:
 # see scripts/vm-run.sh --help).
 
@@ -24,4 +25,5 @@ echo "==> demo: boot the VM, load vmxlab.ko, read the capability report"
 exec scripts/vm-run.sh --emulator "${VMXLAB_EMULATOR:-auto}" --cpus 1 \
 	--log build/vm/demo-serial.log --add vmxlab.ko \
 	--add tools/out/vmxlab-info --add tools/out/vmxlab-hello \
+	--add tools/out/vmxlab-trace \
 	scripts/demo-vm.sh

@@ -126,7 +126,7 @@ check "$KO: version is the tree's, $VERSION" version compare version "$VERSION"
 
 check "vmxlab-info --help runs" info vmxlab-info --help
 check "man pages: vmxlab(4), vmxlab-info/-hello/-stat/-bench/-run(1)" man \
-	bash -c 'man -w 4 vmxlab && man -w 1 vmxlab-info vmxlab-hello vmxlab-stat vmxlab-bench vmxlab-run'
+	bash -c 'man -w 4 vmxlab && man -w 1 vmxlab-info vmxlab-hello vmxlab-stat vmxlab-bench vmxlab-run vmxlab-trace'
 check "/usr/include/linux/vmxlab.h is the tree's uapi header" header \
 	cmp /usr/include/linux/vmxlab.h include/uapi/linux/vmxlab.h
 RULE=/lib/udev/rules.d/60-vmxlab-tools.rules
