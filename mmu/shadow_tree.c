@@ -31,7 +31,8 @@
 #include <linux/mm.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
-#include <linux/xarray.h>
+#include <linux/hash.h>
+#include <linux/log2.h>
 #include <asm/io.h>
 
 #include "shadow.h"
@@ -41,6 +42,7 @@
 #define SPTE_TABLE	(SPTE_P | SPTE_RW | SPTE_US)	/* leaves decide rights */
 #define ENTRIES		512
 #define MAX_DEPS	4096	/* more: the root cannot be checked, only emptied */
+#define RECENT_DEPS	8	/* a power of two */
 
 /* A guest paging-structure entry a root's leaves were built from. */
 struct shadow_dep {
@@ -61,7 +63,15 @@ struct shadow_root {
 	unsigned long generation;	/* bumped by every zap_root() */
 	struct shadow_dep *deps;
 	unsigned int ndeps, max_deps;
-	struct xarray dep_index;	/* gpa / 4 -> index in deps */
+	u32 *dep_hash;		/* 2 * max_deps slots: index in deps + 1 */
+	/*
+	 * Entries recorded lately, by address (bit 0 set: in use), so that
+	 * the upper levels every walk repeats cost no lookup.
+	 */
+	struct {
+		u64 tag;
+		u64 val;
+	} recent[RECENT_DEPS];
 };
 
 struct shadow_tree {
@@ -127,7 +137,9 @@ static void zap_root(struct shadow_root *r, struct list_head *deferred)
 	r->sizes = 0;
 	r->stale = false;
 	r->ndeps = 0;
-	xa_destroy(&r->dep_index);
+	if (r->dep_hash)
+		memset(r->dep_hash, 0, 2 * r->max_deps * sizeof(*r->dep_hash));
+	memset(r->recent, 0, sizeof(r->recent));
 	WRITE_ONCE(r->generation, r->generation + 1);
 }
 
@@ -187,6 +199,7 @@ static void root_free(struct shadow_root *r)
 		free_page((unsigned long)r->pd[i]);
 	free_page((unsigned long)r->pdpt);
 	kvfree(r->deps);
+	kvfree(r->dep_hash);
 	kfree(r);
 }
 
@@ -197,7 +210,6 @@ static struct shadow_root *root_alloc(void)
 
 	if (!r)
 		return NULL;
-	xa_init(&r->dep_index);
 	r->pml4 = alloc_table(0);
 	r->pdpt = alloc_table(GFP_DMA32);	/* CR3 holds 32 bits in PAE */
 	for (i = 0; i < 4; i++)
@@ -437,6 +449,81 @@ void shadow_note_size(struct shadow_tree *t, enum spte_size size)
 	t->cur->sizes |= BIT(size);
 }
 
+/*
+ * The records are found by address through an open-addressing hash of
+ * twice their capacity (linear probing), rebuilt when they grow.
+ */
+static unsigned int dep_slot(const struct shadow_root *r, u64 gpa)
+{
+	return hash_64(gpa >> 2, ilog2(2 * r->max_deps));
+}
+
+static struct shadow_dep *find_dep(const struct shadow_root *r, u64 gpa)
+{
+	unsigned int mask = 2 * r->max_deps - 1, i;
+	u32 v;
+
+	if (!r->dep_hash)
+		return NULL;
+	for (i = dep_slot(r, gpa); (v = r->dep_hash[i]); i = (i + 1) & mask)
+		if (r->deps[v - 1].gpa == gpa)
+			return &r->deps[v - 1];
+	return NULL;
+}
+
+static void hash_dep(struct shadow_root *r, unsigned int n)
+{
+	unsigned int mask = 2 * r->max_deps - 1, i;
+
+	for (i = dep_slot(r, r->deps[n].gpa); r->dep_hash[i]; i = (i + 1) & mask)
+		;
+	r->dep_hash[i] = n + 1;
+}
+
+/* Room for twice the records, or false. */
+static bool grow_deps(struct shadow_root *r)
+{
+	unsigned int max = r->max_deps ? r->max_deps * 2 : 64, i;
+	struct shadow_dep *d;
+	u32 *hash;
+
+	if (max > MAX_DEPS)
+		return false;
+	hash = kvcalloc(2 * max, sizeof(*hash), GFP_KERNEL_ACCOUNT);
+	if (!hash)
+		return false;
+	d = kvrealloc(r->deps, r->max_deps * sizeof(*d), max * sizeof(*d),
+		      GFP_KERNEL_ACCOUNT);
+	if (!d) {
+		kvfree(hash);
+		return false;
+	}
+	kvfree(r->dep_hash);
+	r->deps = d;
+	r->dep_hash = hash;
+	r->max_deps = max;
+	for (i = 0; i < r->ndeps; i++)
+		hash_dep(r, i);
+	return true;
+}
+
+/* Append a record of @gpa holding @val; NULL (and @r stale) without room. */
+static struct shadow_dep *new_dep(struct shadow_root *r, u64 gpa, u64 val,
+				  unsigned int size)
+{
+	struct shadow_dep *d;
+
+	if (r->ndeps == r->max_deps && !grow_deps(r)) {
+		r->stale = true;
+		return NULL;
+	}
+	d = &r->deps[r->ndeps];
+	*d = (struct shadow_dep) { .gpa = gpa, .val = val, .size = size };
+	hash_dep(r, r->ndeps);
+	WRITE_ONCE(r->ndeps, r->ndeps + 1);
+	return d;
+}
+
 /**
  * shadow_record_dep() - a leaf of the current root used a guest entry
  * @t:    the vCPU's tree (mmu->lock held)
@@ -453,42 +540,27 @@ void shadow_record_dep(struct shadow_tree *t, u64 gpa, u64 old, u64 now,
 		       unsigned int size)
 {
 	struct shadow_root *r = t->cur;
+	unsigned int slot = (gpa >> 3) & (RECENT_DEPS - 1);
 	struct shadow_dep *d;
-	void *idx;
 
 	if (r->stale)
 		return;
-	idx = xa_load(&r->dep_index, gpa >> 2);
-	if (idx) {
-		d = &r->deps[xa_to_value(idx)];
+	if (r->recent[slot].tag == (gpa | 1) && r->recent[slot].val == old &&
+	    old == now)
+		return;
+	d = find_dep(r, gpa);
+	if (d) {
 		if (d->val == old)
 			d->val = now;
 		else if (d->val != now)
 			r->stale = true;
-		return;
-	}
-	if (r->ndeps == r->max_deps) {
-		unsigned int max = r->max_deps ? r->max_deps * 2 : 64;
-
-		d = max > MAX_DEPS ? NULL :
-		    kvrealloc(r->deps, r->max_deps * sizeof(*d),
-			      max * sizeof(*d), GFP_KERNEL_ACCOUNT);
-		if (!d) {
-			r->stale = true;
+	} else {
+		d = new_dep(r, gpa, now, size);
+		if (!d)
 			return;
-		}
-		r->deps = d;
-		r->max_deps = max;
 	}
-	if (xa_err(xa_store(&r->dep_index, gpa >> 2,
-			    xa_mk_value(r->ndeps), GFP_KERNEL_ACCOUNT))) {
-		r->stale = true;
-		return;
-	}
-	r->deps[r->ndeps] = (struct shadow_dep) {
-		.gpa = gpa, .val = now, .size = size,
-	};
-	WRITE_ONCE(r->ndeps, r->ndeps + 1);
+	r->recent[slot].tag = gpa | 1;
+	r->recent[slot].val = d->val;
 }
 
 /* Bytes of a guest page of each size class. */

@@ -9,6 +9,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/jump_label.h>
 #include <linux/kernel.h>
 #include <linux/moduleparam.h>
 #include <asm/processor-flags.h>
@@ -274,6 +275,17 @@ module_param_named(shadow_audit, shadow_audit_on, bool, 0444);
 MODULE_PARM_DESC(shadow_audit,
 		 "Before each entry, check shadow leaves against the guest's tables (slow: for tests)");
 
+/* Set with the first shadow vCPU when shadow_audit=1: free when off. */
+static DEFINE_STATIC_KEY_FALSE(shadow_audit_key);
+
+static noinline void audit_root(struct vmx_vcpu *vcpu)
+{
+	struct gwalk_regs regs;
+
+	vmx_guest_paging_regs(vcpu, &regs);
+	shadow_audit(&vcpu->vm->mmu, vcpu->shadow.tree, &regs);
+}
+
 /**
  * vmx_shadow_cannot_run() - checked before each entry of a shadow vCPU
  * @vcpu: a shadow-paging vCPU
@@ -287,12 +299,8 @@ MODULE_PARM_DESC(shadow_audit,
  */
 int vmx_shadow_cannot_run(struct vmx_vcpu *vcpu)
 {
-	if (unlikely(shadow_audit_on)) {
-		struct gwalk_regs regs;
-
-		vmx_guest_paging_regs(vcpu, &regs);
-		shadow_audit(&vcpu->vm->mmu, vcpu->shadow.tree, &regs);
-	}
+	if (static_branch_unlikely(&shadow_audit_key))
+		audit_root(vcpu);
 	if (!vcpu->shadow.real_mode)
 		return 0;
 	vmx_exit_internal_error(vcpu, VMXLAB_INTERNAL_SHADOW_REAL_MODE,
@@ -303,6 +311,8 @@ int vmx_shadow_cannot_run(struct vmx_vcpu *vcpu)
 /* The tree lives as long as the vCPU (vcpu.c). */
 int vmx_shadow_vcpu_init(struct vmx_vcpu *vcpu)
 {
+	if (shadow_audit_on)
+		static_branch_enable(&shadow_audit_key);
 	vcpu->shadow.tree = shadow_tree_create();
 	return vcpu->shadow.tree ? 0 : -ENOMEM;
 }
