@@ -504,6 +504,40 @@ TEST_F_TIMEOUT(paging, cr3_switch_sees_changes, TIMEOUT_S)
 }
 
 /*
+ * Global pages (SDM Vol. 3A, 4.10.2.4 and 4.10.4.1): with CR4.PGE a
+ * translation with G = 1 may survive a CR3 load, but clearing or setting
+ * CR4.PGE drops every translation, global ones included.  A remapped
+ * global page must show after the toggle: shadow paging empties every
+ * root when PGE changes.
+ */
+#define CR4_PGE		BIT_ULL(7)
+#define G		BIT_ULL(8)
+
+static void guest_global_pages(void)
+{
+	__u64 cr4 = guest_read_cr4();
+
+	GUEST_ASSERT_EQ(guest_write_cr4_safe(cr4 | CR4_PGE), GUEST_NO_EXCEPTION);
+	pte_set(7, PAGE_GPA(7) | P | RW | G);
+	guest_invlpg(VA(7));
+	GUEST_ASSERT_EQ(guest_load(VA(7) + 8), 0x1007);
+	pte_set(7, PAGE_GPA(8) | P | RW | G);
+	GUEST_ASSERT_EQ(guest_write_cr4_safe(cr4 & ~CR4_PGE), GUEST_NO_EXCEPTION);
+	GUEST_ASSERT_EQ(guest_load(VA(7) + 8), 0x1008);
+	/* Setting PGE again flushes too. */
+	pte_set(7, PAGE_GPA(9) | P | RW | G);
+	GUEST_ASSERT_EQ(guest_write_cr4_safe(cr4 | CR4_PGE), GUEST_NO_EXCEPTION);
+	GUEST_ASSERT_EQ(guest_load(VA(7) + 8), 0x1009);
+	GUEST_ASSERT_EQ(guest_write_cr4_safe(cr4), GUEST_NO_EXCEPTION);
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(paging, global_pages_pge_toggle, TIMEOUT_S)
+{
+	run_guest(_metadata, self->vm, &self->vcpu, guest_global_pages);
+}
+
+/*
  * Switching back and forth between two spaces whose tables do not
  * change: after the first round each space's pages are in its cached
  * root, so a shadow VM resolves no #PF any more.
