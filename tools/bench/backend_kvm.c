@@ -172,6 +172,9 @@ static int kvm_run(struct vcpu *v, struct bench_exit *e)
 	case KVM_EXIT_HLT:
 		e->kind = EXIT_HLT;
 		break;
+	case KVM_EXIT_DEBUG:
+		e->kind = EXIT_DEBUG;
+		break;
 	default:
 		e->kind = EXIT_OTHER;
 		break;
@@ -191,6 +194,22 @@ static int kvm_tsc_offset(struct vcpu *v, __u64 *offset)
 }
 
 /*
+ * Row 8: kvm_intel steps with RFLAGS.TF, which it sets in the guest (and
+ * hides from it), and intercepts the #DB trap each instruction then
+ * raises: an exception exit, KVM_EXIT_DEBUG.  KVM_SET_REGS keeps TF set
+ * while stepping is on.  KVM reports a stepped HLT as KVM_EXIT_HLT, as
+ * vmxlab does.
+ */
+static int kvm_set_singlestep(struct vcpu *v, bool on)
+{
+	struct kvm_guest_debug dbg = {
+		.control = on ? KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP : 0,
+	};
+
+	return xioctl(v->fd, KVM_SET_GUEST_DEBUG, &dbg);
+}
+
+/*
  * The calls, the same on both paging modes: kvm_intel's ept parameter,
  * set when the module is loaded, makes the difference.
  */
@@ -204,7 +223,8 @@ static int kvm_tsc_offset(struct vcpu *v, __u64 *offset)
 	.set_regs = kvm_set_regs,					\
 	.run = kvm_run,							\
 	.queue_irq = kvm_queue_irq,					\
-	.tsc_offset = kvm_tsc_offset
+	.tsc_offset = kvm_tsc_offset,					\
+	.set_singlestep = kvm_set_singlestep
 
 const struct backend backend_kvm = {
 	.name = "kvm",
