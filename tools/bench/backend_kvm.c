@@ -103,13 +103,23 @@ static int kvm_set_long_mode(struct vcpu *v)
 	return xioctl(v->fd, KVM_SET_SREGS, &s);
 }
 
+static int kvm_set_singlestep(struct vcpu *v, bool on);
+
+/*
+ * KVM sets TF for a step only at the RIP that KVM_SET_GUEST_DEBUG saw
+ * (singlestep_rip): after a new RIP, stepping is set again.
+ */
 static int kvm_set_regs(struct vcpu *v, __u64 rip, __u64 rdi, __u64 rsi,
 			__u64 rbx)
 {
 	struct vmxlab_regs regs;
+	int r;
 
 	entry_regs(&regs, rip, rdi, rsi, rbx);
-	return xioctl(v->fd, KVM_SET_REGS, &regs);
+	r = xioctl(v->fd, KVM_SET_REGS, &regs);
+	if (!r && v->stepping)
+		r = kvm_set_singlestep(v, true);
+	return r;
 }
 
 static int kvm_interrupt(struct vcpu *v, __u8 vector)
@@ -196,8 +206,7 @@ static int kvm_tsc_offset(struct vcpu *v, __u64 *offset)
 /*
  * Row 8: kvm_intel steps with RFLAGS.TF, which it sets in the guest (and
  * hides from it), and intercepts the #DB trap each instruction then
- * raises: an exception exit, KVM_EXIT_DEBUG.  KVM_SET_REGS keeps TF set
- * while stepping is on.  KVM reports a stepped HLT as KVM_EXIT_HLT, as
+ * raises: an exception exit, KVM_EXIT_DEBUG.  KVM reports a stepped HLT as KVM_EXIT_HLT, as
  * vmxlab does.
  */
 static int kvm_set_singlestep(struct vcpu *v, bool on)
