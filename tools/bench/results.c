@@ -155,7 +155,8 @@ static double rel_diff(double a, double b)
  * The repeatable figures of the report, old run against new one: means,
  * minima and memory.  Maxima are not: they are the operation that a host
  * timer tick happened to hit, and where ticks land moves between boots.
- * Returns whether all agree within @limit percent.
+ * Names each figure that differs by more than @limit percent; returns
+ * whether all agree within it.
  */
 static bool compare_results(const struct results *old,
 			    const struct results *cur, double limit,
@@ -175,6 +176,9 @@ static bool compare_results(const struct results *old,
 		d = rel_diff(a->mean, b->mean);
 		if (rel_diff(a->min, b->min) > d)
 			d = rel_diff(a->min, b->min);
+		if (d > limit)
+			printf("vmxlab-bench: %s %s: %.2f%% from the previous run\n",
+			       cur->backend, workload_keys[w], d);
 		if (d >= *worst) {
 			*worst = d;
 			snprintf(what, len, "%s %s", cur->backend,
