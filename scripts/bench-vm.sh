@@ -108,6 +108,7 @@ profile() {
 	$p --only null --probes "$loop"
 	$p --only cpuid --probes "$loop,vmxlab:handle_cpuid,vmxlab:vmx_cpuid,vmxlab:vmx_skip_instruction"
 	$p --only out --probes "$ioctl,vmxlab:handle_io"
+	$p --only step --probes "$ioctl,vmxlab:vmx_handle_monitor_trap_flag"
 	$p --only mmio_write --probes vmxlab:vmx_handle_exit,vmxlab:mmu_handle_ept_violation,vmxlab:vmx_emulate_mmio,vmxlab:gwalk_read_virt,vmxlab:mmu_read_guest,vmxlab:mmio_decode,vmxlab:mmio_store_data,vmxlab:vmx_events_report
 	$p --only ept --probes vmxlab:vmx_handle_exit,vmxlab:mmu_handle_ept_violation,vmxlab:ept_map_page,pin_user_pages_fast,mutex_unlock,vmxlab:vmx_inject_events
 	$p --only ept_alloc --probes vmxlab:vmx_handle_exit,vmxlab:ept_map_page,pin_user_pages_fast,__gup_longterm_locked,handle_mm_fault,__alloc_pages,mutex_unlock
@@ -117,7 +118,7 @@ profile() {
 	rmmod vmxlab
 	modprobe kvm_intel
 	p="$BENCH profile --backend kvm"
-	for w in cpuid wbinvd out mmio_write ept ept_alloc irq_open irq_sti; do
+	for w in cpuid wbinvd out step mmio_write ept ept_alloc irq_open irq_sti; do
 		$p --only "$w"
 	done
 	rmmod kvm_intel

@@ -103,13 +103,23 @@ static int kvm_set_long_mode(struct vcpu *v)
 	return xioctl(v->fd, KVM_SET_SREGS, &s);
 }
 
+static int kvm_set_singlestep(struct vcpu *v, bool on);
+
+/*
+ * KVM sets TF for a step only at the RIP that KVM_SET_GUEST_DEBUG saw
+ * (singlestep_rip): after a new RIP, stepping is set again.
+ */
 static int kvm_set_regs(struct vcpu *v, __u64 rip, __u64 rdi, __u64 rsi,
 			__u64 rbx)
 {
 	struct vmxlab_regs regs;
+	int r;
 
 	entry_regs(&regs, rip, rdi, rsi, rbx);
-	return xioctl(v->fd, KVM_SET_REGS, &regs);
+	r = xioctl(v->fd, KVM_SET_REGS, &regs);
+	if (!r && v->stepping)
+		r = kvm_set_singlestep(v, true);
+	return r;
 }
 
 static int kvm_interrupt(struct vcpu *v, __u8 vector)
@@ -172,6 +182,9 @@ static int kvm_run(struct vcpu *v, struct bench_exit *e)
 	case KVM_EXIT_HLT:
 		e->kind = EXIT_HLT;
 		break;
+	case KVM_EXIT_DEBUG:
+		e->kind = EXIT_DEBUG;
+		break;
 	default:
 		e->kind = EXIT_OTHER;
 		break;
@@ -191,6 +204,21 @@ static int kvm_tsc_offset(struct vcpu *v, __u64 *offset)
 }
 
 /*
+ * Row 8: kvm_intel steps with RFLAGS.TF, which it sets in the guest (and
+ * hides from it), and intercepts the #DB trap each instruction then
+ * raises: an exception exit, KVM_EXIT_DEBUG.  KVM reports a stepped HLT as KVM_EXIT_HLT, as
+ * vmxlab does.
+ */
+static int kvm_set_singlestep(struct vcpu *v, bool on)
+{
+	struct kvm_guest_debug dbg = {
+		.control = on ? KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP : 0,
+	};
+
+	return xioctl(v->fd, KVM_SET_GUEST_DEBUG, &dbg);
+}
+
+/*
  * The calls, the same on both paging modes: kvm_intel's ept parameter,
  * set when the module is loaded, makes the difference.
  */
@@ -204,7 +232,8 @@ static int kvm_tsc_offset(struct vcpu *v, __u64 *offset)
 	.set_regs = kvm_set_regs,					\
 	.run = kvm_run,							\
 	.queue_irq = kvm_queue_irq,					\
-	.tsc_offset = kvm_tsc_offset
+	.tsc_offset = kvm_tsc_offset,					\
+	.set_singlestep = kvm_set_singlestep
 
 const struct backend backend_kvm = {
 	.name = "kvm",

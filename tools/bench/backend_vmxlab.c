@@ -111,6 +111,9 @@ static int vmxlab_run(struct vcpu *v, struct bench_exit *e)
 	case VMXLAB_EXIT_HLT:
 		e->kind = EXIT_HLT;
 		break;
+	case VMXLAB_EXIT_DEBUG:
+		e->kind = EXIT_DEBUG;
+		break;
 	default:
 		e->kind = EXIT_OTHER;
 		break;
@@ -134,6 +137,43 @@ static int vmxlab_tsc_offset(struct vcpu *v, __u64 *offset)
 	return 0;
 }
 
+/* Row 8: a VMXLAB_EXIT_DEBUG after each instruction (MTF, vmx/singlestep.c). */
+static int vmxlab_set_singlestep(struct vcpu *v, bool on)
+{
+	struct vmxlab_singlestep s = {
+		.flags = on ? VMXLAB_SINGLESTEP_ENABLE : 0,
+	};
+
+	return xioctl(v->fd, VMXLAB_SET_SINGLESTEP, &s);
+}
+
+/* Row 8b: the exit log, @nr records (a power of two) or 0 for off. */
+static int vmxlab_set_exit_log(struct vcpu *v, __u32 nr)
+{
+	struct vmxlab_exit_log_config c = { .nr_records = nr };
+
+	return xioctl(v->fd, VMXLAB_SET_EXIT_LOG, &c);
+}
+
+#define EXIT_LOG_READ	256
+
+/* Drain up to EXIT_LOG_READ records; @next_seq counts all ever made. */
+static int vmxlab_read_exit_log(struct vcpu *v, __u64 *next_seq)
+{
+	struct vmxlab_exit_log *log;
+	int r;
+
+	log = calloc(1, sizeof(*log) +
+		     EXIT_LOG_READ * sizeof(struct vmxlab_exit_record));
+	if (!log)
+		return -ENOMEM;
+	log->nrecords = EXIT_LOG_READ;
+	r = xioctl(v->fd, VMXLAB_READ_EXIT_LOG, log);
+	*next_seq = log->next_seq;
+	free(log);
+	return r;
+}
+
 /*
  * The calls, the same on both paging modes: only the VM type that
  * vmxlab_create_vm() asks for differs.
@@ -148,7 +188,10 @@ static int vmxlab_tsc_offset(struct vcpu *v, __u64 *offset)
 	.set_regs = vmxlab_set_regs,					\
 	.run = vmxlab_run,						\
 	.queue_irq = vmxlab_queue_irq,					\
-	.tsc_offset = vmxlab_tsc_offset
+	.tsc_offset = vmxlab_tsc_offset,				\
+	.set_singlestep = vmxlab_set_singlestep,			\
+	.set_exit_log = vmxlab_set_exit_log,				\
+	.read_exit_log = vmxlab_read_exit_log
 
 const struct backend backend_vmxlab = {
 	.name = "vmxlab",

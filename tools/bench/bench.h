@@ -82,7 +82,7 @@ void entry_regs(struct vmxlab_regs *r, __u64 rip, __u64 rdi, __u64 rsi,
 
 /* --- the backends (backend_vmxlab.c, backend_kvm.c) -------------------- */
 
-enum exit_kind { EXIT_IO, EXIT_MMIO, EXIT_HLT, EXIT_OTHER };
+enum exit_kind { EXIT_IO, EXIT_MMIO, EXIT_HLT, EXIT_DEBUG, EXIT_OTHER };
 
 /* One exit, in terms both backends share. */
 struct bench_exit {
@@ -103,6 +103,8 @@ struct vcpu {
 	void *run;
 	size_t run_size;
 	int irq_pending;	/* KVM: vector waiting for the window, or -1 */
+	bool stepping;		/* set_singlestep() is on: EXIT_DEBUG expected */
+	__u64 steps;		/* EXIT_DEBUG exits, counted by the VMM loop */
 };
 
 struct backend {
@@ -121,6 +123,14 @@ struct backend {
 	int (*run)(struct vcpu *vcpu, struct bench_exit *e);
 	int (*queue_irq)(struct vcpu *vcpu, __u8 vector);
 	int (*tsc_offset)(struct vcpu *vcpu, __u64 *offset);
+	/* Row 8: an EXIT_DEBUG after each guest instruction, or not. */
+	int (*set_singlestep)(struct vcpu *vcpu, bool on);
+	/*
+	 * Row 8b, NULL where there is no exit log (KVM): @nr records, 0 for
+	 * off; read_exit_log() drains up to 256 and says how many were made.
+	 */
+	int (*set_exit_log)(struct vcpu *vcpu, __u32 nr);
+	int (*read_exit_log)(struct vcpu *vcpu, __u64 *next_seq);
 };
 
 struct vm {
@@ -153,6 +163,7 @@ struct samples {
 	__u32 n, cap;
 	double pass_mean[MAX_PASSES];
 	int passes;
+	__u64 steps[2];		/* stepped: EXIT_DEBUGs of routine, baseline */
 };
 
 struct summary {
@@ -173,7 +184,7 @@ void summarize(struct samples *s, struct summary *sum);
 enum workload {
 	W_LOOP5, W_CPUID, W_NULL, W_VMCALL, W_WBINVD, W_OUT, W_IN,
 	W_MMIO_WRITE, W_MMIO_READ, W_EPT, W_EPT_ALLOC, W_IRQ_OPEN, W_IRQ_STI,
-	W_PF, W_CR3, W_REMAP,
+	W_STEP, W_CPUID_LOG, W_PF, W_CR3, W_REMAP,
 	NR_WORKLOADS
 };
 
@@ -236,6 +247,7 @@ struct results {
 	__u32 iterations, pages;
 	int passes;
 	struct summary stat[NR_WORKLOADS];
+	__u64 steps[NR_WORKLOADS][2];	/* as struct samples' */
 	struct mem_cost mem[2];		/* per VM, per vCPU */
 	char unavailable[128];		/* why a backend has no figures */
 };

@@ -49,6 +49,12 @@ asm("	.pushsection .rodata.bench_guest, \"a\"\n"
 "	T_END\n"
 "	T_LOOP\n"
 "\n"
+/* nop: row 8 steps it and the empty routine, one instruction apart. */
+"	T_BEGIN nop\n"
+"	nop\n"
+"	T_END\n"
+"	T_LOOP\n"
+"\n"
 "	T_BEGIN loop5\n"
 "	mov	%ebx, %ecx\n"			/* setup */
 "2:	nop; nop; nop\n"
@@ -278,6 +284,8 @@ void vm_create(const struct backend *be, struct vm *vm,
 		vm->mem[off] = 0;
 	build_guest(vm->mem);
 
+	vcpu->stepping = false;
+	vcpu->steps = 0;
 	r = be->create_vm(vm);
 	if (!r)
 		r = be->set_memory(vm, 0, vm->mem_size, vm->mem);

@@ -72,7 +72,8 @@ static void print_help(FILE *f)
 		"shadow backends' results too, the shadow-paging rows after it.\n"
 		"BACKEND: vmxlab, kvm, vmxlab-shadow (VMXLAB_VM_SHADOW) or kvm-shadow\n"
 		"(kvm_intel loaded with ept=0).\n"
-		"compare: do two runs agree within 1%% on every figure?\n");
+		"compare: do two runs agree within 1%% on every figure?  Names those\n"
+		"that do not.\n");
 }
 
 static __u32 parse_count(const char *s, __u32 max)

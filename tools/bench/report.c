@@ -27,55 +27,130 @@ static int kvm_cheapest(const struct results *k)
 	return best;
 }
 
-enum target_kind { T_NONE, T_RATIO, T_RATIO_AND_NULL };
+/*
+ * A row's target: none, a ratio to KVM (and, for row 1, twice the null
+ * exit at most), or a ratio to one of vmxlab's own rows.
+ */
+enum target_kind { T_NONE, T_RATIO, T_RATIO_AND_NULL, T_OWN };
+
+#define KVM_CHEAPEST	-1		/* row.kw: KVM's cheapest exit */
+#define KVM_NONE	-2		/* row.kw: KVM has no exit log */
 
 struct row {
 	const char *id;
 	const char *title;
 	int w;				/* vmxlab workload */
-	int kw;				/* KVM workload; -1: cheapest exit */
+	int kw;				/* KVM workload, or KVM_* */
 	enum target_kind target;
-	double max_ratio;
+	double max_ratio;		/* x KVM, or x own for T_OWN */
+	int own;			/* vmxlab's own row it is shown against */
+	const char *own_id;
+	const char *note[2];		/* lines printed under the row */
 };
 
 static const struct row rows[] = {
 	{ "1", "CPUID exit, handled in the kernel", W_CPUID, W_CPUID,
-	  T_RATIO_AND_NULL, 0.5 },
-	{ "2a", "OUT to userspace and back", W_OUT, W_OUT, T_RATIO, 0.8 },
-	{ "2b", "IN to userspace and back", W_IN, W_IN, T_RATIO, 0.8 },
+	  T_RATIO_AND_NULL, 0.5, -1, NULL, {} },
+	{ "2a", "OUT to userspace and back", W_OUT, W_OUT, T_RATIO, 0.8, -1,
+	  NULL, {} },
+	{ "2b", "IN to userspace and back", W_IN, W_IN, T_RATIO, 0.8, -1,
+	  NULL, {} },
 	{ "3a", "MMIO store to userspace and back", W_MMIO_WRITE,
-	  W_MMIO_WRITE, T_RATIO, 0.8 },
+	  W_MMIO_WRITE, T_RATIO, 0.8, -1, NULL, {} },
 	{ "3b", "MMIO load to userspace and back", W_MMIO_READ, W_MMIO_READ,
-	  T_RATIO, 0.8 },
+	  T_RATIO, 0.8, -1, NULL, {} },
 	{ "4a", "EPT fault-in per 4 KiB page, host page present", W_EPT,
-	  W_EPT, T_RATIO, 0.5 },
+	  W_EPT, T_RATIO, 0.5, -1, NULL, {} },
 	{ "4b", "EPT fault-in per 4 KiB page, host page new", W_EPT_ALLOC,
-	  W_EPT_ALLOC, T_RATIO, 0.5 },
+	  W_EPT_ALLOC, T_RATIO, 0.5, -1, NULL, {} },
 	{ "5a", "interrupt: ioctl to handler, window open", W_IRQ_OPEN,
-	  W_IRQ_OPEN, T_RATIO, 1.0 },
+	  W_IRQ_OPEN, T_RATIO, 1.0, -1, NULL, {} },
 	{ "5b", "interrupt: ioctl to handler, IF=0 until STI", W_IRQ_STI,
-	  W_IRQ_STI, T_RATIO, 1.0 },
-	{ "6", "null exit", W_NULL, -1, T_NONE, 0 },
+	  W_IRQ_STI, T_RATIO, 1.0, -1, NULL, {} },
+	{ "6", "null exit", W_NULL, KVM_CHEAPEST, T_NONE, 0, -1, NULL, {} },
+};
+
+/* After the memory rows (7a, 7b). */
+static const struct row step_rows[] = {
+	{ "8", "single step (vmxlab MTF, KVM TF), per step", W_STEP, W_STEP,
+	  T_OWN, 1.1, W_OUT, "2a",
+	  { "vmxlab: MTF, an exit once the instruction retires, unseen by the guest",
+	    "KVM: RFLAGS.TF, a #DB trap, an exception exit; the guest sees TF" } },
+	{ "8b", "CPUID exit, exit log on (256 records)", W_CPUID_LOG,
+	  KVM_NONE, T_NONE, 0, W_CPUID, "1",
+	  { "the log is not drained while the guest runs: the ring wraps" } },
 };
 
 struct verdict {
 	bool have;			/* both figures exist */
 	double ratio;
+	bool have_own;			/* the figure of row->own exists */
+	double own_ratio;
 	bool met;
 	char target[64];
+	char refused[96];		/* why there is no ratio, if it matters */
 };
+
+/*
+ * A stepped workload counts the steps of its routine and of its baseline
+ * (results.c).  Its figure is one step only if the routine took exactly
+ * one step more per iteration, warm-up included; two backends compare
+ * only if they stepped alike.
+ */
+static bool one_step_each(const struct results *r, int w)
+{
+	__u64 each = (__u64)(WARMUP_ITERATIONS + r->iterations) * r->passes;
+
+	return r->steps[w][0] == r->steps[w][1] + each;
+}
+
+static bool stepped(int w)
+{
+	return w == W_STEP;
+}
+
+static void check_steps(const struct row *row, const struct results *v,
+			const struct results *k, struct verdict *out)
+{
+	const __u64 *a = v->steps[row->w], *b = k->steps[row->w];
+
+	if (!one_step_each(v, row->w) || !one_step_each(k, row->w) ||
+	    a[0] != b[0] || a[1] != b[1]) {
+		snprintf(out->refused, sizeof(out->refused),
+			 "no ratio: steps vmxlab %llu/%llu, KVM %llu/%llu",
+			 (unsigned long long)a[0], (unsigned long long)a[1],
+			 (unsigned long long)b[0], (unsigned long long)b[1]);
+		out->have = false;
+	}
+	if (!one_step_each(v, row->w))
+		out->have_own = false;
+}
+
+/* The KVM workload of @row, or -1 for none. */
+static int kvm_workload(const struct row *row, const struct results *k)
+{
+	if (row->kw == KVM_CHEAPEST)
+		return kvm_cheapest(k);
+	return row->kw == KVM_NONE ? -1 : row->kw;
+}
 
 static void judge(const struct row *row, const struct results *v,
 		  const struct results *k, struct verdict *out)
 {
-	int kw = row->kw < 0 ? kvm_cheapest(k) : row->kw;
+	int kw = kvm_workload(row, k);
 	const struct summary *a = &v->stat[row->w];
 
 	memset(out, 0, sizeof(*out));
-	if (!a->valid || kw < 0 || !k->stat[kw].valid)
+	if (!a->valid)
 		return;
-	out->have = true;
-	out->ratio = a->mean / k->stat[kw].mean;
+	out->have = kw >= 0 && k->stat[kw].valid;
+	if (out->have)
+		out->ratio = a->mean / k->stat[kw].mean;
+	out->have_own = row->own >= 0 && v->stat[row->own].valid;
+	if (out->have_own)
+		out->own_ratio = a->mean / v->stat[row->own].mean;
+	if (stepped(row->w))
+		check_steps(row, v, k, out);
 	out->met = out->ratio <= row->max_ratio;
 	switch (row->target) {
 	case T_NONE:
@@ -92,7 +167,20 @@ static void judge(const struct row *row, const struct results *v,
 			out->met = out->met &&
 				   a->mean <= 2 * v->stat[W_NULL].mean;
 		break;
+	case T_OWN:
+		snprintf(out->target, sizeof(out->target), "<= %.1f x own %s",
+			 row->max_ratio, row->own_id);
+		out->met = out->have_own && out->own_ratio <= row->max_ratio;
+		break;
 	}
+}
+
+/* Is there a verdict to print? */
+static bool judged(const struct row *row, const struct verdict *vd)
+{
+	if (row->target == T_OWN)
+		return vd->have_own;
+	return row->target != T_NONE && vd->have;
 }
 
 /*
@@ -191,15 +279,18 @@ static void print_row(const struct row *row, const struct results *v,
 		      const struct results *k)
 {
 	static const struct summary none;
-	int kw = row->kw < 0 ? kvm_cheapest(k) : row->kw;
+	int kw = kvm_workload(row, k);
 	char a[48], b[48], title[64];
 	struct verdict vd;
+	unsigned int i;
 
 	judge(row, v, k, &vd);
 	fmt_summary(a, sizeof(a), &v->stat[row->w]);
 	fmt_summary(b, sizeof(b), kw >= 0 ? &k->stat[kw] : &none);
+	if (row->kw == KVM_NONE)
+		snprintf(b, sizeof(b), "n/a (no exit log)");
 	snprintf(title, sizeof(title), "%s", row->title);
-	if (row->kw < 0 && kw >= 0)
+	if (row->kw == KVM_CHEAPEST && kw >= 0)
 		snprintf(title, sizeof(title),
 			 "%s (KVM: its cheapest, %s)", row->title,
 			 workload_keys[kw]);
@@ -208,14 +299,24 @@ static void print_row(const struct row *row, const struct results *v,
 		printf("%6.2f", vd.ratio);
 	else
 		printf("%6s", "-");
-	if (row->target != T_NONE && vd.have)
+	if (vd.have_own)
+		printf("  %.2f x own %s", vd.own_ratio, row->own_id);
+	if (judged(row, &vd) && row->target == T_OWN)
+		printf(" <= %.1f: %s", row->max_ratio, vd.met ? "met" : "MISSED");
+	else if (judged(row, &vd))
 		printf("  %s: %s", vd.target, vd.met ? "met" : "MISSED");
+	if (vd.refused[0])
+		printf("; %s", vd.refused);
 	printf("\n");
+	for (i = 0; i < ARRAY_SIZE(row->note) && row->note[i]; i++)
+		printf("      %s\n", row->note[i]);
 }
 
-/* Rows 7a, 7b and 8, and where the kernel memory goes. */
+/* Rows 7a, 7b, 8 and 8b, and where the kernel memory goes. */
 static void print_memory(const struct results *v, const struct results *k)
 {
+	unsigned int i;
+
 	printf("%-3s %-47s %-22.1f %-22.1f %6.2f\n", "7a",
 	       "kernel memory per VM, KiB", v->mem[0].total / 1024,
 	       k->mem[0].total / 1024, v->mem[0].total / k->mem[0].total);
@@ -223,8 +324,8 @@ static void print_memory(const struct results *v, const struct results *k)
 	       "kernel memory per vCPU, KiB (64 vCPUs)",
 	       v->mem[1].total / 1024, k->mem[1].total / 1024,
 	       v->mem[1].total / k->mem[1].total);
-	printf("%-3s %-47s %-22s %-22s\n", "8", "MTF single step",
-	       "n/a (not implemented)", "n/a");
+	for (i = 0; i < ARRAY_SIZE(step_rows); i++)
+		print_row(&step_rows[i], v, k);
 	printf("\nMemory breakdown (per VM: %d empty VMs; per vCPU: %d vCPUs in one VM):\n",
 	       MEM_VMS, MEM_VCPUS);
 	printf("  vmxlab\n");
@@ -289,10 +390,16 @@ static void json_mem(const char *name, const struct mem_cost *c,
 	printf("}}%s\n", sep);
 }
 
-static void json_row(const struct row *row, const struct results *v,
-		     const struct results *k)
+static void json_steps(const char *name, const __u64 *steps)
 {
-	int kw = row->kw < 0 ? kvm_cheapest(k) : row->kw;
+	printf("      \"%s_steps\": [%llu, %llu],\n", name,
+	       (unsigned long long)steps[0], (unsigned long long)steps[1]);
+}
+
+static void json_row(const struct row *row, const struct results *v,
+		     const struct results *k, const char *sep)
+{
+	int kw = kvm_workload(row, k);
 	struct verdict vd;
 
 	judge(row, v, k, &vd);
@@ -304,17 +411,31 @@ static void json_row(const struct row *row, const struct results *v,
 		       workload_keys[kw]);
 		json_summary("kvm", &k->stat[kw], ",");
 	}
+	if (stepped(row->w)) {
+		json_steps("vmxlab", v->steps[row->w]);
+		json_steps("kvm", k->steps[row->w]);
+	}
 	if (vd.have)
 		printf("      \"ratio\": %.4f,\n", vd.ratio);
-	if (row->target != T_NONE && vd.have)
+	if (vd.have_own)
+		printf("      \"own_row\": \"%s\",\n      \"own_ratio\": %.4f,\n",
+		       row->own_id, vd.own_ratio);
+	if (judged(row, &vd))
 		printf("      \"target\": \"%s\",\n      \"met\": %s,\n",
 		       vd.target, vd.met ? "true" : "false");
-	printf("      \"title\": \"%s\"\n    },\n", row->title);
+	if (vd.refused[0])
+		printf("      \"refused\": \"%s\",\n", vd.refused);
+	if (row->note[0])
+		printf("      \"note\": \"%s%s%s\",\n", row->note[0],
+		       row->note[1] ? "; " : "", row->note[1] ? row->note[1] : "");
+	printf("      \"title\": \"%s\"\n    }%s\n", row->title, sep);
 }
 
-/* Rows 7 and 8, the last of "rows". */
+/* Row 7, then rows 8 and 8b, the last of "rows". */
 static void json_memory_rows(const struct results *v, const struct results *k)
 {
+	unsigned int i;
+
 	printf("    {\n      \"id\": \"7\",\n      \"workload\": \"memory\",\n");
 	printf("      \"vms\": %d,\n      \"vcpus\": %d,\n", MEM_VMS, MEM_VCPUS);
 	json_mem("vmxlab_per_vm", &v->mem[0], ",");
@@ -322,12 +443,9 @@ static void json_memory_rows(const struct results *v, const struct results *k)
 	json_mem("vmxlab_per_vcpu", &v->mem[1], ",");
 	json_mem("kvm_per_vcpu", &k->mem[1], "");
 	printf("    },\n");
-	printf("    {\n"
-	       "      \"id\": \"8\",\n"
-	       "      \"workload\": \"mtf\",\n"
-	       "      \"vmxlab\": \"n/a (not implemented)\",\n"
-	       "      \"kvm\": \"n/a\"\n"
-	       "    }\n");
+	for (i = 0; i < ARRAY_SIZE(step_rows); i++)
+		json_row(&step_rows[i], v, k,
+			 i + 1 < ARRAY_SIZE(step_rows) ? "," : "");
 }
 
 void report_json(const struct results *v, const struct results *k,
@@ -352,7 +470,7 @@ void report_json(const struct results *v, const struct results *k,
 		report_shadow_json(v, k, vs, ks);
 	printf("  \"rows\": [\n");
 	for (i = 0; i < ARRAY_SIZE(rows); i++)
-		json_row(&rows[i], v, k);
+		json_row(&rows[i], v, k, ",");
 	json_memory_rows(v, k);
 	printf("  ]\n}\n");
 }

@@ -31,6 +31,7 @@ void write_results(FILE *f, const struct run_opts *o, struct samples *s,
 	int i, w;
 
 	fprintf(f, "# vmxlab-bench results; stat: key n mean min median max pass-means\n");
+	fprintf(f, "# steps: key single steps of the routine, of its baseline\n");
 	fprintf(f, "backend %s\n", o->be->name);
 	fprintf(f, "config %u %u %d\n", o->iterations, o->pages, o->passes);
 	for (w = 0; w < NR_WORKLOADS; w++) {
@@ -42,6 +43,10 @@ void write_results(FILE *f, const struct run_opts *o, struct samples *s,
 		for (i = 0; i < sum.passes; i++)
 			fprintf(f, " %.3f", sum.pass_mean[i]);
 		fprintf(f, "\n");
+		if (s[w].steps[0] || s[w].steps[1])
+			fprintf(f, "steps %s %llu %llu\n", workload_keys[w],
+				(unsigned long long)s[w].steps[0],
+				(unsigned long long)s[w].steps[1]);
 	}
 	write_mem(f, "vm", per_vm);
 	write_mem(f, "vcpu", per_vcpu);
@@ -66,6 +71,22 @@ static void parse_stat(struct results *r, const char *line)
 	}
 	sum.passes = i;
 	r->stat[w] = sum;
+}
+
+/* "steps KEY ROUTINE BASELINE": absent from files older than row 8. */
+static void parse_steps(struct results *r, const char *line)
+{
+	unsigned long long a, b;
+	char key[32];
+	int w;
+
+	if (sscanf(line, "steps %31s %llu %llu", key, &a, &b) != 3)
+		return;
+	w = workload_by_key(key);
+	if (w < 0)
+		return;
+	r->steps[w][0] = a;
+	r->steps[w][1] = b;
 }
 
 static void parse_mem(struct results *r, const char *line)
@@ -109,6 +130,8 @@ void load_results(const char *path, struct results *r)
 			continue;
 		if (!strncmp(line, "stat ", 5))
 			parse_stat(r, line);
+		else if (!strncmp(line, "steps ", 6))
+			parse_steps(r, line);
 		else if (!strncmp(line, "mem", 3))
 			parse_mem(r, line);
 	}
@@ -132,7 +155,8 @@ static double rel_diff(double a, double b)
  * The repeatable figures of the report, old run against new one: means,
  * minima and memory.  Maxima are not: they are the operation that a host
  * timer tick happened to hit, and where ticks land moves between boots.
- * Returns whether all agree within @limit percent.
+ * Names each figure that differs by more than @limit percent; returns
+ * whether all agree within it.
  */
 static bool compare_results(const struct results *old,
 			    const struct results *cur, double limit,
@@ -152,6 +176,9 @@ static bool compare_results(const struct results *old,
 		d = rel_diff(a->mean, b->mean);
 		if (rel_diff(a->min, b->min) > d)
 			d = rel_diff(a->min, b->min);
+		if (d > limit)
+			printf("vmxlab-bench: %s %s: %.2f%% from the previous run\n",
+			       cur->backend, workload_keys[w], d);
 		if (d >= *worst) {
 			*worst = d;
 			snprintf(what, len, "%s %s", cur->backend,

@@ -42,7 +42,8 @@ const char *const workload_keys[NR_WORKLOADS] = {
 	[W_IN] = "in", [W_MMIO_WRITE] = "mmio_write",
 	[W_MMIO_READ] = "mmio_read", [W_EPT] = "ept",
 	[W_EPT_ALLOC] = "ept_alloc", [W_IRQ_OPEN] = "irq_open",
-	[W_IRQ_STI] = "irq_sti", [W_PF] = "pf", [W_CR3] = "cr3",
+	[W_IRQ_STI] = "irq_sti", [W_STEP] = "step",
+	[W_CPUID_LOG] = "cpuid_log", [W_PF] = "pf", [W_CR3] = "cr3",
 	[W_REMAP] = "remap",
 };
 
@@ -72,7 +73,7 @@ void scratch_alloc(struct scratch *sc, __u32 cap)
 /*
  * The VMM loop: the same for both backends.  OUT and IN on PORT_BENCH and
  * MMIO accesses are answered at once; PORT_READY takes the timestamp and
- * queues the interrupt; HLT ends the routine.
+ * queues the interrupt; a single step is counted; HLT ends the routine.
  */
 static void run_guest(struct vcpu *v, struct irq_stamps *irq)
 {
@@ -86,6 +87,10 @@ static void run_guest(struct vcpu *v, struct irq_stamps *irq)
 			die("%s: run: %s", be->name, strerror(-r));
 		if (e.kind == EXIT_HLT)
 			return;
+		if (e.kind == EXIT_DEBUG && v->stepping) {
+			v->steps++;
+			continue;
+		}
 		if (e.kind == EXIT_MMIO && e.addr == GPA_MMIO) {
 			if (e.in)
 				memset(e.data, 0, e.len);
@@ -133,7 +138,10 @@ static void run_routine(struct vcpu *v, __u64 entry, __u32 n, __u64 rbx,
 
 /* --- the workloads ----------------------------------------------------- */
 
-/* Median of the "empty" routine: the cost of the timing itself. */
+/*
+ * Median of the "empty" routine: the cost of the timing itself (stepped,
+ * in row 8: that and the single steps of its instructions).
+ */
 static long long timing_baseline(struct vcpu *v, const struct run_opts *o,
 				 struct scratch *sc)
 {
@@ -249,6 +257,84 @@ static void measure_irq(struct vcpu *v, enum workload w, __u64 entry,
 	samples_add_pass(&s[w], sc->fig, n);
 }
 
+static void set_singlestep(struct vcpu *v, bool on)
+{
+	const struct backend *be = v->vm->be;
+	int r = be->set_singlestep(v, on);
+
+	if (r)
+		die("%s: single-stepping %s: %s", be->name, on ? "on" : "off",
+		    strerror(-r));
+	v->stepping = on;
+}
+
+/*
+ * Row 8: one single step.  The empty routine and the nop routine, both
+ * stepped, differ by one instruction, so by one step: the nop routine's
+ * figures minus the stepped empty routine's median are a step's round
+ * trip, the NOP included (as row 2a includes its OUT).  The steps of
+ * both routines (warm-up included) are counted: the report compares the
+ * backends only when they stepped alike.
+ */
+static void measure_step(struct vcpu *v, const struct run_opts *o,
+			 struct scratch *sc, struct samples *s)
+{
+	__u32 i, n = o->iterations;
+	long long base;
+
+	if (!wanted(W_STEP))
+		return;
+	step(workload_keys[W_STEP]);
+	set_singlestep(v, true);
+	v->steps = 0;
+	base = timing_baseline(v, o, sc);
+	s[W_STEP].steps[1] += v->steps;
+	v->steps = 0;
+	run_routine(v, GUEST_GPA(nop), WARMUP_ITERATIONS, 0, NULL, NULL);
+	run_routine(v, GUEST_GPA(nop), n, 0, sc->raw, NULL);
+	s[W_STEP].steps[0] += v->steps;
+	set_singlestep(v, false);
+	for (i = 0; i < n; i++)
+		sc->fig[i] = (long long)sc->raw[i] - base;
+	samples_add_pass(&s[W_STEP], sc->fig, n);
+}
+
+#define EXIT_LOG_RECORDS	256
+
+/*
+ * Row 8b: row 1 with the exit log on, a ring of EXIT_LOG_RECORDS.  It is
+ * not drained while the guest runs: the ring wraps, and a record that
+ * overwrites an unread one costs what any other does (one more counter,
+ * vmx_exit_log_commit()), so every round trip pays the same.  One read
+ * afterwards checks that the log saw every exit.
+ */
+static void measure_cpuid_log(struct vcpu *v, const struct run_opts *o,
+			      long long base, struct scratch *sc,
+			      struct samples *s)
+{
+	const struct backend *be = v->vm->be;
+	__u64 made;
+	int r;
+
+	if (!be->set_exit_log || !wanted(W_CPUID_LOG))
+		return;
+	r = be->set_exit_log(v, EXIT_LOG_RECORDS);
+	if (r)
+		die("%s: exit log on: %s", be->name, strerror(-r));
+	measure(v, W_CPUID_LOG, GUEST_GPA(cpuid), o->iterations, 0, base, 1,
+		sc, s);
+	r = be->read_exit_log(v, &made);
+	if (r)
+		die("%s: reading the exit log: %s", be->name, strerror(-r));
+	if (made < WARMUP_ITERATIONS + o->iterations)
+		die("%s: the exit log made %llu records, %u exits expected",
+		    be->name, (unsigned long long)made,
+		    WARMUP_ITERATIONS + o->iterations);
+	r = be->set_exit_log(v, 0);
+	if (r)
+		die("%s: exit log off: %s", be->name, strerror(-r));
+}
+
 /*
  * vmxlab's floor: exits with the null_exit_reason module parameter skip
  * their handler.  KVM has no such knob; its cheapest exits (CPUID, VMCALL,
@@ -307,6 +393,9 @@ void run_pass(const struct run_opts *o, struct scratch *sc,
 	measure_fault_in(&vcpu, o, base, sc, s);
 	measure_irq(&vcpu, W_IRQ_OPEN, GUEST_GPA(irq_open), n, sc, s);
 	measure_irq(&vcpu, W_IRQ_STI, GUEST_GPA(irq_sti), n, sc, s);
+	/* Rows 1 and 6 above ran with the log off, as it is off again now. */
+	measure_step(&vcpu, o, sc, s);
+	measure_cpuid_log(&vcpu, o, base, sc, s);
 	/* Row 9, last: cr3 empties a vmxlab shadow tree every time. */
 	measure(&vcpu, W_PF, GUEST_GPA(pf), n, VA_NOT_PRESENT, base, 0, sc,
 		s);
