@@ -290,6 +290,23 @@ int mmu_read_guest(struct vmxlab_mmu *mmu, u64 gpa, void *buf,
 }
 
 /**
+ * mmu_guest_page_hva() - the userspace address of a guest page
+ * @mmu: the VM's memory
+ * @gpa: any address in the page
+ * @hva: out: the userspace address of the page's first byte
+ *
+ * For a caller reading many entries of few pages (shadow_tree.c's check
+ * of a cached root): one slot lookup per page, then get_user().  Slots
+ * are page-aligned, so a slot that holds one byte holds the page.
+ *
+ * Return: 0, or -EFAULT when no slot backs the page.
+ */
+int mmu_guest_page_hva(struct vmxlab_mmu *mmu, u64 gpa, u64 *hva)
+{
+	return slot_range_hva(mmu, gpa & PAGE_MASK, PAGE_SIZE, false, hva);
+}
+
+/**
  * mmu_write_guest() - copy into guest-physical memory (string I/O)
  * @mmu: the VM's memory
  * @gpa: first byte

@@ -60,6 +60,7 @@ int mmu_handle_ept_violation(struct vmxlab_mmu *mmu, u64 gpa, bool write,
 			     struct mmu_fault_result *result);
 int mmu_read_guest(struct vmxlab_mmu *mmu, u64 gpa, void *buf,
 		   unsigned int len);
+int mmu_guest_page_hva(struct vmxlab_mmu *mmu, u64 gpa, u64 *hva);
 int mmu_write_guest(struct vmxlab_mmu *mmu, u64 gpa, const void *buf,
 		    unsigned int len);
 int mmu_cmpxchg_guest(struct vmxlab_mmu *mmu, u64 gpa, u64 old, u64 new,

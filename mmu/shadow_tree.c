@@ -31,6 +31,7 @@
 #include <linux/mm.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <linux/hash.h>
 #include <linux/log2.h>
 #include <asm/io.h>
@@ -320,18 +321,41 @@ u64 shadow_reset(struct vmxlab_mmu *mmu, struct shadow_tree *t, u64 cr3,
  * Does every entry @r was built from still hold its value?  Reads guest
  * memory, so without mmu->lock: a slot change may empty @r meanwhile
  * (zap_root() leaves the array in place), which its generation shows.
+ * The entries sit in few pages (a walk's tables): the last pages' user
+ * addresses are kept, so that most entries cost one get_user().
  */
+#define PAGES_KEPT	4
+
 static bool deps_hold(struct vmxlab_mmu *mmu, struct shadow_root *r)
 {
-	unsigned int i, n = READ_ONCE(r->ndeps);
+	u64 page[PAGES_KEPT], hva[PAGES_KEPT], at;
+	unsigned int i, k, next = 0, n = READ_ONCE(r->ndeps);
+	u32 now32;
 	u64 now;
 
 	if (r->stale)
 		return false;
+	memset(page, 0xff, sizeof(page));	/* no page is all ones */
 	for (i = 0; i < n; i++) {
-		now = 0;
-		if (mmu_read_guest(mmu, r->deps[i].gpa, &now, r->deps[i].size) ||
-		    now != r->deps[i].val)
+		const struct shadow_dep *d = &r->deps[i];
+
+		for (k = 0; k < PAGES_KEPT && page[k] != (d->gpa & PAGE_MASK); k++)
+			;
+		if (k == PAGES_KEPT) {
+			k = next++ % PAGES_KEPT;
+			page[k] = d->gpa & PAGE_MASK;
+			if (mmu_guest_page_hva(mmu, d->gpa, &hva[k]))
+				return false;
+		}
+		at = hva[k] + (d->gpa & ~PAGE_MASK);
+		if (d->size == 4) {
+			if (get_user(now32, (u32 __user *)u64_to_user_ptr(at)))
+				return false;
+			now = now32;
+		} else if (get_user(now, (u64 __user *)u64_to_user_ptr(at))) {
+			return false;
+		}
+		if (now != d->val)
 			return false;
 	}
 	return true;
