@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "fair.h"
 #include "report.h"
 
 /* KVM's cheapest exit among those measured: the stand-in for a null exit. */
@@ -63,6 +64,8 @@ struct verdict {
 	double ratio;
 	bool met;
 	char target[64];
+	enum fair fair;			/* exits per iteration (fair.c) */
+	char why[200];
 };
 
 static void judge(const struct row *row, const struct results *v,
@@ -74,7 +77,11 @@ static void judge(const struct row *row, const struct results *v,
 	memset(out, 0, sizeof(*out));
 	if (!a->valid || kw < 0 || !k->stat[kw].valid)
 		return;
-	out->have = true;
+	out->have = row->kw >= 0;	/* row 6: nothing to compare */
+	if (out->have)
+		out->fair = fair_exits(v, row->w, k, kw, 0, out->why,
+				       sizeof(out->why));
+	out->have = out->have && out->fair != FAIR_DIFFERENT;
 	out->ratio = a->mean / k->stat[kw].mean;
 	out->met = out->ratio <= row->max_ratio;
 	switch (row->target) {
@@ -183,8 +190,29 @@ static void print_header(const struct results *v, const struct results *k)
 		v->passes, sv, wv >= 0 ? workload_keys[wv] : "-", sk,
 		wk >= 0 ? workload_keys[wk] : "-");
 	fprintf(stdout,
-		"Iterations: %u per workload and pass (EPT: %u pages), after %u warm-up iterations\n\n",
+		"Iterations: %u per workload and pass (EPT: %u pages), after %u warm-up iterations\n",
 		v->iterations, v->pages, WARMUP_ITERATIONS);
+}
+
+/* Under a row: how its semantics differ; 5a also without KVM's extra exit. */
+static void print_row_notes(const struct row *row, const struct results *v,
+			    const struct results *k)
+{
+	const char *note = fair_note(row->id);
+	struct irq_adjusted adj;
+
+	if (note)
+		printf("      note: %s\n", note);
+	if (row->w != W_IRQ_OPEN ||
+	    !fair_irq_adjusted(v, k, kvm_cheapest(k), &adj))
+		return;
+	printf("%-3s %-47s %-22s %-22.1f ", "", "  KVM without its forced immediate exit",
+	       "", adj.kvm);
+	if (adj.fair == FAIR_DIFFERENT)
+		printf("%6s  %s\n", "-", adj.why);
+	else
+		printf("%6.2f  KVM's mean less one exit, its cheapest (row 6): %.1f\n",
+		       adj.ratio, adj.exit_cost);
 }
 
 static void print_row(const struct row *row, const struct results *v,
@@ -210,7 +238,11 @@ static void print_row(const struct row *row, const struct results *v,
 		printf("%6s", "-");
 	if (row->target != T_NONE && vd.have)
 		printf("  %s: %s", vd.target, vd.met ? "met" : "MISSED");
+	if (vd.why[0] && (vd.fair == FAIR_DIFFERENT ||
+			  (vd.fair == FAIR_UNKNOWN && fair_some_exits(v, k))))
+		printf("  %s", vd.why);
 	printf("\n");
+	print_row_notes(row, v, k);
 }
 
 /* Rows 7a, 7b and 8, and where the kernel memory goes. */
@@ -240,7 +272,8 @@ void report_text(const struct results *v, const struct results *k)
 	unsigned int i;
 
 	print_header(v, k);
-	printf("%-3s %-47s %-22s %-22s %6s  %s\n", "#", "workload",
+	fair_print_host(v, k);
+	printf("\n%-3s %-47s %-22s %-22s %6s  %s\n", "#", "workload",
 	       "vmxlab mean (min-max)", "KVM mean (min-max)", "ratio", "target");
 	for (i = 0; i < ARRAY_SIZE(rows); i++)
 		print_row(&rows[i], v, k);
@@ -306,6 +339,10 @@ static void json_row(const struct row *row, const struct results *v,
 	}
 	if (vd.have)
 		printf("      \"ratio\": %.4f,\n", vd.ratio);
+	if (vd.why[0])
+		printf("      \"exits\": \"%s\",\n", vd.why);
+	if (row->w == W_IRQ_OPEN)
+		fair_json_irq(v, k, kvm_cheapest(k));
 	if (row->target != T_NONE && vd.have)
 		printf("      \"target\": \"%s\",\n      \"met\": %s,\n",
 		       vd.target, vd.met ? "true" : "false");
@@ -348,6 +385,7 @@ void report_json(const struct results *v, const struct results *k,
 	       v->iterations, v->pages, v->passes);
 	printf("  \"max_pass_spread_percent\": {\"vmxlab\": %.4f, \"kvm\": %.4f},\n",
 	       max_spread(v, &wv), max_spread(k, &wk));
+	fair_json_host(v, k);
 	if (vs)
 		report_shadow_json(v, k, vs, ks);
 	printf("  \"rows\": [\n");
