@@ -15,7 +15,9 @@
 #     --quick      2000 iterations, 1024 pages, one pass: a smoke test
 #     --profile    instead of the table: where the instructions go, from
 #                  the entry/exit tracepoints and kprobes on the hot paths
-#   VMXLAB_EMULATOR=E   emulator (default auto; see scripts/vm-run.sh --help)
+#   VMXLAB_EMULATOR=E   bochs (the default) or bochs27; never auto: on
+#                       qemu-kvm the TSC is not an instruction count, and
+#                       the figures are not comparable with any table
 #   VMXLAB_VM_IDLE=S    a VM silent for S seconds has hung (default 120)
 
 set -euo pipefail
@@ -39,6 +41,15 @@ for arg in "$@"; do
 done
 
 step() { echo "==> bench: $*"; }
+
+# Bochs, whatever the machine offers: the figures are emulated
+# instructions (clock: sync=none), the same from one boot to the next.
+EMULATOR=${VMXLAB_EMULATOR:-bochs}
+case $EMULATOR in
+bochs|bochs27) ;;
+*) echo "bench: VMXLAB_EMULATOR=$EMULATOR: the benchmark runs under Bochs only (bochs or bochs27)" >&2
+   exit 1 ;;
+esac
 
 step "set up (cached)"
 scripts/setup.sh
@@ -66,7 +77,7 @@ run_config() {
 		# The raw results travel between markers on the serial console:
 		# kept in $raw, left out of what is shown.
 		status=0
-		scripts/vm-run.sh --emulator "${VMXLAB_EMULATOR:-auto}" --cpus 1 \
+		scripts/vm-run.sh --emulator "$EMULATOR" --cpus 1 \
 			--timeout 1800 --idle-timeout "$VM_IDLE" \
 			${append:+--append "$append"} \
 			--log "build/vm/bench-$name-serial.log" --add vmxlab.ko \

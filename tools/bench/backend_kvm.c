@@ -154,6 +154,7 @@ static int kvm_run(struct vcpu *v, struct bench_exit *e)
 	for (;;) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0)
 			return -errno;
+		count_user_exit(v, run->exit_reason);
 		if (run->exit_reason != KVM_EXIT_IRQ_WINDOW_OPEN ||
 		    v->irq_pending < 0)
 			break;
@@ -203,6 +204,52 @@ static int kvm_tsc_offset(struct vcpu *v, __u64 *offset)
 	return xioctl(v->fd, KVM_GET_DEVICE_ATTR, &attr);
 }
 
+/* The value of the statistic @name in KVM's binary statistics @fd. */
+static int kvm_stat(int fd, const struct kvm_stats_header *h,
+		    const char *name, __u64 *val)
+{
+	size_t dsize = sizeof(struct kvm_stats_desc) + h->name_size;
+	struct kvm_stats_desc *d = malloc(dsize);
+	__u32 i;
+	int r = -ENOENT;
+
+	if (!d)
+		return -ENOMEM;
+	for (i = 0; i < h->num_desc && r == -ENOENT; i++) {
+		if (pread(fd, d, dsize, h->desc_offset + i * dsize) != (ssize_t)dsize) {
+			r = -EIO;
+			break;
+		}
+		if (strncmp(d->name, name, h->name_size))
+			continue;
+		r = pread(fd, val, sizeof(*val), h->data_offset + d->offset) ==
+		    sizeof(*val) ? 0 : -EIO;
+	}
+	free(d);
+	return r;
+}
+
+/*
+ * KVM counts every exit in the vCPU's "exits" statistic and external
+ * interrupts in "irq_exits" (KVM_GET_STATS_FD, Linux 5.14 and later).
+ */
+static int kvm_hw_exits(struct vcpu *v, __u64 *total, __u64 *extint)
+{
+	struct kvm_stats_header h;
+	int fd, r;
+
+	fd = ioctl(v->fd, KVM_GET_STATS_FD, NULL);
+	if (fd < 0)
+		return -errno;
+	r = pread(fd, &h, sizeof(h), 0) == sizeof(h) ? 0 : -EIO;
+	if (!r)
+		r = kvm_stat(fd, &h, "exits", total);
+	if (!r)
+		r = kvm_stat(fd, &h, "irq_exits", extint);
+	close(fd);
+	return r;
+}
+
 /*
  * Row 8: kvm_intel steps with RFLAGS.TF, which it sets in the guest (and
  * hides from it), and intercepts the #DB trap each instruction then
@@ -233,7 +280,8 @@ static int kvm_set_singlestep(struct vcpu *v, bool on)
 	.run = kvm_run,							\
 	.queue_irq = kvm_queue_irq,					\
 	.tsc_offset = kvm_tsc_offset,					\
-	.set_singlestep = kvm_set_singlestep
+	.set_singlestep = kvm_set_singlestep,				\
+	.hw_exits = kvm_hw_exits
 
 const struct backend backend_kvm = {
 	.name = "kvm",

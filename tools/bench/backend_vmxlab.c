@@ -9,6 +9,8 @@
 
 #include "bench.h"
 
+#define VMX_EXIT_REASON_EXTERNAL_INTERRUPT	1	/* SDM Vol. 3D, C.1 */
+
 static int vmxlab_create_vm(struct vm *vm)
 {
 	vm->fd = ioctl(vm->sys_fd, VMXLAB_CREATE_VM,
@@ -92,6 +94,7 @@ static int vmxlab_run(struct vcpu *v, struct bench_exit *e)
 
 	if (ioctl(v->fd, VMXLAB_RUN, 0) < 0)
 		return -errno;
+	count_user_exit(v, run->exit_reason);
 	e->reason = run->exit_reason;
 	switch (run->exit_reason) {
 	case VMXLAB_EXIT_IO:
@@ -174,6 +177,22 @@ static int vmxlab_read_exit_log(struct vcpu *v, __u64 *next_seq)
 	return r;
 }
 
+/* VMXLAB_GET_STATS counts every exit by its basic reason. */
+static int vmxlab_hw_exits(struct vcpu *v, __u64 *total, __u64 *extint)
+{
+	struct vmxlab_vcpu_stats s;
+	int i, r;
+
+	r = xioctl(v->fd, VMXLAB_GET_STATS, &s);
+	if (r)
+		return r;
+	*total = 0;
+	for (i = 0; i < VMXLAB_NR_VMX_EXIT_REASONS; i++)
+		*total += s.exits[i];
+	*extint = s.exits[VMX_EXIT_REASON_EXTERNAL_INTERRUPT];
+	return 0;
+}
+
 /*
  * The calls, the same on both paging modes: only the VM type that
  * vmxlab_create_vm() asks for differs.
@@ -191,7 +210,8 @@ static int vmxlab_read_exit_log(struct vcpu *v, __u64 *next_seq)
 	.tsc_offset = vmxlab_tsc_offset,				\
 	.set_singlestep = vmxlab_set_singlestep,			\
 	.set_exit_log = vmxlab_set_exit_log,				\
-	.read_exit_log = vmxlab_read_exit_log
+	.read_exit_log = vmxlab_read_exit_log,			\
+	.hw_exits = vmxlab_hw_exits
 
 const struct backend backend_vmxlab = {
 	.name = "vmxlab",

@@ -5,6 +5,8 @@
  * backend_kvm.c); the workloads (workloads.c) time it into samples
  * (stats.c), which the results files (results.c) carry to the report
  * (report.c, report_shadow.c); memory.c and profile.c measure the rest.
+ * exits.c counts each workload's exits and records where the run was;
+ * fair.c lets the report print a ratio only where the exits agree.
  */
 #ifndef VMXLAB_BENCH_H
 #define VMXLAB_BENCH_H
@@ -97,6 +99,24 @@ struct bench_exit {
 
 struct vm;
 
+/*
+ * Where the exits of the timed iterations went (exits.c): returned to
+ * userspace by the run structure's reason, or handled in the kernel.
+ * External interrupts are the host's timer, not the workload's: counted
+ * apart and left out of every comparison.
+ */
+enum exit_cat {
+	XC_IO, XC_MMIO, XC_HLT, XC_IRQ_WINDOW, XC_USER_OTHER, XC_KERNEL,
+	NR_EXIT_CATS
+};
+
+struct exit_counts {
+	bool valid;
+	__u64 iterations;
+	__u64 n[NR_EXIT_CATS];
+	__u64 extint;
+};
+
 struct vcpu {
 	struct vm *vm;
 	int fd;
@@ -105,6 +125,7 @@ struct vcpu {
 	int irq_pending;	/* KVM: vector waiting for the window, or -1 */
 	bool stepping;		/* set_singlestep() is on: EXIT_DEBUG expected */
 	__u64 steps;		/* EXIT_DEBUG exits, counted by the VMM loop */
+	__u64 user_exits[NR_EXIT_CATS];	/* exits.c, during a timed run */
 };
 
 struct backend {
@@ -131,6 +152,8 @@ struct backend {
 	 */
 	int (*set_exit_log)(struct vcpu *vcpu, __u32 nr);
 	int (*read_exit_log)(struct vcpu *vcpu, __u64 *next_seq);
+	/* Every VM exit so far, and the external interrupts among them. */
+	int (*hw_exits)(struct vcpu *vcpu, __u64 *total, __u64 *extint);
 };
 
 struct vm {
@@ -155,6 +178,13 @@ static inline int xioctl(int fd, unsigned long req, void *arg)
 	return ioctl(fd, req, arg) < 0 ? -errno : 0;
 }
 
+/* --- exit counts (exits.c) -------------------------------------------- */
+
+void count_user_exit(struct vcpu *v, __u32 reason);
+void exits_begin(struct vcpu *v);
+void exits_end(struct vcpu *v);
+void exits_take(struct exit_counts *c, __u32 n);
+
 /* --- statistics (stats.c) ---------------------------------------------- */
 
 /* The figures of one workload over every pass. */
@@ -164,6 +194,7 @@ struct samples {
 	double pass_mean[MAX_PASSES];
 	int passes;
 	__u64 steps[2];		/* stepped: EXIT_DEBUGs of routine, baseline */
+	struct exit_counts exits;	/* over every pass */
 };
 
 struct summary {
@@ -250,12 +281,18 @@ struct results {
 	__u64 steps[NR_WORKLOADS][2];	/* as struct samples' */
 	struct mem_cost mem[2];		/* per VM, per vCPU */
 	char unavailable[128];		/* why a backend has no figures */
+	struct exit_counts exits[NR_WORKLOADS];
+	char emulator[32];		/* "" in files from before they were */
+	char cpu[96];			/* recorded (exits.c) */
+	char cmdline[256];
 };
 
 void write_results(FILE *f, const struct run_opts *o, struct samples *s,
 		   const struct mem_cost *per_vm,
 		   const struct mem_cost *per_vcpu);
 void load_results(const char *path, struct results *r);
+void write_exits_and_host(FILE *f, const struct samples *s);
+bool parse_exits_or_host(struct results *r, const char *line);
 int cmd_compare(char **files);
 
 /* --- the report (report.c, report_shadow.c) ---------------------------- */

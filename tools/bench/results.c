@@ -50,6 +50,7 @@ void write_results(FILE *f, const struct run_opts *o, struct samples *s,
 	}
 	write_mem(f, "vm", per_vm);
 	write_mem(f, "vcpu", per_vcpu);
+	write_exits_and_host(f, s);
 }
 
 static void parse_stat(struct results *r, const char *line)
@@ -127,6 +128,8 @@ void load_results(const char *path, struct results *r)
 			continue;
 		if (sscanf(line, "config %u %u %d", &r->iterations, &r->pages,
 			   &r->passes) == 3)
+			continue;
+		if (parse_exits_or_host(r, line))
 			continue;
 		if (!strncmp(line, "stat ", 5))
 			parse_stat(r, line);

@@ -25,6 +25,7 @@ void samples_add_pass(struct samples *s, const long long *v, __u32 n)
 	}
 	if (s->passes < MAX_PASSES)
 		s->pass_mean[s->passes++] = n ? sum / n : 0;
+	exits_take(&s->exits, n);
 }
 
 int cmp_ll(const void *a, const void *b)

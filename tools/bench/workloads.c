@@ -129,9 +129,13 @@ static void run_routine(struct vcpu *v, __u64 entry, __u32 n, __u64 rbx,
 	r = vm->be->set_regs(v, entry, n, GPA_RESULTS, rbx);
 	if (r)
 		die("%s: set registers: %s", vm->be->name, strerror(-r));
+	if (out)
+		exits_begin(v);
 	tracing(out);
 	run_guest(v, irq);
 	tracing(false);
+	if (out)
+		exits_end(v);
 	if (out)
 		memcpy(out, vm->mem + GPA_RESULTS, n * sizeof(*out));
 }
