@@ -138,7 +138,7 @@ static int install_leaf(struct vmxlab_mmu *mmu, struct shadow_tree *t,
 		return 0;
 	}
 	*leaf = pte | (u64)size << SPTE_SIZE_SHIFT;
-	shadow_note_size(t, size);
+	shadow_note_size(t, leaf, size);
 	record_walk(t, regs, res, now);
 	*result = SHADOW_PF_RESOLVED;
 	return 0;
@@ -210,4 +210,45 @@ int shadow_page_fault(struct vmxlab_mmu *mmu, struct shadow_tree *t,
 	/* The guest keeps rewriting the entry: let it fault once more. */
 	*result = SHADOW_PF_RESOLVED;
 	return 0;
+}
+
+/**
+ * shadow_prefetch() - fill the leaf of @gva now, if that sets no flag
+ * @mmu:  the VM's memory
+ * @t:    the tree of the vCPU whose thread calls this
+ * @regs: the guest's paging registers
+ * @gva:  the linear address
+ *
+ * After INVLPG: a guest that rewrote a PTE and invalidated it usually
+ * touches the page next, which would be one more #PF exit.  A TLB may
+ * cache any translation the paging structures allow, as for a prefetch
+ * (SDM Vol. 3A, 4.10.2.3), but setting an accessed flag the guest would
+ * then see is not a prefetch's to do: only a walk whose entries all have
+ * the accessed flag set already is filled, read-only unless the guest's
+ * leaf is dirty too.  Whatever fails (no translation, MMIO, no memory)
+ * leaves the leaf empty, as INVLPG did.
+ */
+void shadow_prefetch(struct vmxlab_mmu *mmu, struct shadow_tree *t,
+		     const struct gwalk_regs *regs, u64 gva)
+{
+	enum gwalk_mode mode = gwalk_paging_mode(regs);
+	struct shadow_pf pf = { .gva = gva };
+	u64 now[GWALK_MAX_LEVEL + 1];
+	enum shadow_pf_result result;
+	struct gwalk_result res;
+	int level;
+
+	if (mode == GWALK_MODE_NONE ||
+	    gwalk_translate(regs, gva, 0, read_guest, mmu, &res) ||
+	    res.fault != GWALK_FAULT_NONE)
+		return;
+	for (level = mode == GWALK_MODE_LONG4 ? 4 : 2;
+	     level >= (int)res.level; level--) {
+		if (!(res.walked[level].val & GPTE_A))
+			return;
+		now[level] = res.walked[level].val;
+	}
+	mutex_lock(&mmu->lock);
+	install_leaf(mmu, t, regs, &res, now, &pf, &result);
+	mutex_unlock(&mmu->lock);
 }

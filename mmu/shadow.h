@@ -59,6 +59,8 @@ void shadow_invlpg(struct vmxlab_mmu *mmu, struct shadow_tree *t, u64 gva);
 int shadow_page_fault(struct vmxlab_mmu *mmu, struct shadow_tree *t,
 		      const struct gwalk_regs *regs, struct shadow_pf *pf,
 		      enum shadow_pf_result *result);
+void shadow_prefetch(struct vmxlab_mmu *mmu, struct shadow_tree *t,
+		     const struct gwalk_regs *regs, u64 gva);
 void shadow_audit(struct vmxlab_mmu *mmu, struct shadow_tree *t,
 		  const struct gwalk_regs *regs);
 /* memslot.c: around a slot's unpinning; mmu->lock held for the first. */

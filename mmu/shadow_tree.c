@@ -101,6 +101,7 @@ static void free_table(u64 *table, int level)
 		for (i = 0; i < ENTRIES; i++)
 			if (table[i] & SPTE_P)
 				free_table(table_of(table[i]), level - 1);
+	set_page_private(virt_to_page(table), 0);	/* shadow_note_size() */
 	free_page((unsigned long)table);
 }
 
@@ -467,10 +468,18 @@ u64 *shadow_leaf(struct shadow_tree *t, u64 gva, bool create)
 	return &table[(gva >> 12) & (ENTRIES - 1)];
 }
 
-/* The current root holds leaves of guest pages of @size (mmu->lock held). */
-void shadow_note_size(struct shadow_tree *t, enum spte_size size)
+/*
+ * @leaf, in the current root, copies a guest page of @size (mmu->lock
+ * held): noted in the root and, in the private field of its page table's
+ * page, in that table, so that INVLPG only scans tables that hold leaves
+ * of large guest pages.
+ */
+void shadow_note_size(struct shadow_tree *t, u64 *leaf, enum spte_size size)
 {
+	struct page *pt = virt_to_page(leaf);
+
 	t->cur->sizes |= BIT(size);
+	set_page_private(pt, page_private(pt) | BIT(size));
 }
 
 /*
@@ -603,6 +612,8 @@ static void zap_size_class(struct shadow_tree *t, u64 start, u64 len,
 		pt = shadow_leaf(t, gva, false);
 		if (!pt)
 			continue;
+		if (!(page_private(virt_to_page(pt)) & BIT(size)))
+			continue;			/* none of that size */
 		pt -= (gva >> 12) & (ENTRIES - 1);	/* the whole table */
 		for (i = 0; i < ENTRIES; i++)
 			if ((pt[i] & SPTE_P) &&

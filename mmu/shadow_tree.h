@@ -14,7 +14,7 @@
 struct shadow_tree;
 
 u64 *shadow_leaf(struct shadow_tree *t, u64 gva, bool create);
-void shadow_note_size(struct shadow_tree *t, enum spte_size size);
+void shadow_note_size(struct shadow_tree *t, u64 *leaf, enum spte_size size);
 void shadow_record_dep(struct shadow_tree *t, u64 gpa, u64 old, u64 now,
 		       unsigned int size);
 

@@ -504,6 +504,45 @@ TEST_F_TIMEOUT(paging, cr3_switch_sees_changes, TIMEOUT_S)
 }
 
 /*
+ * After INVLPG, shadow paging fills the page's leaf at once when the
+ * guest's entries have their accessed flags set (shadow_prefetch()): the
+ * touch that follows costs no #PF exit.  With an accessed flag clear it
+ * must not: the access would then go through without setting the flag,
+ * which the CPU sets on the first access (SDM Vol. 3A, 4.8).
+ */
+static void guest_invlpg_prefetch(void)
+{
+	guest_load(VA(10) + 8);
+	pte_set(10, PAGE_GPA(12) | P | RW | A | D);
+	guest_invlpg(VA(10));
+	GUEST_SYNC(0);
+	GUEST_ASSERT_EQ(guest_load(VA(10) + 8), 0x100c);
+	GUEST_SYNC(1);
+	pte_set(10, PAGE_GPA(13) | P | RW);
+	guest_invlpg(VA(10));
+	GUEST_ASSERT_EQ(guest_load(VA(10) + 8), 0x100d);
+	GUEST_ASSERT_EQ(pte_get(10) & (A | D), A);
+	guest_store(VA(10) + 16, 1);
+	GUEST_ASSERT_EQ(pte_get(10) & (A | D), A | D);
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(paging, invlpg_prefetch, TIMEOUT_S)
+{
+	struct vmxlab_vcpu_stats before, after;
+	struct ucall uc;
+
+	self->vcpu = vm_vcpu_add(self->vm, 0, guest_invlpg_prefetch);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &uc));
+	vcpu_stats_get(self->vcpu, &before);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &uc));
+	vcpu_stats_get(self->vcpu, &after);
+	/* EPT: no #PF exits at all; shadow: the leaf was there. */
+	EXPECT_EQ(0ULL, after.pf_resolved - before.pf_resolved);
+	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(self->vcpu, &uc));
+}
+
+/*
  * Global pages (SDM Vol. 3A, 4.10.2.4 and 4.10.4.1): with CR4.PGE a
  * translation with G = 1 may survive a CR3 load, but clearing or setting
  * CR4.PGE drops every translation, global ones included.  A remapped

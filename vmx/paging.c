@@ -142,16 +142,23 @@ bool vmx_shadow_set_cr3(struct vmx_vcpu *vcpu, u64 cr3)
 	return true;
 }
 
-/* INVLPG: drop the page's translations (SDM Vol. 2A, INVLPG). */
+/*
+ * INVLPG: drop the page's translations (SDM Vol. 2A, INVLPG), and fill
+ * the page's leaf again from the guest's tables if that sets no flag in
+ * them (shadow_prefetch()): the guest usually touches the page next.
+ */
 int vmx_handle_invlpg(struct vmx_vcpu *vcpu)
 {
 	u64 gva = vmcs_readl(VMCS_EXIT_QUALIFICATION);
+	struct gwalk_regs regs;
 
 	if (!vcpu_is_shadow(vcpu))
 		return vmx_unexpected_exit(vcpu, EXIT_REASON_INVLPG);
 	if (!(vcpu->shadow.efer & EFER_LMA))
 		gva = (u32)gva;
 	shadow_invlpg(&vcpu->vm->mmu, vcpu->shadow.tree, gva);
+	vmx_guest_paging_regs(vcpu, &regs);
+	shadow_prefetch(&vcpu->vm->mmu, vcpu->shadow.tree, &regs, gva);
 	vmx_decide(vcpu, VMXLAB_DECISION_RESUMED_EMULATED, gva, 0);
 	vmx_skip_instruction(vcpu);
 	return 1;
