@@ -1086,6 +1086,7 @@ static void reset_state(void)
 }
 
 #define MAX_SEGMENTS	48
+#define PROGRESS_SECS	60	/* of the VM's time: about 4 minutes in Bochs */
 #define CORPUS_SIZE	256
 
 /*
@@ -1452,7 +1453,7 @@ int main(int argc, char **argv)
 	__u64 first = 0, pick;
 	bool have_seed = false, guided;
 	double secs = 0;
-	time_t end;
+	time_t start, end, progress;
 	int i;
 
 	for (i = 1; i < argc; i++) {
@@ -1518,11 +1519,24 @@ int main(int argc, char **argv)
 		if (!have_seed)
 			first = (__u64)time(NULL) * 1000003ULL ^ getpid();
 		pick = first;
-		end = time(NULL) + (secs ? secs : 60);
+		start = time(NULL);
+		end = start + (secs ? secs : 60);
+		progress = start + PROGRESS_SECS;
 		while (time(NULL) < end) {
 			next_program(&p, &pick, first + programs++, ops, guided);
 			if (run_program(&p) && guided)
 				corpus_add(&p, pick);
+			/*
+			 * The coverage so far now and then: a campaign cut
+			 * short (a timeout, a kill) still says what it reached.
+			 */
+			if (guided && time(NULL) >= progress) {
+				progress += PROGRESS_SECS;
+				printf("vmxlab_fuzz: after %lds, %lu program(s):\n",
+				       (long)(time(NULL) - start), programs);
+				kcov_report(stdout, false);
+				fflush(stdout);
+			}
 		}
 	}
 	set_timeslice("0");
