@@ -157,7 +157,9 @@ check-packaging:
 	scripts/packaging-check.sh
 
 # The ioctl fuzzer in the test VM: a campaign of FUZZ_SECONDS of the VM's
-# time (default 600, about half an hour in Bochs), or one program again:
+# time (default 600; Bochs' clock runs at about a quarter of the wall
+# clock's pace, so about 50 minutes with the boot and the fixed seeds;
+# Documentation/testing.rst), or one program again:
 # make fuzz PROGRAM=S1:N1,... (printed by a finding; SEED=S OPS=N is the
 # program S:N).  DEBUG=1 runs it on the debug kernel, where KCOV guides it
 # and it prints the coverage of vmxlab.ko's functions at the end.

@@ -9,7 +9,14 @@
  * with instructions that exit (I/O, CPUID, MSRs, HLT, control and debug
  * registers, XSETBV, VMCALL, INVLPG, spin loops for the time slice...)
  * spliced among the random bytes; closes at random points; calls from a
- * forked child.
+ * forked child; the exit log, single-stepping, the system fd's questions
+ * and the VMs' debugfs files.
+ *
+ * Random state mostly fails VM entry, and random code faults before it
+ * exits, so most runs start from a known-good guest instead (op_guest,
+ * guest.c): real, 32-bit protected, paged or long mode, valid page and
+ * descriptor tables, code made of exiting instructions with their
+ * operands set up, and only then a field or two mutated.
  *
  * A finding is an errno that Documentation/api.rst does not document for
  * that ioctl (printed, exit status 1), or anything the kernel log shows
@@ -58,6 +65,7 @@
 
 #include <uapi/linux/vmxlab.h>
 
+#include "guest.h"
 #include "kcov.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -76,6 +84,11 @@ static __u64 rnd(void)
 	rng ^= rng << 25;
 	rng ^= rng >> 27;
 	return rng * 0x2545f4914f6cdd1dULL;
+}
+
+__u64 fuzz_rnd(void)
+{
+	return rnd();
 }
 
 static __u64 below(__u64 n)
@@ -112,6 +125,8 @@ struct vm {
 	int fd;
 	int vcpu[MAX_VCPUS];
 	struct vmxlab_run *run[MAX_VCPUS];
+	__u8 *guest;		/* GUEST_SIZE bytes for op_guest() */
+	bool guest_slot;	/* this VM has them as GUEST_SLOT */
 };
 
 static int sys_fd = -1;
@@ -182,6 +197,10 @@ static const int E_CPUID[] = { E2BIG, EINVAL, EIO, 0 };
 static const int E_MSRS[] = { E2BIG, EINVAL, EIO, 0 };
 static const int E_QUEUE[] = { EINVAL, EBUSY, EIO, 0 };
 static const int E_STEP[] = { EINVAL, EOPNOTSUPP, EIO, 0 };
+static const int E_NONE[] = { 0 };
+static const int E_SUPPORTED[] = { E2BIG, 0 };
+static const int E_SET_XLOG[] = { EINVAL, EIO, 0 };
+static const int E_READ_XLOG[] = { E2BIG, ENOENT, EIO, 0 };
 static const int E_ANY[] = { ENOTTY, EINVAL, EIO, EBUSY, E2BIG, EEXIST,
 			     EOPNOTSUPP, EINTR, 0 };
 
@@ -227,8 +246,10 @@ static void op_create_vm(void)
 		return;
 	fd = ioctl(sys_fd, VMXLAB_CREATE_VM, type);
 	expect("CREATE_VM", fd, E_CREATE_VM);
-	if (fd >= 0)
+	if (fd >= 0) {
 		vm->fd = fd;
+		vm->guest_slot = false;
+	}
 }
 
 static void op_memory_region(void)
@@ -269,19 +290,16 @@ static void op_memory_region(void)
 	       E_REGION);
 }
 
-static void op_create_vcpu(void)
+/* vCPU @id of @vm with its run page: its index in vm->vcpu[], or -1. */
+static int create_vcpu(struct vm *vm, unsigned long id)
 {
-	struct vm *vm = some_vm();
-	unsigned long id = chance(90) ? below(MAX_VCPUS) : interesting();
 	void *run;
 	int fd, i;
 
-	if (!vm)
-		return;
 	fd = ioctl(vm->fd, VMXLAB_CREATE_VCPU, id);
 	expect("CREATE_VCPU", fd, E_CREATE_VCPU);
 	if (fd < 0)
-		return;
+		return -1;
 	for (i = 0; i < MAX_VCPUS && vm->vcpu[i] >= 0; i++)
 		;
 	run = mmap(NULL, mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -289,10 +307,20 @@ static void op_create_vcpu(void)
 		if (run != MAP_FAILED)
 			munmap(run, mmap_size);
 		close(fd);
-		return;
+		return -1;
 	}
 	vm->vcpu[i] = fd;
 	vm->run[i] = run;
+	return i;
+}
+
+static void op_create_vcpu(void)
+{
+	struct vm *vm = some_vm();
+	unsigned long id = chance(90) ? below(MAX_VCPUS) : interesting();
+
+	if (vm)
+		create_vcpu(vm, id);
 }
 
 static void op_regs(void)
@@ -578,55 +606,21 @@ static void fill_code(__u8 *p, size_t size)
 	}
 }
 
-/* Random code in a random buffer, then a run a timer signal ends. */
-static void op_run(void)
+/*
+ * One VMXLAB_RUN of vCPU @i, ended by a timer signal if nothing else ends
+ * it, with a racer thread in @racer_percent runs in 100: the result, or
+ * -1 with errno.
+ */
+static long run_vcpu(struct vm *vm, int i, unsigned int racer_percent)
 {
 	struct itimerval it = { .it_value = { .tv_usec = 5000 + below(20000) } };
 	struct itimerval off = { 0 };
+	struct vmxlab_run *run = vm->run[i];
 	struct racer racer;
-	struct vmxlab_run *run;
-	int err;
-	struct vm *vm;
-	int i = some_vcpu(&vm), b = below(MAX_BUFS);
-	size_t k, n;
 	long r;
+	int err;
 
-	if (i < 0)
-		return;
-	run = vm->run[i];
-	if (bufs[b].p && chance(70)) {
-		__u8 *code = bufs[b].p;
-
-		n = below(256);
-		for (k = 0; k < n; k++)
-			code[below(bufs[b].size)] = rnd();
-		/*
-		 * Exiting instructions at random places, and where the
-		 * reset vector lands when the buffer's last page is the
-		 * reset vector's (op_memory_region).
-		 */
-		n = below(16);
-		for (k = 0; k < n; k++) {
-			size_t at = below(bufs[b].size);
-
-			put_exiting(code + at, bufs[b].size - at);
-		}
-		if (chance(50))
-			fill_code(code + bufs[b].size - 16, 16);
-	}
-	if (chance(10)) {
-		struct vmxlab_singlestep ss = { .flags = chance(80) ? below(4) :
-							 (__u32)rnd() };
-
-		expect("SET_SINGLESTEP",
-		       ioctl(vm->vcpu[i], VMXLAB_SET_SINGLESTEP, &ss), E_STEP);
-	}
-	run->immediate_exit = chance(10);
-	run->request_interrupt_window = chance(20);
-	/* Completing an IN or MMIO load: whatever is in the page. */
-	if (chance(50))
-		run->mmio.data[0] = rnd();
-	racer.calls = chance(30) ? 1 + below(4) : 0;
+	racer.calls = chance(racer_percent) ? 1 + below(4) : 0;
 	racer.run = run;
 	if (racer.calls && pthread_create(&racer.thread, NULL, racer_main, &racer))
 		racer.calls = 0;
@@ -654,6 +648,276 @@ static void op_run(void)
 		minimise_finding("VMfail");
 		exit(1);
 	}
+	errno = err;
+	return r;
+}
+
+/* Single-stepping on or off: mostly valid flags, now and then not. */
+static void set_singlestep(struct vm *vm, int i)
+{
+	struct vmxlab_singlestep ss = { .flags = chance(80) ? below(4) :
+						 (__u32)rnd() };
+
+	if (chance(5))
+		ss.padding = rnd();
+	if (chance(5))
+		ss.reserved[below(3)] = interesting();
+	expect("SET_SINGLESTEP", ioctl(vm->vcpu[i], VMXLAB_SET_SINGLESTEP, &ss),
+	       E_STEP);
+}
+
+/* Random code in a random buffer, then a run a timer signal ends. */
+static void op_run(void)
+{
+	struct vmxlab_run *run;
+	struct vm *vm;
+	int i = some_vcpu(&vm), b = below(MAX_BUFS);
+	size_t k, n;
+
+	if (i < 0)
+		return;
+	run = vm->run[i];
+	if (bufs[b].p && chance(70)) {
+		__u8 *code = bufs[b].p;
+
+		n = below(256);
+		for (k = 0; k < n; k++)
+			code[below(bufs[b].size)] = rnd();
+		/*
+		 * Exiting instructions at random places, and where the
+		 * reset vector lands when the buffer's last page is the
+		 * reset vector's (op_memory_region).
+		 */
+		n = below(16);
+		for (k = 0; k < n; k++) {
+			size_t at = below(bufs[b].size);
+
+			put_exiting(code + at, bufs[b].size - at);
+		}
+		if (chance(50))
+			fill_code(code + bufs[b].size - 16, 16);
+	}
+	if (chance(10))
+		set_singlestep(vm, i);
+	run->immediate_exit = chance(10);
+	run->request_interrupt_window = chance(20);
+	/* Completing an IN or MMIO load: whatever is in the page. */
+	if (chance(50))
+		run->mmio.data[0] = rnd();
+	run_vcpu(vm, i, 30);
+}
+
+/* An address no process has mapped: NULL, the top page, kernel space. */
+static void *bad_pointer(void)
+{
+	static const unsigned long p[] = { 0, 8, ~0UL - 7, 0xffff800000000000UL };
+
+	return (void *)p[below(ARRAY_SIZE(p))];
+}
+
+/*
+ * The exit log: started with a valid size or a mutated configuration,
+ * stopped, and read with room to spare, too little, too much (E2BIG),
+ * none, or a bad pointer (EFAULT); ENOENT while it is off.
+ */
+static void op_exit_log(void)
+{
+	/* Room for the most a READ may take: the kernel fills what it says. */
+	static char buf[sizeof(struct vmxlab_exit_log) +
+			VMXLAB_MAX_EXIT_LOG_READ *
+			sizeof(struct vmxlab_exit_record)];
+	struct vmxlab_exit_log *log = (void *)buf;
+	struct vmxlab_exit_log_config c = { 0 };
+	struct vm *vm;
+	int i = some_vcpu(&vm);
+
+	if (i < 0)
+		return;
+	if (chance(40)) {
+		c.nr_records = chance(80) ? 1U << below(13) : chance(50) ? 0 :
+			       (__u32)interesting();
+		if (chance(5))
+			c.flags = rnd();
+		if (chance(5))
+			c.reserved[below(3)] = interesting();
+		expect("SET_EXIT_LOG", ioctl(vm->vcpu[i], VMXLAB_SET_EXIT_LOG, &c),
+		       E_SET_XLOG);
+		return;
+	}
+	log->nrecords = chance(90) ? below(65) : (__u32)interesting();
+	expect("READ_EXIT_LOG", ioctl(vm->vcpu[i], VMXLAB_READ_EXIT_LOG,
+				      chance(3) ? bad_pointer() : log),
+	       E_READ_XLOG);
+}
+
+/* One event for the guest, mostly valid. */
+static void queue_event(struct vm *vm, int i)
+{
+	struct vmxlab_interrupt irq = { .vector = 32 + below(224) };
+	struct vmxlab_exception ex = { .vector = below(32) };
+
+	switch (below(4)) {
+	case 0:
+	case 1:
+		expect("INTERRUPT", ioctl(vm->vcpu[i], VMXLAB_INTERRUPT, &irq),
+		       E_QUEUE);
+		break;
+	case 2:
+		expect("NMI", ioctl(vm->vcpu[i], VMXLAB_NMI, 0), E_QUEUE);
+		break;
+	default:
+		if (ex.vector == 8 || (ex.vector >= 10 && ex.vector <= 14) ||
+		    ex.vector == 17)
+			ex.flags = VMXLAB_EXCEPTION_HAS_ERROR_CODE;
+		if (ex.vector == 14)
+			ex.flags |= VMXLAB_EXCEPTION_HAS_CR2;
+		ex.error_code = below(16);
+		ex.cr2 = GUEST_GPA + below(GUEST_SIZE);
+		expect("INJECT_EXCEPTION",
+		       ioctl(vm->vcpu[i], VMXLAB_INJECT_EXCEPTION, &ex), E_QUEUE);
+		break;
+	}
+}
+
+/* The VM in @vm, its guest memory in GUEST_SLOT and a vCPU: its index, or -1. */
+static int guest_vcpu(struct vm *vm)
+{
+	struct vmxlab_memory_region r = {
+		.slot = GUEST_SLOT, .guest_phys_addr = GUEST_GPA,
+		.memory_size = GUEST_SIZE,
+	};
+	int i, k, fd;
+
+	if (vm->fd < 0 && !has_vcpus(vm)) {
+		/* The same kind as op_create_vm() gives this VM. */
+		fd = ioctl(sys_fd, VMXLAB_CREATE_VM, (vm - vms) % 2 ?
+			   VMXLAB_VM_SHADOW : VMXLAB_VM_EPT);
+		expect("CREATE_VM", fd, E_CREATE_VM);
+		if (fd < 0)
+			return -1;
+		vm->fd = fd;
+		vm->guest_slot = false;
+	}
+	if (!vm->guest) {
+		vm->guest = mmap(NULL, GUEST_SIZE, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (vm->guest == MAP_FAILED) {
+			vm->guest = NULL;
+			return -1;
+		}
+	}
+	if (vm->fd >= 0 && !vm->guest_slot) {
+		r.userspace_addr = (unsigned long)vm->guest;
+		if (ioctl(vm->fd, VMXLAB_SET_MEMORY_REGION, &r) && errno == EEXIST) {
+			/* A random slot is in the way (op_memory_region). */
+			struct vmxlab_memory_region del = { 0 };
+
+			for (k = 0; k < 8; k++) {
+				del.slot = k;
+				ioctl(vm->fd, VMXLAB_SET_MEMORY_REGION, &del);
+			}
+			del.slot = GUEST_SLOT;
+			ioctl(vm->fd, VMXLAB_SET_MEMORY_REGION, &del);
+			ioctl(vm->fd, VMXLAB_SET_MEMORY_REGION, &r);
+		}
+		vm->guest_slot = true;
+	}
+	i = below(MAX_VCPUS);
+	if (vm->vcpu[i] >= 0)
+		return i;
+	for (k = 0; k < MAX_VCPUS && vm->fd >= 0; k++) {
+		fd = create_vcpu(vm, (i + k) % MAX_VCPUS);
+		if (fd >= 0)
+			return fd;
+	}
+	return -1;
+}
+
+/* After the known-good state, now and then a field or two not. */
+static void mutate_state(struct vmxlab_sregs *s, struct vmxlab_regs *r)
+{
+	switch (below(5)) {
+	case 0:
+		s->cr0 = flip(s->cr0);
+		break;
+	case 1:
+		s->cr4 = flip(s->cr4);
+		break;
+	case 2:
+		s->efer = flip(s->efer);
+		break;
+	case 3:
+		((__u8 *)s)[below(sizeof(*s))] = rnd();
+		break;
+	default:
+		((__u64 *)r)[below(sizeof(*r) / 8)] = interesting();
+		break;
+	}
+}
+
+/*
+ * A known-good guest (guest.c) in a mode the VM can run, with a field
+ * or two mutated one time in six, then runs until it ends or has made a
+ * few exits to userspace, completing I/O and MMIO and queueing events
+ * between them.
+ */
+static void op_guest(void)
+{
+	struct vm *vm = &vms[below(MAX_VMS)];
+	bool shadow = (vm - vms) % 2;
+	enum guest_mode mode;
+	struct vmxlab_sregs s;
+	struct vmxlab_regs r;
+	struct vmxlab_run *run;
+	int i, n, k;
+
+	/* Shadow paging runs no real mode: that is an internal error. */
+	mode = shadow && !chance(5) ? 1 + below(GUEST_NR_MODES - 1) :
+	       below(GUEST_NR_MODES);
+	i = guest_vcpu(vm);
+	if (i < 0)
+		return;
+	guest_build(vm->guest, mode);
+	if (ioctl(vm->vcpu[i], VMXLAB_GET_SREGS, &s)) {
+		expect("GET_SREGS", -1, E_REGS);
+		return;
+	}
+	guest_state(mode, &s, &r);
+	for (k = chance(16) ? 1 + below(2) : 0; k; k--)
+		mutate_state(&s, &r);
+	expect("SET_SREGS", ioctl(vm->vcpu[i], VMXLAB_SET_SREGS, &s), E_REGS);
+	expect("SET_REGS", ioctl(vm->vcpu[i], VMXLAB_SET_REGS, &r), E_REGS);
+	if (chance(15))
+		set_singlestep(vm, i);
+	if (chance(10)) {
+		struct vmxlab_exit_log_config c = { .nr_records = 1U << below(8) };
+
+		expect("SET_EXIT_LOG", ioctl(vm->vcpu[i], VMXLAB_SET_EXIT_LOG, &c),
+		       E_SET_XLOG);
+	}
+	run = vm->run[i];
+	for (n = 1 + below(8); n; n--) {
+		if (chance(20))
+			queue_event(vm, i);
+		run->immediate_exit = chance(3);
+		run->request_interrupt_window = chance(15);
+		if (chance(50))
+			memcpy(run->mmio.data, &(__u64){ rnd() }, 8);
+		if (chance(50))
+			memcpy((char *)run + VMXLAB_RUN_IO_DATA_OFFSET,
+			       &(__u64){ rnd() }, 8);
+		if (chance(10))
+			guest_plant(vm->guest, mode, below(GUEST_CODE_SIZE),
+				    below(512));
+		if (run_vcpu(vm, i, 10) < 0 && errno != EINTR)
+			break;
+		if (run->exit_reason == VMXLAB_EXIT_FAIL_ENTRY ||
+		    run->exit_reason == VMXLAB_EXIT_INTERNAL_ERROR ||
+		    run->exit_reason == VMXLAB_EXIT_SHUTDOWN)
+			break;
+	}
+	if (chance(20))
+		op_exit_log();
 }
 
 static void op_close(void)
@@ -699,6 +963,65 @@ static void op_buffer(void)
 			memset(bufs[b].p, 0xf4, bufs[b].size);	/* HLT */
 		else if (chance(50))	/* code that runs, not ADD [BX+SI], AL */
 			fill_code(bufs[b].p, bufs[b].size);
+	}
+}
+
+/* A debugfs file of a VM (stats, vcpus), read to the end. */
+static void read_debugfs(const struct vm *vm, const char *file)
+{
+	char path[96], buf[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/vmxlab/%d-%d/%s",
+		 (int)getpid(), vm->fd, file);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return;
+	while (read(fd, buf, below(2) ? sizeof(buf) : 1 + below(64)) > 0)
+		;
+	close(fd);
+}
+
+/*
+ * The system fd's questions (API version, capabilities, the supported
+ * CPUID table with too little room, just enough or more), and the VMs'
+ * statistics in debugfs.
+ */
+static void op_system(void)
+{
+	static char buf[sizeof(struct vmxlab_cpuid) +
+			512 * sizeof(struct vmxlab_cpuid_entry)];
+	struct vmxlab_cpuid *c = (void *)buf;
+	struct vmxlab_caps caps;
+	struct vm *vm;
+
+	switch (below(5)) {
+	case 0:
+		expect("GET_API_VERSION",
+		       ioctl(sys_fd, VMXLAB_GET_API_VERSION, 0), E_NONE);
+		expect("GET_VCPU_MMAP_SIZE",
+		       ioctl(sys_fd, VMXLAB_GET_VCPU_MMAP_SIZE, 0), E_NONE);
+		break;
+	case 1:
+		expect("GET_CAPS", ioctl(sys_fd, VMXLAB_GET_CAPS,
+					 chance(90) ? &caps : bad_pointer()),
+		       E_NONE);
+		break;
+	case 2:
+		/* Never more room than buf has: the kernel fills what it says. */
+		c->nent = chance(30) ? below(8) : chance(80) ? below(512) :
+			  below(2) ? 512 : (__u32)interesting() % 513;
+		c->padding = chance(95) ? 0 : rnd();
+		expect("GET_SUPPORTED_CPUID",
+		       ioctl(sys_fd, VMXLAB_GET_SUPPORTED_CPUID, c), E_SUPPORTED);
+		break;
+	default:
+		vm = some_vm();
+		if (vm) {
+			read_debugfs(vm, "stats");
+			read_debugfs(vm, "vcpus");
+		}
+		break;
 	}
 }
 
@@ -750,6 +1073,10 @@ static void reset_state(void)
 		if (vms[v].fd >= 0)
 			close(vms[v].fd);
 		vms[v].fd = -1;
+		if (vms[v].guest)
+			munmap(vms[v].guest, GUEST_SIZE);
+		vms[v].guest = NULL;
+		vms[v].guest_slot = false;
 	}
 	for (i = 0; i < MAX_BUFS; i++) {
 		if (bufs[i].p)
@@ -759,6 +1086,7 @@ static void reset_state(void)
 }
 
 #define MAX_SEGMENTS	48
+#define PROGRESS_SECS	60	/* of the VM's time: about 4 minutes in Bochs */
 #define CORPUS_SIZE	256
 
 /*
@@ -838,7 +1166,9 @@ static const struct {
 	{ op_sregs, "sregs" }, { op_cpuid, "cpuid" }, { op_msrs, "msrs" },
 	{ op_events, "events" }, { op_run, "run" }, { op_run, "run" },
 	{ op_run, "run" }, { op_close, "close" }, { op_buffer, "buffer" },
-	{ op_buffer, "buffer" }, { op_odd, "odd" },
+	{ op_buffer, "buffer" }, { op_odd, "odd" }, { op_guest, "guest" },
+	{ op_guest, "guest" }, { op_guest, "guest" }, { op_guest, "guest" },
+	{ op_exit_log, "exit_log" }, { op_system, "system" },
 };
 
 /* One operation from the generator's current state, traced. */
@@ -1123,7 +1453,7 @@ int main(int argc, char **argv)
 	__u64 first = 0, pick;
 	bool have_seed = false, guided;
 	double secs = 0;
-	time_t end;
+	time_t start, end, progress;
 	int i;
 
 	for (i = 1; i < argc; i++) {
@@ -1189,11 +1519,24 @@ int main(int argc, char **argv)
 		if (!have_seed)
 			first = (__u64)time(NULL) * 1000003ULL ^ getpid();
 		pick = first;
-		end = time(NULL) + (secs ? secs : 60);
+		start = time(NULL);
+		end = start + (secs ? secs : 60);
+		progress = start + PROGRESS_SECS;
 		while (time(NULL) < end) {
 			next_program(&p, &pick, first + programs++, ops, guided);
 			if (run_program(&p) && guided)
 				corpus_add(&p, pick);
+			/*
+			 * The coverage so far now and then: a campaign cut
+			 * short (a timeout, a kill) still says what it reached.
+			 */
+			if (guided && time(NULL) >= progress) {
+				progress += PROGRESS_SECS;
+				printf("vmxlab_fuzz: after %lds, %lu program(s):\n",
+				       (long)(time(NULL) - start), programs);
+				kcov_report(stdout, false);
+				fflush(stdout);
+			}
 		}
 	}
 	set_timeslice("0");
