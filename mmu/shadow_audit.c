@@ -2,9 +2,10 @@
 /*
  * shadow_audit: a check of shadow paging for tests (the module parameter
  * shadow_audit=1, which the selftests load with).  Before each entry of a
- * shadow vCPU, leaves of its current root are compared with a fresh walk
- * of the guest's own tables: each must point at the page the guest maps
- * there, pinned, and allow nothing the guest's entries forbid.
+ * shadow vCPU whose root changed since its last audit, leaves of its
+ * current root are compared with a fresh walk of the guest's own tables:
+ * each must point at the page the guest maps there, pinned, and allow
+ * nothing the guest's entries forbid.
  *
  * Bochs flushes its TLB at every VM entry and exit, so a leaf that is
  * wrong but never used fails no guest-visible test there; the audit sees
@@ -86,8 +87,12 @@ void shadow_audit(struct vmxlab_mmu *mmu, struct shadow_tree *t,
 	const char *why = NULL;
 	unsigned int i, n;
 
-	if (!shadow_current_deps_hold(mmu, t))
+	if (!shadow_audit_due(t))
 		return;
+	if (!shadow_current_deps_hold(mmu, t)) {
+		shadow_audit_settled(t);
+		return;
+	}
 	n = shadow_collect_leaves(mmu, t, refs, AUDIT_LEAVES);
 	for (i = 0; i < n && !why; i++)
 		why = check_leaf(mmu, regs, &refs[i]);

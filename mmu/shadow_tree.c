@@ -62,6 +62,7 @@ struct shadow_root {
 	u64 last_used;		/* the tree's clock: least recently used goes */
 	bool stale;		/* cannot be checked: empty it at the switch */
 	unsigned long generation;	/* bumped by every zap_root() */
+	unsigned long version;		/* bumped by every change of a leaf */
 	struct shadow_dep *deps;
 	unsigned int ndeps, max_deps;
 	u32 *dep_hash;		/* 2 * max_deps slots: index in deps + 1 */
@@ -80,6 +81,9 @@ struct shadow_tree {
 	struct shadow_root *cur;			/* what the CPU walks */
 	u64 clock;
 	unsigned int audit_skip;	/* shadow_collect_leaves()' next start */
+	/* The root and version the last complete audit pass saw. */
+	const struct shadow_root *audited;
+	unsigned long audited_version, pass_version;
 };
 
 static u64 *alloc_table(gfp_t extra)
@@ -143,6 +147,7 @@ static void zap_root(struct shadow_root *r, struct list_head *deferred)
 		memset(r->dep_hash, 0, 2 * r->max_deps * sizeof(*r->dep_hash));
 	memset(r->recent, 0, sizeof(r->recent));
 	WRITE_ONCE(r->generation, r->generation + 1);
+	WRITE_ONCE(r->version, r->version + 1);
 }
 
 /**
@@ -479,6 +484,7 @@ void shadow_note_size(struct shadow_tree *t, u64 *leaf, enum spte_size size)
 	struct page *pt = virt_to_page(leaf);
 
 	t->cur->sizes |= BIT(size);
+	t->cur->version++;
 	set_page_private(pt, page_private(pt) | BIT(size));
 }
 
@@ -644,6 +650,7 @@ void shadow_invlpg(struct vmxlab_mmu *mmu, struct shadow_tree *t, u64 gva)
 	u64 *leaf;
 
 	mutex_lock(&mmu->lock);
+	t->cur->version++;
 	leaf = shadow_leaf(t, gva, false);
 	if (leaf)
 		*leaf = 0;
@@ -721,6 +728,8 @@ unsigned int shadow_collect_leaves(struct vmxlab_mmu *mmu,
 	int i;
 
 	mutex_lock(&mmu->lock);
+	if (!c.skip)
+		t->pass_version = r->version;
 	if (r->long_mode) {
 		all = true;
 		for (i = 0; i < ENTRIES && all; i++) {
@@ -738,7 +747,36 @@ unsigned int shadow_collect_leaves(struct vmxlab_mmu *mmu,
 	}
 	mutex_unlock(&mmu->lock);
 	t->audit_skip = all ? 0 : t->audit_skip + c.n;
+	if (all) {
+		t->audited = r;
+		t->audited_version = t->pass_version;
+	}
 	return c.n;
+}
+
+/**
+ * shadow_audit_due() - has the current root changed since its last audit?
+ * @t: the vCPU's tree
+ *
+ * A root whose leaves all agreed with the guest's tables, and which has
+ * not changed since, still agrees while its recorded entries hold: the
+ * audit need not walk it again at every entry.
+ */
+bool shadow_audit_due(const struct shadow_tree *t)
+{
+	return t->audit_skip || t->audited != t->cur ||
+	       t->audited_version != READ_ONCE(t->cur->version);
+}
+
+/*
+ * The guest edited an entry of the current root: its leaves may be stale
+ * until the root changes (INVLPG, a switch), so nothing to audit till then.
+ */
+void shadow_audit_settled(struct shadow_tree *t)
+{
+	t->audited = t->cur;
+	t->audited_version = READ_ONCE(t->cur->version);
+	t->audit_skip = 0;
 }
 
 /**

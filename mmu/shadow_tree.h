@@ -29,5 +29,7 @@ unsigned int shadow_collect_leaves(struct vmxlab_mmu *mmu,
 				   struct shadow_leaf_ref *out,
 				   unsigned int max);
 bool shadow_current_deps_hold(struct vmxlab_mmu *mmu, struct shadow_tree *t);
+bool shadow_audit_due(const struct shadow_tree *t);
+void shadow_audit_settled(struct shadow_tree *t);
 
 #endif /* VMXLAB_SHADOW_TREE_H */
