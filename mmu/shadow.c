@@ -17,14 +17,10 @@
 #include "shadow_tree.h"
 #include "spte.h"
 
-static int read_guest(void *ctx, u64 gpa, void *buf, unsigned int len)
+int shadow_read_guest(void *ctx, u64 gpa, void *buf, unsigned int len)
 {
 	return mmu_read_guest(ctx, gpa, buf, len);
 }
-
-/* Accessed and dirty flags: bit 5 and bit 6 in every format (SDM 4.8). */
-#define GPTE_A		BIT_ULL(5)
-#define GPTE_D		BIT_ULL(6)
 
 /*
  * Set the accessed flag in every entry the walk used and, for a write,
@@ -174,7 +170,7 @@ int shadow_page_fault(struct vmxlab_mmu *mmu, struct shadow_tree *t,
 	int tries, r;
 
 	for (tries = 0; tries < 8; tries++) {
-		r = gwalk_translate(regs, pf->gva, pf->access, read_guest, mmu,
+		r = gwalk_translate(regs, pf->gva, pf->access, shadow_read_guest, mmu,
 				    &res);
 		if (r == -EFAULT) {
 			/* A guest table outside every slot. */
@@ -239,7 +235,7 @@ void shadow_prefetch(struct vmxlab_mmu *mmu, struct shadow_tree *t,
 	int level;
 
 	if (mode == GWALK_MODE_NONE ||
-	    gwalk_translate(regs, gva, 0, read_guest, mmu, &res) ||
+	    gwalk_translate(regs, gva, 0, shadow_read_guest, mmu, &res) ||
 	    res.fault != GWALK_FAULT_NONE)
 		return;
 	for (level = mode == GWALK_MODE_LONG4 ? 4 : 2;

@@ -24,12 +24,6 @@
 #include "spte.h"
 
 #define AUDIT_LEAVES	32	/* per entry; a larger root takes turns */
-#define GPTE_D		BIT_ULL(6)
-
-static int read_guest(void *ctx, u64 gpa, void *buf, unsigned int len)
-{
-	return mmu_read_guest(ctx, gpa, buf, len);
-}
 
 /* What is wrong with the leaf @ref, or NULL. */
 static const char *check_leaf(struct vmxlab_mmu *mmu,
@@ -42,7 +36,7 @@ static const char *check_leaf(struct vmxlab_mmu *mmu,
 	int r;
 
 	/* A supervisor read with AC = 1 faults only if nothing is mapped. */
-	r = gwalk_translate(regs, ref->gva, GWALK_ACC_AC, read_guest, mmu,
+	r = gwalk_translate(regs, ref->gva, GWALK_ACC_AC, shadow_read_guest, mmu,
 			    &res);
 	if (r)
 		return "the guest's tables are outside every slot";

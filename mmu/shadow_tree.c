@@ -61,7 +61,6 @@ struct shadow_root {
 	u64 guest_cr3;		/* the key, with long_mode */
 	u64 last_used;		/* the tree's clock: least recently used goes */
 	bool stale;		/* cannot be checked: empty it at the switch */
-	unsigned long generation;	/* bumped by every zap_root() */
 	unsigned long version;		/* bumped by every change of a leaf */
 	struct shadow_dep *deps;
 	unsigned int ndeps, max_deps;
@@ -146,7 +145,6 @@ static void zap_root(struct shadow_root *r, struct list_head *deferred)
 	if (r->dep_hash)
 		memset(r->dep_hash, 0, 2 * r->max_deps * sizeof(*r->dep_hash));
 	memset(r->recent, 0, sizeof(r->recent));
-	WRITE_ONCE(r->generation, r->generation + 1);
 	WRITE_ONCE(r->version, r->version + 1);
 }
 
@@ -326,7 +324,7 @@ u64 shadow_reset(struct vmxlab_mmu *mmu, struct shadow_tree *t, u64 cr3,
 /*
  * Does every entry @r was built from still hold its value?  Reads guest
  * memory, so without mmu->lock: a slot change may empty @r meanwhile
- * (zap_root() leaves the array in place), which its generation shows.
+ * (zap_root() leaves the array in place), which its version shows.
  * The entries sit in few pages (a walk's tables): the last pages' user
  * addresses are kept, so that most entries cost one get_user().
  */
@@ -370,11 +368,11 @@ static bool deps_hold(struct vmxlab_mmu *mmu, struct shadow_root *r)
 /* Use @r again if its entries hold; else empty it.  Return: they held. */
 static bool root_still_valid(struct vmxlab_mmu *mmu, struct shadow_root *r)
 {
-	unsigned long gen = READ_ONCE(r->generation);
+	unsigned long version = READ_ONCE(r->version);
 	bool ok = deps_hold(mmu, r);
 
 	mutex_lock(&mmu->lock);
-	if (!ok && r->generation == gen)
+	if (!ok && r->version == version)
 		zap_root(r, NULL);
 	mutex_unlock(&mmu->lock);
 	return ok;

@@ -13,6 +13,13 @@
 
 struct shadow_tree;
 
+/* Accessed and dirty flags: bit 5 and bit 6 in every format (SDM 4.8). */
+#define GPTE_A		BIT_ULL(5)
+#define GPTE_D		BIT_ULL(6)
+
+/* gwalk_translate()'s reader of guest memory: @ctx is the VM's mmu. */
+int shadow_read_guest(void *ctx, u64 gpa, void *buf, unsigned int len);
+
 u64 *shadow_leaf(struct shadow_tree *t, u64 gva, bool create);
 void shadow_note_size(struct shadow_tree *t, u64 *leaf, enum spte_size size);
 void shadow_record_dep(struct shadow_tree *t, u64 gpa, u64 old, u64 now,
