@@ -88,13 +88,48 @@ static int vmxlab_set_regs(struct vcpu *v, __u64 rip, __u64 rdi, __u64 rsi,
 	return xioctl(v->fd, VMXLAB_SET_REGS, &regs);
 }
 
-static int vmxlab_run(struct vcpu *v, struct bench_exit *e)
+static int vmxlab_interrupt(struct vcpu *v, __u8 vector)
+{
+	struct vmxlab_interrupt irq = { .vector = vector };
+
+	return xioctl(v->fd, VMXLAB_INTERRUPT, &irq);
+}
+
+/*
+ * vmxlab queues up to 16 interrupts and opens the window itself.  With
+ * irq_by_window (row 5b) the VMM does what KVM's must instead: queue only
+ * when the run page says the guest can take it, else ask for the window.
+ */
+static int vmxlab_queue_irq(struct vcpu *v, __u8 vector)
 {
 	struct vmxlab_run *run = v->run;
 
-	if (ioctl(v->fd, VMXLAB_RUN, 0) < 0)
-		return -errno;
-	count_user_exit(v, run->exit_reason);
+	if (v->irq_by_window && !run->ready_for_interrupt_injection) {
+		v->irq_pending = vector;
+		run->request_interrupt_window = 1;
+		return 0;
+	}
+	return vmxlab_interrupt(v, vector);
+}
+
+static int vmxlab_run(struct vcpu *v, struct bench_exit *e)
+{
+	struct vmxlab_run *run = v->run;
+	int r;
+
+	for (;;) {
+		if (ioctl(v->fd, VMXLAB_RUN, 0) < 0)
+			return -errno;
+		count_user_exit(v, run->exit_reason);
+		if (run->exit_reason != VMXLAB_EXIT_IRQ_WINDOW_OPEN ||
+		    v->irq_pending < 0)
+			break;
+		run->request_interrupt_window = 0;
+		r = vmxlab_interrupt(v, v->irq_pending);
+		if (r)
+			return r;
+		v->irq_pending = -1;
+	}
 	e->reason = run->exit_reason;
 	switch (run->exit_reason) {
 	case VMXLAB_EXIT_IO:
@@ -122,14 +157,6 @@ static int vmxlab_run(struct vcpu *v, struct bench_exit *e)
 		break;
 	}
 	return 0;
-}
-
-/* vmxlab queues up to 16 interrupts and opens the window itself. */
-static int vmxlab_queue_irq(struct vcpu *v, __u8 vector)
-{
-	struct vmxlab_interrupt irq = { .vector = vector };
-
-	return xioctl(v->fd, VMXLAB_INTERRUPT, &irq);
 }
 
 /* vmxlab does not offset the guest's TSC. */

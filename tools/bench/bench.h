@@ -122,7 +122,8 @@ struct vcpu {
 	int fd;
 	void *run;
 	size_t run_size;
-	int irq_pending;	/* KVM: vector waiting for the window, or -1 */
+	int irq_pending;	/* vector waiting for the window, or -1 */
+	bool irq_by_window;	/* vmxlab: queue as KVM's VMM must (row 5b) */
 	bool stepping;		/* set_singlestep() is on: EXIT_DEBUG expected */
 	__u64 steps;		/* EXIT_DEBUG exits, counted by the VMM loop */
 	__u64 user_exits[NR_EXIT_CATS];	/* exits.c, during a timed run */
@@ -215,7 +216,7 @@ void summarize(struct samples *s, struct summary *sum);
 enum workload {
 	W_LOOP5, W_CPUID, W_NULL, W_VMCALL, W_WBINVD, W_OUT, W_IN,
 	W_MMIO_WRITE, W_MMIO_READ, W_EPT, W_EPT_ALLOC, W_IRQ_OPEN, W_IRQ_STI,
-	W_STEP, W_CPUID_LOG, W_PF, W_CR3, W_REMAP,
+	W_IRQ_STI_WINDOW, W_STEP, W_CPUID_LOG, W_PF, W_CR3, W_REMAP,
 	NR_WORKLOADS
 };
 

@@ -159,6 +159,8 @@ static const struct {
 	{ "3b", "vmxlab decodes MOV/MOVZX only; KVM's emulator takes any instruction" },
 	{ "4a", "vmxlab pins the page for the slot's life; KVM's stays swappable (MMU notifier)" },
 	{ "5a", "KVM (userspace irqchip) forces an immediate exit after injecting; vmxlab none" },
+	{ "5b", "both: the VMM asks for the window and queues on its exit; KVM then forces an immediate exit" },
+	{ "5c", "no ratio: KVM without an in-kernel irqchip cannot queue while IF=0" },
 	{ "6", "no ratio: vmxlab skips the handler, KVM has none to skip" },
 };
 
@@ -173,17 +175,19 @@ const char *fair_note(const char *id)
 }
 
 /*
- * Row 5a without KVM's forced immediate exit.  It cannot be switched off
- * from userspace, so the figure is adjusted: KVM's mean minus its
- * cheapest whole exit measured in the same run (row 6's KVM column, an
- * exit with an empty handler), and the exit counts compared with one
- * in-kernel exit fewer on KVM.  Returns false when there is no figure.
+ * Rows 5a and 5b without KVM's forced immediate exit.  It cannot be
+ * switched off from userspace, so the figure is adjusted: KVM's mean
+ * minus its cheapest whole exit measured in the same run (row 6's KVM
+ * column, an exit with an empty handler), and the exit counts compared
+ * with one in-kernel exit fewer on KVM.  @w is vmxlab's workload, @kw
+ * KVM's.  Returns false when there is no figure.
  */
-bool fair_irq_adjusted(const struct results *v, const struct results *k,
-		       int cheapest, struct irq_adjusted *out)
+bool fair_irq_adjusted(const struct results *v, int w,
+		       const struct results *k, int kw, int cheapest,
+		       struct irq_adjusted *out)
 {
-	const struct summary *a = &v->stat[W_IRQ_OPEN];
-	const struct summary *b = &k->stat[W_IRQ_OPEN];
+	const struct summary *a = &v->stat[w];
+	const struct summary *b = &k->stat[kw];
 
 	memset(out, 0, sizeof(*out));
 	if (!a->valid || !b->valid || cheapest < 0 ||
@@ -192,17 +196,16 @@ bool fair_irq_adjusted(const struct results *v, const struct results *k,
 	out->exit_cost = k->stat[cheapest].mean;
 	out->kvm = b->mean - out->exit_cost;
 	out->ratio = a->mean / out->kvm;
-	out->fair = fair_exits(v, W_IRQ_OPEN, k, W_IRQ_OPEN, -1, out->why,
-			       sizeof(out->why));
+	out->fair = fair_exits(v, w, k, kw, -1, out->why, sizeof(out->why));
 	return true;
 }
 
-void fair_json_irq(const struct results *v, const struct results *k,
-		   int cheapest)
+void fair_json_irq(const struct results *v, int w, const struct results *k,
+		   int kw, int cheapest)
 {
 	struct irq_adjusted adj;
 
-	if (!fair_irq_adjusted(v, k, cheapest, &adj))
+	if (!fair_irq_adjusted(v, w, k, kw, cheapest, &adj))
 		return;
 	printf("      \"kvm_without_immediate_exit\": %.3f,\n", adj.kvm);
 	printf("      \"kvm_immediate_exit_cost\": %.3f,\n", adj.exit_cost);

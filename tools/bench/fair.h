@@ -17,7 +17,7 @@ void fair_json_host(const struct results *v, const struct results *k);
 const char *fair_note(const char *id);
 bool fair_some_exits(const struct results *v, const struct results *k);
 
-/* Row 5a with KVM's forced immediate exit taken out. */
+/* Rows 5a and 5b with KVM's forced immediate exit taken out. */
 struct irq_adjusted {
 	double exit_cost;		/* KVM's cheapest exit, subtracted */
 	double kvm;
@@ -26,9 +26,10 @@ struct irq_adjusted {
 	char why[200];
 };
 
-bool fair_irq_adjusted(const struct results *v, const struct results *k,
-		       int cheapest, struct irq_adjusted *out);
-void fair_json_irq(const struct results *v, const struct results *k,
-		   int cheapest);
+bool fair_irq_adjusted(const struct results *v, int w,
+		       const struct results *k, int kw, int cheapest,
+		       struct irq_adjusted *out);
+void fair_json_irq(const struct results *v, int w, const struct results *k,
+		   int kw, int cheapest);
 
 #endif
