@@ -1137,8 +1137,11 @@ TEST_F_TIMEOUT(paging, bits32_legacy_guest, TIMEOUT_S)
 #define OFF_LAST	0x3ffffc
 #define L4M_S(off)	VMXLAB_STR((LARGE32 + (off)))
 #define PDE32_S(va)	VMXLAB_STR((PD32_A + 4 * ((va) >> 22)))
+/* Store WRITE4M(off) at LARGE32 + off: 0x0c000000 - LARGE32 + address. */
 #define B32_WRITE4M(off)						\
-	"	movl $" VMXLAB_STR(WRITE4M(off)) ", " L4M_S(off) "\n"
+	"	lea " L4M_S(off) ", %edi\n"				\
+	"	lea (0x0c000000 - " VMXLAB_STR(LARGE32) ")(%edi), %eax\n"	\
+	"	mov %eax, (%edi)\n"
 
 GUEST_CODE_BLOB(pse32, 32,
 		B32_PF_HANDLER(pse32)
@@ -1181,8 +1184,9 @@ TEST_F_TIMEOUT(paging, bits32_4m_pages, TIMEOUT_S)
 	static const __u32 offs[] = { OFF_FIRST, OFF_MID, OFF_LAST };
 	char *low = vm_add_low_memory(self->vm);
 	char *big = vm_add_region(self->vm, SLOT_4M, FRAME4M(0), 0x800000, 0);
-	char *pse36 = vm_add_region(self->vm, SLOT_PSE36, PSE36_GPA, 0x1000, 0);
+	char *high = vm_add_region(self->vm, SLOT_PSE36, PSE36_GPA, 0x1000, 0);
 	__u32 *pde, flags = PTE32_P | PTE32_RW;
+	bool pse36;
 	struct vcpu *vcpu;
 	int i;
 
@@ -1197,7 +1201,7 @@ TEST_F_TIMEOUT(paging, bits32_4m_pages, TIMEOUT_S)
 		*(__u32 *)(big + offs[i]) = MARK4M(0, offs[i]);
 		*(__u32 *)(big + 0x400000 + offs[i]) = MARK4M(1, offs[i]);
 	}
-	*(__u32 *)(pse36 + 8) = 0x36363636;
+	*(__u32 *)(high + 8) = 0x36363636;
 	pde = vm_pde32(self->vm, PD32_A, LARGE32);
 
 	expect_read32(vcpu, MARK32(0));
@@ -1218,11 +1222,11 @@ TEST_F_TIMEOUT(paging, bits32_4m_pages, TIMEOUT_S)
 
 	expect_pf32(_metadata, vcpu, EC_RSVD | EC_P, RSVD32 + 8);
 	expect_pf32(_metadata, vcpu, EC_RSVD | EC_W | EC_P, RSVD32 + 8);
-	if (vcpu_run_expect_out(vcpu, 0x24, 4) & BIT(17)) {
+	pse36 = vcpu_run_expect_out(vcpu, 0x24, 4) & BIT(17);
+	if (pse36)
 		expect_read32(vcpu, 0x36363636U);
-	} else {
+	if (!pse36)
 		TH_LOG("no PSE-36: 4 MiB pages above 4 GiB not tried");
-	}
 	vcpu_run_expect_hlt(vcpu);
 }
 
