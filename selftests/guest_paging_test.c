@@ -906,6 +906,330 @@ TEST_F_TIMEOUT(paging, pae_pdpte_reserved_gp, TIMEOUT_S)
 	vcpu_run_expect_hlt(vcpu);
 }
 
+/* --- 32-bit paging ---------------------------------------------------------- */
+
+/*
+ * 32-bit paging (SDM Vol. 3A, 4.3): CR0.PG = 1, CR4.PAE = 0, 4-byte
+ * entries.  The guests are 32-bit blobs in the low MiB (SLOT_LOW); the
+ * #PF handler (gate 14, at LOW_CODE_GPA) reports the error code on port
+ * 0x20 and CR2 on 0x21, then goes on at ESI, at CPL 0.  A value the
+ * guest read comes on 0x22, a checkpoint (the host looks at memory) on
+ * 0x23; 0x2f is an access that should have faulted and did not.
+ *
+ * PD32_A maps the low MiB one to one (user, writable) and, through
+ * PT32_WIN, the window WIN32: its page i is DATA32(i) unless a test says
+ * otherwise.  DATA32(i) holds MARK32(i) at offset 8.
+ */
+#define PD32_A		0x10000
+#define PT32_LOW	0x11000
+#define PT32_WIN	0x12000
+#define PD32_B		0x13000		/* a second space: a copy of PD32_A */
+#define DATA32(i)	(0x20000 + (i) * 0x1000)
+#define MARK32(i)	(0x32320000U + (i))
+#define WIN32		0x400000	/* PDE 1 */
+#define USER_STACK32	0x7000
+#define WIN32_VA(i)	(WIN32 + (i) * 0x1000)
+#define PT32_ENTRY(i)	(PT32_WIN + 4 * (i))
+
+/* Assembler operands: a window address, a PTE's address, a PTE value. */
+#define WIN32_S(i, off)	VMXLAB_STR((WIN32_VA(i) + (off)))
+#define PTE32_S(i)	VMXLAB_STR(PT32_ENTRY(i))
+#define PAGE32_S(i)	"$" VMXLAB_STR((DATA32(i) | 3))
+
+/* The address of @label in a blob loaded at LOW_CODE_GPA. */
+#define B32_AT(blob, label)						\
+	"(" VMXLAB_STR(LOW_CODE_GPA) " + " label " - " #blob ")"
+
+#define B32_PF_HANDLER(blob)						\
+	"	pop %eax\n"						\
+	"	out %eax, $0x20\n"					\
+	"	mov %cr2, %eax\n"					\
+	"	out %eax, $0x21\n"					\
+	"	mov $" VMXLAB_STR(LOW_SEL_DATA32) ", %ax\n"		\
+	"	mov %ax, %ds\n"						\
+	"	mov %ax, %es\n"						\
+	"	mov $" VMXLAB_STR(LOW_STACK_TOP) ", %esp\n"		\
+	"	jmp *%esi\n"						\
+	"	.fill 48 - (. - " #blob "), 1, 0xcc\n"
+#define B32_ENTRY	(LOW_CODE_GPA + 48)
+
+/* Paging on, with CR0.WP: read-only pages stop CPL 0 writes too (4.6.1). */
+#define B32_PAGING_ON							\
+	"	mov $" VMXLAB_STR(PD32_A) ", %eax\n"			\
+	"	mov %eax, %cr3\n"					\
+	"	mov %cr0, %eax\n"					\
+	"	or $0x80010000, %eax\n"					\
+	"	mov %eax, %cr0\n"
+
+/* @insn must fault: the #PF handler goes on after it. */
+#define B32_FAULTS(blob, insn)						\
+	"	mov $" B32_AT(blob, "1f") ", %esi\n"			\
+	"	" insn "\n"						\
+	"	mov $0xbad, %eax\n"					\
+	"	out %eax, $0x2f\n"					\
+	"1:\n"
+
+#define B32_REPORT(addr)						\
+	"	mov " addr ", %eax\n"					\
+	"	out %eax, $0x22\n"
+#define B32_CHECKPOINT(n)						\
+	"	mov $" #n ", %eax\n"					\
+	"	out %eax, $0x23\n"
+#define B32_LOAD_CR3(pd)						\
+	"	mov $" VMXLAB_STR(pd) ", %eax\n"			\
+	"	mov %eax, %cr3\n"
+
+/*
+ * On to CPL 3 (IRET to the DPL 3 segments), on a stack of its own.  No
+ * way back but an exception: its handler runs at CPL 0 and stays there.
+ */
+#define B32_TO_USER(blob)						\
+	"	push $(" VMXLAB_STR(LOW_SEL_USER_DATA32) " + 3)\n"	\
+	"	push $" VMXLAB_STR(USER_STACK32) "\n"			\
+	"	pushf\n"						\
+	"	push $(" VMXLAB_STR(LOW_SEL_USER_CODE32) " + 3)\n"	\
+	"	push $" B32_AT(blob, "2f") "\n"				\
+	"	iret\n"							\
+	"2:	mov $(" VMXLAB_STR(LOW_SEL_USER_DATA32) " + 3), %ax\n"	\
+	"	mov %ax, %ds\n"						\
+	"	mov %ax, %es\n"
+
+static void expect_pf32(struct __test_metadata *_metadata, struct vcpu *vcpu,
+			__u32 error_code, __u32 cr2)
+{
+	EXPECT_EQ(error_code, vcpu_run_expect_out(vcpu, 0x20, 4));
+	EXPECT_EQ(cr2, vcpu_run_expect_out(vcpu, 0x21, 4));
+}
+
+#define expect_read32(vcpu, v)	EXPECT_EQ(v, vcpu_run_expect_out(vcpu, 0x22, 4))
+#define expect_checkpoint32(vcpu, n)					\
+	EXPECT_EQ(n, vcpu_run_expect_out(vcpu, 0x23, 4))
+
+/* A 32-bit vCPU in @vm about to run @blob with PD32_A's tables. */
+static struct vcpu *setup_paging32(struct vm *vm, char *low, const char *blob,
+				   const char *blob_end)
+{
+	struct vcpu *vcpu;
+	int i;
+
+	vm_identity_map32(vm, PD32_A, PT32_LOW);
+	vm_map32_table(vm, PD32_A, WIN32, PT32_WIN,
+		       PTE32_P | PTE32_RW | PTE32_US);
+	for (i = 0; i < 8; i++) {
+		vm_map32_page(vm, PD32_A, WIN32_VA(i), DATA32(i),
+			      PTE32_P | PTE32_RW);
+		*(__u32 *)(low + DATA32(i) + 8) = MARK32(i);
+	}
+	vm_load_blob(vm, LOW_CODE_GPA, blob, blob_end);
+	vcpu = vm_vcpu_add_bare(vm, 0);
+	vcpu_setup_protected32(vcpu, B32_ENTRY);
+	vcpu_set_idt_gate32(vcpu, 14, LOW_CODE_GPA);
+	return vcpu;
+}
+
+/*
+ * 4 KiB pages: not present (P = 0, W/R as the access), read-only (P |
+ * W/R), accessed and dirty flags in the PTE and the PDE (4.8), INVLPG
+ * after a remap, a MOV to CR3 that must see a PTE changed in the other
+ * space (4.10.4.1), and user accesses to a supervisor page (P | U/S, and
+ * W/R for a write).  32-bit paging has no execute-disable and no
+ * reserved bits in these entries.
+ */
+GUEST_CODE_BLOB(legacy32, 32,
+		B32_PF_HANDLER(legacy32)
+		B32_PAGING_ON
+		B32_FAULTS(legacy32, "mov " WIN32_S(0, 8) ", %eax")
+		B32_FAULTS(legacy32, "movl $1, " WIN32_S(0, 16))
+		B32_REPORT(WIN32_S(1, 8))
+		B32_FAULTS(legacy32, "movl $1, " WIN32_S(1, 8))
+		/* Accessed, then dirty; cleared, INVLPG, dirty again. */
+		B32_REPORT(WIN32_S(2, 8))
+		B32_CHECKPOINT(1)
+		"	movl $0x2222, " WIN32_S(2, 8) "\n"
+		B32_CHECKPOINT(2)
+		"	andl $~0x60, " PTE32_S(2) "\n"
+		"	invlpg " WIN32_S(2, 0) "\n"
+		"	movl $0x2223, " WIN32_S(2, 8) "\n"
+		B32_CHECKPOINT(3)
+		/* Remapped, INVLPG. */
+		B32_REPORT(WIN32_S(3, 8))
+		"	movl " PAGE32_S(5) ", " PTE32_S(3) "\n"
+		"	invlpg " WIN32_S(3, 0) "\n"
+		B32_REPORT(WIN32_S(3, 8))
+		/* Remapped while in space B; back in A, no INVLPG. */
+		B32_REPORT(WIN32_S(6, 8))
+		B32_LOAD_CR3(PD32_B)
+		"	movl " PAGE32_S(7) ", " PTE32_S(6) "\n"
+		B32_LOAD_CR3(PD32_A)
+		B32_REPORT(WIN32_S(6, 8))
+		/* CPL 3: a user page reads, a supervisor page faults. */
+		B32_TO_USER(legacy32)
+		"	mov " WIN32_S(7, 8) ", %ebx\n"
+		B32_FAULTS(legacy32, "mov " WIN32_S(4, 8) ", %eax")
+		"	mov %ebx, %eax\n"
+		"	out %eax, $0x22\n"
+		B32_TO_USER(legacy32)
+		B32_FAULTS(legacy32, "movl $1, " WIN32_S(4, 8))
+		"	hlt\n");
+
+TEST_F_TIMEOUT(paging, bits32_legacy_guest, TIMEOUT_S)
+{
+	char *low = vm_add_low_memory(self->vm);
+	struct vcpu *vcpu;
+	__u32 *pte2;
+
+	vcpu = setup_paging32(self->vm, low, legacy32, legacy32_end);
+	self->vcpu = vcpu;
+	*vm_pte32(self->vm, PD32_A, WIN32_VA(0)) = 0;
+	*vm_pte32(self->vm, PD32_A, WIN32_VA(1)) = DATA32(1) | PTE32_P;
+	*vm_pte32(self->vm, PD32_A, WIN32_VA(7)) |= PTE32_US;
+	memcpy(low + PD32_B, low + PD32_A, 4096);
+	pte2 = vm_pte32(self->vm, PD32_A, WIN32_VA(2));
+
+	expect_pf32(_metadata, vcpu, 0, WIN32_VA(0) + 8);
+	expect_pf32(_metadata, vcpu, EC_W, WIN32_VA(0) + 16);
+	expect_read32(vcpu, MARK32(1));
+	expect_pf32(_metadata, vcpu, EC_P | EC_W, WIN32_VA(1) + 8);
+
+	expect_read32(vcpu, MARK32(2));
+	expect_checkpoint32(vcpu, 1U);
+	EXPECT_EQ(PTE32_A, *pte2 & (PTE32_A | PTE32_D));
+	EXPECT_EQ(PTE32_A, *vm_pde32(self->vm, PD32_A, WIN32) & PTE32_A);
+	expect_checkpoint32(vcpu, 2U);
+	EXPECT_EQ(PTE32_A | PTE32_D, *pte2 & (PTE32_A | PTE32_D));
+	EXPECT_EQ(0x2222U, *(__u32 *)(low + DATA32(2) + 8));
+	expect_checkpoint32(vcpu, 3U);
+	EXPECT_EQ(PTE32_A | PTE32_D, *pte2 & (PTE32_A | PTE32_D));
+	EXPECT_EQ(0x2223U, *(__u32 *)(low + DATA32(2) + 8));
+
+	expect_read32(vcpu, MARK32(3));
+	expect_read32(vcpu, MARK32(5));
+	expect_read32(vcpu, MARK32(6));
+	expect_read32(vcpu, MARK32(7));
+
+	expect_pf32(_metadata, vcpu, EC_U | EC_P, WIN32_VA(4) + 8);
+	expect_read32(vcpu, MARK32(7));
+	expect_pf32(_metadata, vcpu, EC_U | EC_W | EC_P, WIN32_VA(4) + 8);
+	vcpu_run_expect_hlt(vcpu);
+}
+
+/*
+ * 4 MiB pages (4.3): a PDE with PS = 1 maps 4 MiB only with CR4.PSE = 1;
+ * with CR4.PSE = 0 PS is ignored and the PDE points at a page table.  A
+ * 4 MiB page is read and written at its first, a middle and its last
+ * 4 KiB, sets A and then D in the PDE (4.8), faults with P | W/R when
+ * read-only, and after a remap INVLPG of one 4 KiB part drops the whole
+ * page (4.10.4.1).  Bit 21 of such a PDE is reserved whatever MAXPHYADDR
+ * (Table 4-4 reserves 21:(M-19), M at most 40): RSVD | P.  With PSE-36
+ * (CPUID.01H:EDX[17]), PDE bits 20:13 are address bits 39:32.
+ */
+#define SLOT_4M		(SLOT_TEST + 1)
+#define SLOT_PSE36	(SLOT_TEST + 2)
+#define FRAME4M(n)	(0x20000000 + (n) * 0x400000)	/* past the image */
+#define MARK4M(n, off)	(0x40000000U + (n) * 0x10000000U + (off))
+#define WRITE4M(off)	(0x0c000000U + (off))
+#define LARGE32		0xc00000	/* PDE 3 */
+#define RSVD32		0x1000000	/* PDE 4: bit 21 set */
+#define PSE36_VA	0x1400000	/* PDE 5: at 4 GiB */
+#define PSE36_GPA	0x100000000ULL
+#define OFF_FIRST	0
+#define OFF_MID		0x201008	/* in the second 2 MiB */
+#define OFF_LAST	0x3ffffc
+#define L4M_S(off)	VMXLAB_STR((LARGE32 + (off)))
+#define PDE32_S(va)	VMXLAB_STR((PD32_A + 4 * ((va) >> 22)))
+/* Store WRITE4M(off) at LARGE32 + off: 0x0c000000 - LARGE32 + address. */
+#define B32_WRITE4M(off)						\
+	"	lea " L4M_S(off) ", %edi\n"				\
+	"	lea (0x0c000000 - " VMXLAB_STR(LARGE32) ")(%edi), %eax\n"	\
+	"	mov %eax, (%edi)\n"
+
+GUEST_CODE_BLOB(pse32, 32,
+		B32_PF_HANDLER(pse32)
+		B32_PAGING_ON
+		B32_REPORT(WIN32_S(0, 8))		/* PS ignored */
+		"	mov %cr4, %eax\n"
+		"	or $0x10, %eax\n"
+		"	mov %eax, %cr4\n"			/* PSE */
+		B32_REPORT(L4M_S(OFF_FIRST))
+		B32_REPORT(L4M_S(OFF_MID))
+		B32_REPORT(L4M_S(OFF_LAST))
+		B32_CHECKPOINT(1)
+		B32_WRITE4M(OFF_FIRST)
+		B32_WRITE4M(OFF_MID)
+		B32_WRITE4M(OFF_LAST)
+		B32_CHECKPOINT(2)
+		"	andl $~2, " PDE32_S(LARGE32) "\n"
+		"	invlpg " L4M_S(0) "\n"
+		B32_FAULTS(pse32, "movl $1, " L4M_S(OFF_MID))
+		B32_REPORT(L4M_S(OFF_MID))
+		B32_REPORT(L4M_S(OFF_FIRST))
+		"	movl $" VMXLAB_STR((FRAME4M(1) | 0x83)) ", "
+			PDE32_S(LARGE32) "\n"
+		"	invlpg " L4M_S(0x5000) "\n"
+		B32_REPORT(L4M_S(OFF_MID))
+		B32_REPORT(L4M_S(OFF_FIRST))
+		B32_FAULTS(pse32, "mov " VMXLAB_STR((RSVD32 + 8)) ", %eax")
+		B32_FAULTS(pse32, "movl $1, " VMXLAB_STR((RSVD32 + 8)))
+		"	mov $1, %eax\n"
+		"	cpuid\n"
+		"	mov %edx, %eax\n"
+		"	out %eax, $0x24\n"
+		"	bt $17, %edx\n"
+		"	jnc 3f\n"
+		B32_REPORT(VMXLAB_STR((PSE36_VA + 8)))
+		"3:	hlt\n");
+
+TEST_F_TIMEOUT(paging, bits32_4m_pages, TIMEOUT_S)
+{
+	static const __u32 offs[] = { OFF_FIRST, OFF_MID, OFF_LAST };
+	char *low = vm_add_low_memory(self->vm);
+	char *big = vm_add_region(self->vm, SLOT_4M, FRAME4M(0), 0x800000, 0);
+	char *high = vm_add_region(self->vm, SLOT_PSE36, PSE36_GPA, 0x1000, 0);
+	__u32 *pde, flags = PTE32_P | PTE32_RW;
+	bool pse36;
+	struct vcpu *vcpu;
+	int i;
+
+	vcpu = setup_paging32(self->vm, low, pse32, pse32_end);
+	self->vcpu = vcpu;
+	/* PS with a page table's address: PT32_WIN while CR4.PSE = 0. */
+	*vm_pde32(self->vm, PD32_A, WIN32) |= PTE32_PS;
+	vm_map32_large(self->vm, PD32_A, LARGE32, FRAME4M(0), flags);
+	vm_map32_large(self->vm, PD32_A, RSVD32, FRAME4M(0), BIT(21) | flags);
+	vm_map32_large(self->vm, PD32_A, PSE36_VA, PSE36_GPA, flags);
+	for (i = 0; i < 3; i++) {
+		*(__u32 *)(big + offs[i]) = MARK4M(0, offs[i]);
+		*(__u32 *)(big + 0x400000 + offs[i]) = MARK4M(1, offs[i]);
+	}
+	*(__u32 *)(high + 8) = 0x36363636;
+	pde = vm_pde32(self->vm, PD32_A, LARGE32);
+
+	expect_read32(vcpu, MARK32(0));
+	for (i = 0; i < 3; i++)
+		expect_read32(vcpu, MARK4M(0, offs[i]));
+	expect_checkpoint32(vcpu, 1U);
+	EXPECT_EQ(PTE32_A, *pde & (PTE32_A | PTE32_D));
+	expect_checkpoint32(vcpu, 2U);
+	EXPECT_EQ(PTE32_A | PTE32_D, *pde & (PTE32_A | PTE32_D));
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(WRITE4M(offs[i]), *(__u32 *)(big + offs[i]));
+
+	expect_pf32(_metadata, vcpu, EC_P | EC_W, LARGE32 + OFF_MID);
+	expect_read32(vcpu, WRITE4M(OFF_MID));
+	expect_read32(vcpu, WRITE4M(OFF_FIRST));
+	expect_read32(vcpu, MARK4M(1, OFF_MID));
+	expect_read32(vcpu, MARK4M(1, OFF_FIRST));
+
+	expect_pf32(_metadata, vcpu, EC_RSVD | EC_P, RSVD32 + 8);
+	expect_pf32(_metadata, vcpu, EC_RSVD | EC_W | EC_P, RSVD32 + 8);
+	pse36 = vcpu_run_expect_out(vcpu, 0x24, 4) & BIT(17);
+	if (pse36)
+		expect_read32(vcpu, 0x36363636U);
+	if (!pse36)
+		TH_LOG("no PSE-36: 4 MiB pages above 4 GiB not tried");
+	vcpu_run_expect_hlt(vcpu);
+}
+
 /*
  * A guest 2 MiB page is shadowed by 4 KiB leaves; INVLPG of any address
  * in it drops the translations of the whole page (SDM Vol. 3A,
@@ -941,6 +1265,208 @@ TEST_F_TIMEOUT(paging, invlpg_large_page, TIMEOUT_S)
 		*(__u64 *)(big + n * 0x200000 + 0x3000) = BIG_MARK(n, 0x3000);
 	}
 	run_guest(_metadata, self->vm, &self->vcpu, guest_large_page_invlpg);
+}
+
+/*
+ * Large pages (SDM Vol. 3A, 4.5): a 2 MiB page through a PDE with PS = 1
+ * and, if the guest's CPUID offers 1 GiB pages (CPUID.80000001H:EDX[26],
+ * Table 4-17), a 1 GiB page through a PDPTE with PS = 1.  Accesses at the
+ * first, a middle and the last 4 KiB of each reach the right bytes of the
+ * frame, the accessed flag is set in the leaf by a read and the dirty
+ * flag only by a write (4.8), and a write to a read-only large page is a
+ * protection #PF with W/R (P | W, 4.7) and CR2 the address.  Shadow paging
+ * copies each into 4 KiB leaves (paging.rst); INVLPG of one 4 KiB part
+ * must drop the others too (4.10.4.1), which the remap checks.
+ */
+#define HUGE_VA		0x100000000ULL		/* PDPTE 4 of the first PDPT */
+#define HUGE_GPA	0x40000000ULL		/* 1 GiB-aligned */
+#define SLOT_HUGE(k)	(SLOT_BIG + 1 + (k))	/* one 4 KiB slot per offset */
+#define PDPTE_HUGE_VA	(GUEST_SYS_GPA + 0x1000 + 8 * (HUGE_VA >> 30))
+#define PDE_BIG_VA	(GUEST_SYS_PD_GPA + 8 * (BIG_VA >> 21))
+#define LARGE_MARK(n, off) (0x1a0000000000ULL | (__u64)(n) << 32 | (off))
+
+static const __u64 big_offs[] = { 0, 0x0ff000 + 0x808, 0x200000 - 8 };
+static const __u64 huge_offs[] = { 0, 0x20000000 + 0x10, 0x40000000 - 8 };
+
+static void large_page_reads(__u64 va, const __u64 *offs, int n)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		GUEST_ASSERT_EQ(guest_load(va + offs[i]), LARGE_MARK(n, offs[i]));
+}
+
+static void large_page_writes(__u64 va, const __u64 *offs)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		guest_store(va + offs[i], ~offs[i]);
+}
+
+/* Make the leaf at @entry read-only: a write is P | W/R at @va. */
+static void large_page_write_protect(__u64 *entry, __u64 va)
+{
+	__atomic_store_n(entry, __atomic_load_n(entry, __ATOMIC_ACQUIRE) & ~RW,
+			 __ATOMIC_RELEASE);
+	guest_invlpg(va);
+	GUEST_ASSERT_PF(guest_write(va + 8, 1), EC_P | EC_W, va + 8);
+	GUEST_ASSERT_EQ(guest_load(va + 8), 0);
+}
+
+static void guest_large_pages(void)
+{
+	__u64 *pde = (__u64 *)PDE_BIG_VA, *pdpte = (__u64 *)PDPTE_HUGE_VA;
+	__u32 regs[4];
+	bool has_1g;
+
+	guest_cpuid(0x80000001, 0, regs);
+	has_1g = regs[3] & BIT(26);
+	GUEST_SYNC(0);
+	large_page_reads(BIG_VA, big_offs, 0);
+	GUEST_SYNC(1);
+	large_page_writes(BIG_VA, big_offs);
+	GUEST_SYNC(2);
+	large_page_write_protect(pde, BIG_VA);
+	/* Another frame; INVLPG of one 4 KiB part drops the whole page. */
+	__atomic_store_n(pde, BIG_GPA(1) | PS | P | RW, __ATOMIC_RELEASE);
+	guest_invlpg(BIG_VA + 0x5000);
+	large_page_reads(BIG_VA, big_offs, 1);
+	if (!has_1g)
+		GUEST_DONE();
+	large_page_reads(HUGE_VA, huge_offs, 2);
+	GUEST_SYNC(3);
+	large_page_writes(HUGE_VA, huge_offs);
+	GUEST_SYNC(4);
+	large_page_write_protect(pdpte, HUGE_VA);
+	GUEST_DONE();
+}
+
+/* The flags of the large-page leaf at @gpa, as the guest's memory has it. */
+static __u64 leaf_ad(struct vm *vm, __u64 gpa)
+{
+	return *(__u64 *)addr_gpa2hva(vm, gpa) & (A | D);
+}
+
+TEST_F_TIMEOUT(paging, large_pages_2m_1g, TIMEOUT_S)
+{
+	char *big = vm_add_region(self->vm, SLOT_BIG, BIG_GPA(0), 0x400000, 0);
+	char *huge[3];
+	struct ucall uc;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		*(__u64 *)(big + big_offs[i]) = LARGE_MARK(0, big_offs[i]);
+		*(__u64 *)(big + 0x200000 + big_offs[i]) =
+			LARGE_MARK(1, big_offs[i]);
+		huge[i] = vm_add_region(self->vm, SLOT_HUGE(i),
+					HUGE_GPA + (huge_offs[i] & ~0xfffULL),
+					0x1000, 0);
+		huge[i] += huge_offs[i] & 0xfff;
+		*(__u64 *)huge[i] = LARGE_MARK(2, huge_offs[i]);
+	}
+	/* Neither accessed nor dirty yet. */
+	*(__u64 *)addr_gpa2hva(self->vm, PDE_BIG_VA) = BIG_GPA(0) | PS | P | RW;
+	*(__u64 *)addr_gpa2hva(self->vm, PDPTE_HUGE_VA) = HUGE_GPA | PS | P | RW;
+
+	self->vcpu = vm_vcpu_add(self->vm, 0, guest_large_pages);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &uc));
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &uc));
+	EXPECT_EQ(A, leaf_ad(self->vm, PDE_BIG_VA));
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &uc));
+	EXPECT_EQ(A | D, leaf_ad(self->vm, PDE_BIG_VA));
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(~big_offs[i], *(__u64 *)(big + big_offs[i]));
+	if (vcpu_run_to_ucall(self->vcpu, &uc) == UCALL_DONE)
+		SKIP(return, "no 1 GiB pages in the guest's CPUID: 2 MiB only");
+	EXPECT_EQ(A, leaf_ad(self->vm, PDPTE_HUGE_VA));
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &uc));
+	EXPECT_EQ(A | D, leaf_ad(self->vm, PDPTE_HUGE_VA));
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(~huge_offs[i], *(__u64 *)huge[i]);
+	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(self->vcpu, &uc));
+}
+
+/*
+ * Guest page-table writes are not trapped (paging.rst, "The shadow
+ * roots"): N writes to a PTE of a mapped table cost no exit, and only the
+ * last value counts once the guest invalidates, by INVLPG or by loading
+ * CR3 (SDM Vol. 3A, 4.10.4.1).  Under EPT the table is ordinary guest
+ * memory (its page is in the EPT tree after the first write) and guest
+ * #PFs never exit: no #PF is counted at all.  Under shadow paging the
+ * first write to the table's page may fault once (its leaf starts
+ * read-only until the dirty flag is set, 4.8); the N writes after it must
+ * not, whatever they write.
+ */
+#define PT_WRITES	64
+#define PTW_PAGE	16
+
+static void guest_pt_writes(void)
+{
+	int i;
+
+	GUEST_ASSERT_EQ(guest_load(VA(PTW_PAGE) + 8), 0x1000 + PTW_PAGE);
+	pte_set(PTW_PAGE, PAGE_GPA(PTW_PAGE) | P | RW);
+	GUEST_SYNC(0);
+	for (i = 0; i < PT_WRITES; i++)
+		pte_set(PTW_PAGE, PAGE_GPA(i) | P | RW);
+	GUEST_SYNC(1);
+	guest_invlpg(VA(PTW_PAGE));
+	GUEST_ASSERT_EQ(guest_load(VA(PTW_PAGE) + 8), 0x1000 + PT_WRITES - 1);
+	GUEST_SYNC(2);
+	for (i = 0; i < PT_WRITES; i++)
+		pte_set(PTW_PAGE, PAGE_GPA(PT_WRITES - 1 - i) | P | RW);
+	GUEST_SYNC(3);
+	guest_reload_cr3();
+	GUEST_ASSERT_EQ(guest_load(VA(PTW_PAGE) + 8), 0x1000);
+	GUEST_DONE();
+}
+
+static __u64 all_exits(const struct vmxlab_vcpu_stats *s)
+{
+	__u64 n = 0;
+	int i;
+
+	for (i = 0; i < VMXLAB_NR_VMX_EXIT_REASONS; i++)
+		n += s->exits[i];
+	return n;
+}
+
+/* From GUEST_SYNC(@stage) to the next: the N writes, then the ucall. */
+static void expect_writes_untrapped(struct __test_metadata *_metadata,
+				    struct vcpu *vcpu)
+{
+	struct vmxlab_vcpu_stats before, after;
+	struct ucall uc;
+
+	vcpu_stats_get(vcpu, &before);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(vcpu, &uc));
+	vcpu_stats_get(vcpu, &after);
+	EXPECT_EQ(0ULL, after.pf_resolved - before.pf_resolved);
+	EXPECT_EQ(0ULL, after.pf_reflected - before.pf_reflected);
+	EXPECT_EQ(0ULL, after.pf_mmio - before.pf_mmio);
+	EXPECT_EQ(0ULL, after.exits[VMX_EXIT_EXCEPTION_NMI] -
+			before.exits[VMX_EXIT_EXCEPTION_NMI]);
+	EXPECT_EQ(0ULL, after.exits[VMX_EXIT_EPT_VIOLATION] -
+			before.exits[VMX_EXIT_EPT_VIOLATION]);
+	/* The ucall's OUT, and maybe a host interrupt: far from N. */
+	EXPECT_GT(PT_WRITES / 4, all_exits(&after) - all_exits(&before));
+}
+
+TEST_F_TIMEOUT(paging, pt_writes_untrapped, TIMEOUT_S)
+{
+	struct vmxlab_vcpu_stats end;
+	struct ucall uc;
+
+	self->vcpu = vm_vcpu_add(self->vm, 0, guest_pt_writes);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &uc));
+	expect_writes_untrapped(_metadata, self->vcpu);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &uc));
+	expect_writes_untrapped(_metadata, self->vcpu);
+	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(self->vcpu, &uc));
+	vcpu_stats_get(self->vcpu, &end);
+	if (variant->type == VMXLAB_VM_EPT)
+		EXPECT_EQ(0ULL, end.pf_resolved + end.pf_reflected + end.pf_mmio);
 }
 
 /* A page mapped onto unbacked guest-physical memory: MMIO as ever. */

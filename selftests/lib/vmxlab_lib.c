@@ -144,6 +144,11 @@ static void put_u64(void *base, __u64 off, __u64 v)
 	memcpy((char *)base + off, &v, sizeof(v));
 }
 
+static void put_u32(void *base, __u64 off, __u32 v)
+{
+	memcpy((char *)base + off, &v, sizeof(v));
+}
+
 #define SYS_PML4	0x0000
 #define SYS_PDPT	0x1000
 #define SYS_PD		(GUEST_SYS_PD_GPA - GUEST_SYS_GPA)	/* 4 pages: 4 GiB */
@@ -585,6 +590,14 @@ void *vm_add_low_memory(struct vm *vm)
 	put_u64(low, LOW_GDT_GPA + LOW_SEL_DATA32, flat_desc32(3, true));
 	put_u64(low, LOW_GDT_GPA + LOW_SEL_TSS, tss32_desc(LOW_TSS_GPA, 11));
 	put_u64(low, LOW_GDT_GPA + LOW_SEL_TSS2, tss32_desc(LOW_TSS2_GPA, 9));
+	/* The same as LOW_SEL_CODE32 and LOW_SEL_DATA32 with DPL 3. */
+	put_u64(low, LOW_GDT_GPA + LOW_SEL_USER_CODE32,
+		flat_desc32(11, true) | 3ULL << 45);
+	put_u64(low, LOW_GDT_GPA + LOW_SEL_USER_DATA32,
+		flat_desc32(3, true) | 3ULL << 45);
+	/* The 32-bit TSS's ESP0 and SS0 (SDM Vol. 3A, Figure 8-2). */
+	put_u32(low, LOW_TSS_GPA + 4, LOW_STACK_TOP);
+	put_u32(low, LOW_TSS_GPA + 8, LOW_SEL_DATA32);
 	return low;
 }
 
@@ -636,7 +649,7 @@ void vcpu_setup_protected32(struct vcpu *vcpu, __u64 entry)
 	};
 	sregs.ldt = (struct vmxlab_segment) { .unusable = 1 };
 	sregs.gdt.base = LOW_GDT_GPA;
-	sregs.gdt.limit = LOW_SEL_TSS2 + 7;
+	sregs.gdt.limit = LOW_SEL_USER_DATA32 + 7;
 	sregs.idt.base = 0;
 	sregs.idt.limit = 0;	/* any exception is a triple fault */
 	sregs.cr0 = 0x11;	/* PE, ET; paging off */
@@ -649,6 +662,64 @@ void vcpu_setup_protected32(struct vcpu *vcpu, __u64 entry)
 	regs.rsp = LOW_STACK_TOP;
 	regs.rflags = 2;
 	vcpu_regs_set(vcpu, &regs);
+}
+
+/* --- 32-bit paging ------------------------------------------------------------ */
+
+/* A 4-byte entry in guest memory: the test fails if no slot backs it. */
+static __u32 *entry32(struct vm *vm, __u32 gpa)
+{
+	__u32 *e = gpa2hva_range(vm, gpa, 4);
+
+	TEST_ASSERT(e, "32-bit paging entry at %#x not in guest memory", gpa);
+	return e;
+}
+
+/* Bits 31:22 of a linear address index the PDE, 21:12 the PTE (4.3). */
+__u32 *vm_pde32(struct vm *vm, __u32 pd_gpa, __u32 gva)
+{
+	return entry32(vm, pd_gpa + (gva >> 22) * 4);
+}
+
+__u32 *vm_pte32(struct vm *vm, __u32 pd_gpa, __u32 gva)
+{
+	__u32 pde = *vm_pde32(vm, pd_gpa, gva);
+
+	TEST_ASSERT((pde & PTE32_P) && !(pde & PTE32_PS),
+		    "no page table for %#x: PDE %#x", gva, pde);
+	return entry32(vm, (pde & ~0xfffU) + ((gva >> 12) & 0x3ff) * 4);
+}
+
+void vm_map32_table(struct vm *vm, __u32 pd_gpa, __u32 gva, __u32 pt_gpa,
+		    __u32 flags)
+{
+	TEST_ASSERT(!(pt_gpa & 0xfff), "page table at %#x", pt_gpa);
+	*vm_pde32(vm, pd_gpa, gva) = pt_gpa | flags;
+}
+
+void vm_map32_page(struct vm *vm, __u32 pd_gpa, __u32 gva, __u32 gpa,
+		   __u32 flags)
+{
+	TEST_ASSERT(!(gpa & 0xfff), "page at %#x", gpa);
+	*vm_pte32(vm, pd_gpa, gva) = gpa | flags;
+}
+
+void vm_map32_large(struct vm *vm, __u32 pd_gpa, __u32 gva, __u64 gpa,
+		    __u32 flags)
+{
+	TEST_ASSERT(!(gva & 0x3fffff) && !(gpa & 0x3fffff) && gpa >> 40 == 0,
+		    "4 MiB page %#x -> %#llx", gva, gpa);
+	*vm_pde32(vm, pd_gpa, gva) = (__u32)gpa | (__u32)(gpa >> 32) << 13 |
+				     PTE32_PS | flags;
+}
+
+void vm_identity_map32(struct vm *vm, __u32 pd_gpa, __u32 pt_gpa)
+{
+	__u32 a;
+
+	vm_map32_table(vm, pd_gpa, 0, pt_gpa, PTE32_P | PTE32_RW | PTE32_US);
+	for (a = 0; a < LOW_MEM_SIZE; a += GUEST_PAGE_SIZE)
+		vm_map32_page(vm, pd_gpa, a, a, PTE32_P | PTE32_RW | PTE32_US);
 }
 
 /* A 32-bit interrupt gate, DPL 0 (SDM Vol. 3A, Figure 6-2). */

@@ -127,6 +127,8 @@ void test_fail_exit(void);
 #define LOW_SEL_DATA32		0x10
 #define LOW_SEL_TSS		0x18
 #define LOW_SEL_TSS2		0x20
+#define LOW_SEL_USER_CODE32	0x28	/* DPL 3: add RPL 3 to load them */
+#define LOW_SEL_USER_DATA32	0x30
 #define LOW_CODE_GPA		0x1000	/* where blobs are loaded */
 #define LOW_DATA_GPA		0x4000	/* free for blobs' data */
 #define LOW_STACK_TOP		0x8000
@@ -247,7 +249,11 @@ void vcpu_args_set(struct vcpu *vcpu, unsigned int n, ...);
 /* Closes one vCPU (fd and run page) and forgets it. */
 void vcpu_free(struct vcpu *vcpu);
 
-/* The first MiB as SLOT_LOW, with a 32-bit GDT and two TSSs in it. */
+/*
+ * The first MiB as SLOT_LOW, with a 32-bit GDT (flat segments for CPL 0
+ * and CPL 3) and two TSSs in it.  The busy one, in TR, has SS0:ESP0 =
+ * LOW_SEL_DATA32:LOW_STACK_TOP, where an exception at CPL 3 switches to.
+ */
 void *vm_add_low_memory(struct vm *vm);
 /* Copy a code blob (GUEST_CODE_BLOB) to guest-physical @gpa. */
 void vm_load_blob(struct vm *vm, __u64 gpa, const char *start,
@@ -262,6 +268,42 @@ void vcpu_setup_protected32(struct vcpu *vcpu, __u64 entry);
  * gates there (a vector without a gate is a #GP, then a #DF...).
  */
 void vcpu_set_idt_gate32(struct vcpu *vcpu, int vector, __u32 handler);
+
+/*
+ * 32-bit paging (SDM Vol. 3A, 4.3): 4-byte entries, a page directory of
+ * 1024 PDEs each mapping 4 MiB, through a page table of 1024 PTEs or as
+ * one 4 MiB page (PS = 1, used with CR4.PSE = 1).  The tables must lie
+ * in memory a slot backs; @flags are the entry's low bits (P, R/W, U/S
+ * ...), the address bits come from the other arguments.
+ */
+#define PTE32_P			BIT(0)
+#define PTE32_RW		BIT(1)
+#define PTE32_US		BIT(2)
+#define PTE32_A			BIT(5)
+#define PTE32_D			BIT(6)
+#define PTE32_PS		BIT(7)
+
+/* The PDE of @gva in the directory at @pd_gpa, and a PTE of its table. */
+__u32 *vm_pde32(struct vm *vm, __u32 pd_gpa, __u32 gva);
+__u32 *vm_pte32(struct vm *vm, __u32 pd_gpa, __u32 gva);
+/* Point the PDE of @gva at the page table at @pt_gpa. */
+void vm_map32_table(struct vm *vm, __u32 pd_gpa, __u32 gva, __u32 pt_gpa,
+		    __u32 flags);
+/* Map the 4 KiB page @gva to @gpa through the table its PDE points at. */
+void vm_map32_page(struct vm *vm, __u32 pd_gpa, __u32 gva, __u32 gpa,
+		   __u32 flags);
+/*
+ * Map the 4 MiB page @gva to @gpa (both 4 MiB aligned); address bits
+ * 39:32 go to PDE bits 20:13 (PSE-36, Table 4-4).
+ */
+void vm_map32_large(struct vm *vm, __u32 pd_gpa, __u32 gva, __u64 gpa,
+		    __u32 flags);
+/*
+ * A directory at @pd_gpa whose first PDE points at the table at @pt_gpa,
+ * which maps the low MiB (SLOT_LOW) one to one, writable, user: the code,
+ * stack, GDT and IDT of a 32-bit blob, also reachable at CPL 3.
+ */
+void vm_identity_map32(struct vm *vm, __u32 pd_gpa, __u32 pt_gpa);
 
 /*
  * A code blob for real-mode or 32-bit guests, assembled into the test
