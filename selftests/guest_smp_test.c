@@ -503,7 +503,7 @@ static void sd_probe(__u64 round)
  */
 static void sd_swap_loop(__u64 id)
 {
-	__u64 n, gone, v, gen;
+	__u64 n, gone, v, gen, told = 0;
 
 	__atomic_fetch_add(&sd.swapping, 1, __ATOMIC_SEQ_CST);
 	for (n = 1; !sd_load(&sd.stop); n++) {
@@ -511,8 +511,10 @@ static void sd_swap_loop(__u64 id)
 		v = sd_read(SD_SWAP_VA);
 		gen = v & ~SD_VALUE_MASK;
 		if ((v & SD_VALUE_MASK) == SD_SWAP_VALUE(0)) {
-			if (gen < gone)
+			if (gen < gone && told != gone) {
+				told = gone;	/* once per deletion */
 				GUEST_SYNC(SD_SYNC_STALE, gone, v);
+			}
 			if (gen > sd.seen[id])
 				sd_store(&sd.seen[id], gen);
 		}
@@ -623,6 +625,25 @@ static bool sd_result_ok(const struct ucall *uc)
 	}
 }
 
+/* A ucall SYNC of vCPU @t's guest: count and check it. */
+static void sd_note(struct sd_thread *t, const struct ucall *uc)
+{
+	if (uc->args[0] == SD_SYNC_RESULT) {
+		t->results++;
+		if (sd_result_ok(uc))
+			return;
+		t->bad++;
+		/* value read; read and write: vector << 32 | error code */
+		fprintf(stderr, "# vCPU %u round %llu: %#llx, %#llx, %#llx, CR2 %#llx\n",
+			t->vcpu->id, uc->args[1], uc->args[2], uc->args[3],
+			uc->args[4], uc->args[5]);
+	} else if (uc->args[0] == SD_SYNC_STALE) {
+		t->stale++;
+		fprintf(stderr, "# vCPU %u read %#llx, generations < %llu deleted\n",
+			t->vcpu->id, uc->args[2], uc->args[1]);
+	}
+}
+
 /* Runs one vCPU until its guest returns, answering what it asks. */
 static void *sd_run(void *arg)
 {
@@ -657,31 +678,16 @@ static void *sd_run(void *arg)
 				  vcpu_exit_str(t->vcpu, buf, sizeof(buf)) :
 				  ucall_str(&uc, buf, sizeof(buf)));
 		}
-		if (uc.args[0] == SD_SYNC_RESULT) {
-			t->results++;
-			if (!sd_result_ok(&uc)) {
-				t->bad++;
-				printf("# vCPU %u round %llu (kind %llu): ",
-				       t->vcpu->id, uc.args[1],
-				       uc.args[1] % SD_KINDS);
-				printf("read %#llx, read %#llx, write %#llx, CR2 %#llx\n",
-				       uc.args[2], uc.args[3], uc.args[4],
-				       uc.args[5]);
-			}
-		} else if (uc.args[0] == SD_SYNC_STALE) {
-			t->stale++;
-			printf("# vCPU %u read %#llx after generations below %llu were deleted\n",
-			       t->vcpu->id, uc.args[2], uc.args[1]);
-		}
+		sd_note(t, &uc);
 	}
 }
 
-/* Poll *@p (in the guest) for up to 60 s; true once it is >= @v. */
+/* Poll *@p (in the guest) for up to 30 s; true once it is >= @v. */
 static bool sd_poll(__u64 *p, __u64 v)
 {
 	int ms;
 
-	for (ms = 0; ms < 60000; ms++) {
+	for (ms = 0; ms < 30000; ms++) {
 		if (sd_load(p) >= v)
 			return true;
 		usleep(1000);
@@ -692,7 +698,7 @@ static bool sd_poll(__u64 *p, __u64 v)
 /*
  * Delete the slot behind SD_SWAP_VA and add one with new memory, while
  * both vCPUs read it; each must get to the new generation.  Returns the
- * number of generations some vCPU never saw.
+ * generations some vCPU never saw (one: it stops at the first).
  */
 static int sd_swap_slots(struct vm *vm, __u64 *pages)
 {
@@ -706,8 +712,10 @@ static int sd_swap_slots(struct vm *vm, __u64 *pages)
 		usleep(20000);
 		vm_add_region_hva(vm, SLOT_SWAP, SD_SWAP_GPA, GUEST_PAGE_SIZE,
 				  pages + g * 512, 0);
-		if (!sd_poll(&ctl->seen[0], g) || !sd_poll(&ctl->seen[1], g))
+		if (!sd_poll(&ctl->seen[0], g) || !sd_poll(&ctl->seen[1], g)) {
 			unseen++;
+			break;
+		}
 	}
 	sd_store(&ctl->stop, 1);
 	return unseen;
