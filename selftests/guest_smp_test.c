@@ -682,15 +682,18 @@ static void *sd_run(void *arg)
 	}
 }
 
-/* Poll *@p (in the guest) for up to 30 s; true once it is >= @v. */
+/*
+ * Poll *@p (in the guest) for up to 20 s; true once it is >= @v.  Few
+ * wake-ups: both CPUs may be busy running the spinning vCPUs.
+ */
 static bool sd_poll(__u64 *p, __u64 v)
 {
-	int ms;
+	int ticks;
 
-	for (ms = 0; ms < 30000; ms++) {
+	for (ticks = 0; ticks < 2000; ticks++) {
 		if (sd_load(p) >= v)
 			return true;
-		usleep(1000);
+		usleep(10000);
 	}
 	return false;
 }
