@@ -1072,6 +1072,7 @@ TEST_F_TIMEOUT(exits, triple_fault_shutdown, TIMEOUT_S)
 /* --- EPT violations: memory faulted in on first touch ---------------------------- */
 
 #define FAULT_PAGES	1024
+#define FAULT_AROUND_PARAM "/sys/module/vmxlab/parameters/ept_fault_around"
 #define FAULT_SEED	0x9e3779b97f4a7c15ULL
 
 static __u64 fault_word(__u64 page, __u64 word)
@@ -1106,7 +1107,10 @@ TEST_F_TIMEOUT(exits, ept_fault_in_checksum, TIMEOUT_S)
 	vcpu_args_set(self->vcpu, 1, GUEST_DATA_GPA);
 	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &self->uc));
 	before = vcpu_exit_count(self->vcpu, VMX_EXIT_EPT_VIOLATION);
+	/* Fault-around off (guest_fault_around_test.c tests it on). */
+	write_file(FAULT_AROUND_PARAM, "0");
 	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &self->uc));
+	write_file(FAULT_AROUND_PARAM, "16");
 	/* One per fresh 4 KiB page, and maybe one for the loop's code. */
 	v = vcpu_exit_count(self->vcpu, VMX_EXIT_EPT_VIOLATION) - before;
 	EXPECT_TRUE(v >= FAULT_PAGES && v <= FAULT_PAGES + 2)
