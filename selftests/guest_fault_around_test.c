@@ -70,6 +70,7 @@ static void set_window(unsigned int pages)
 	char buf[16];
 
 	snprintf(buf, sizeof(buf), "%u", pages);
+	vmxlab_require_module();
 	TEST_ASSERT(!write_file(PARAM, buf), "%s: %s", PARAM, strerror(errno));
 }
 
