@@ -177,7 +177,7 @@ static const struct {
 } notes[] = {
 	{ "3a", "vmxlab decodes MOV/MOVZX only; KVM's emulator takes any instruction" },
 	{ "3b", "vmxlab decodes MOV/MOVZX only; KVM's emulator takes any instruction" },
-	{ "4a", "vmxlab pins up to 16 pages per violation, for the slot's life; KVM's swap" },
+	{ "4a", "vmxlab pins up to 16 pages per violation, for the slot's life; KVM's can swap" },
 	{ "4b", "vmxlab maps up to 16 pages per EPT violation (fault-around): fewer exits" },
 	{ "4c", "pages drawn without repeats from 16 x as many; 4c0: fault-around off" },
 	{ "5a", "KVM (userspace irqchip) forces an immediate exit after injecting; vmxlab none" },
