@@ -7,7 +7,9 @@
  * never free or move it under the guest.
  */
 #include <linux/gfp.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/sched.h>
 #include <linux/smp.h>
 
@@ -83,37 +85,58 @@ static u64 *ept_walk(struct vmxlab_mmu *mmu, u64 gpa, bool create)
 	return &table[ept_index(gpa, 1)];
 }
 
-/* T:150 Mapping guest memory, one page at a time
- * The guest's RAM is ordinary memory of the VMM process.  The page is
- * pinned, because the EPT holds its host-physical address and the CPU
- * would keep using it if Linux moved or swapped it; the leaf entry gets
- * the write-back memory type with the guest's PAT ignored, as guest RAM
- * is plain host RAM (SDM 29.3.7).  Two vCPUs may fault on the same page
- * at once: the second finds it mapped and returns.
- */
-/**
- * ept_map_page() - pin the page at @hva and map it at @gpa
- * @mmu:      the VM's memory
- * @gpa:      page-aligned guest-physical address
- * @hva:      page-aligned userspace address backing it
- * @writable: map it writable (and pin it for writing)
- *
- * Return: 0, 1 when the page was mapped already (another vCPU faulted on
- * it first), -ENOMEM, or -EFAULT when the page cannot be pinned.
- */
-int ept_map_page(struct vmxlab_mmu *mmu, u64 gpa, u64 hva, bool writable)
-{
-	unsigned int gup_flags = FOLL_LONGTERM | (writable ? FOLL_WRITE : 0);
-	struct page *page;
-	u64 *leaf;
+/* At most this many pages per EPT violation (T:150 below says why). */
+#define EPT_FAULT_AROUND_MAX	64
 
-	leaf = ept_walk(mmu, gpa, true);
-	if (!leaf)
-		return -ENOMEM;
-	if (*leaf & EPT_RWX)
-		return 1;	/* another vCPU mapped it first */
-	if (pin_user_pages_fast(hva, 1, gup_flags, &page) != 1)
-		return -EFAULT;
+static unsigned int ept_fault_around = 16;
+module_param(ept_fault_around, uint, 0644);
+MODULE_PARM_DESC(ept_fault_around,
+		 "pages mapped per EPT violation of a guest touching memory in order (power of two, at most 64; 0 or 1: one)");
+
+/* Pages per window: a power of two, so that it divides a page table. */
+static unsigned int fault_around_pages(void)
+{
+	unsigned int n = READ_ONCE(ept_fault_around);
+
+	if (n <= 1)
+		return 1;
+	return rounddown_pow_of_two(min(n, EPT_FAULT_AROUND_MAX));
+}
+
+/* The leaf @back pages below @leaf in its table, if mapped. */
+static bool leaf_below_mapped(const u64 *leaf, unsigned int idx,
+			      unsigned int back)
+{
+	return idx >= back && (leaf[-(int)back] & EPT_RWX);
+}
+
+/*
+ * How many pages to pin from @gpa's, whose leaf is @leaf: the unmapped
+ * pages from it upwards, to the end of its window or of the slot.  The
+ * pages below are mapped (that is the sign of a sequential guest), so
+ * the run starts at @gpa.
+ */
+static unsigned int fault_around_count(const struct vmxlab_memslot *s,
+				       u64 gpa, const u64 *leaf)
+{
+	unsigned int n = fault_around_pages();
+	unsigned int idx = ept_index(gpa, 1);
+	u64 end = min(round_down(gpa, (u64)n * PAGE_SIZE) + n * PAGE_SIZE,
+		      s->gpa + s->size);
+	unsigned int count = 1;
+
+	if (n == 1 || !leaf_below_mapped(leaf, idx, 1) ||
+	    !leaf_below_mapped(leaf, idx, 2))
+		return 1;
+	while (gpa + count * PAGE_SIZE < end && !(leaf[count] & EPT_RWX))
+		count++;
+	return count;
+}
+
+/* Point @leaf at @page (SDM 29.3.2: read/exec always, write if allowed). */
+static void ept_set_leaf(struct vmxlab_mmu *mmu, u64 *leaf, struct page *page,
+			 bool writable)
+{
 	/*
 	 * Write-back memory type, ignoring the guest's PAT: guest RAM is
 	 * ordinary host RAM (SDM 29.3.7).
@@ -124,6 +147,69 @@ int ept_map_page(struct vmxlab_mmu *mmu, u64 gpa, u64 hva, bool writable)
 	if (vmx_fault_take(VMX_FAULT_EPT_MISCONFIG))
 		*leaf = (*leaf & ~EPT_RWX) | EPT_WRITE;
 	mmu->pinned_pages++;
+}
+
+/* T:150 Mapping guest memory, a few pages at a time
+ * The guest's RAM is ordinary memory of the VMM process.  The page is
+ * pinned, because the EPT holds its host-physical address and the CPU
+ * would keep using it if Linux moved or swapped it; the leaf entry gets
+ * the write-back memory type with the guest's PAT ignored, as guest RAM
+ * is plain host RAM (SDM 29.3.7).  Two vCPUs may fault on the same page
+ * at once: the second finds it mapped and returns.
+ *
+ * A guest that touches its memory in order (a kernel zeroing pages, a
+ * loader copying an image) takes one EPT violation per page, and most of
+ * each is the exit and pin_user_pages_fast()'s set-up, not the page.  So
+ * when the two pages below the faulting one are mapped already -- the
+ * guest is walking upwards -- its unmapped neighbours in an aligned
+ * window of ept_fault_around pages are pinned and mapped too, with one
+ * pin call.  The window lies inside one EPT page table (its size divides
+ * 512) and is cut at the slot's ends, so every leaf belongs to the slot
+ * whose pages it pins and ept_release_range() unpins each exactly once.
+ *
+ * The neighbours are pinned as the faulting page is: with FOLL_WRITE for
+ * a writable slot (mapped writable), without it for a read-only one
+ * (mapped read-only), and faulted in by GUP when the host has no page
+ * yet -- that allocation is most of a new page's cost (Documentation/
+ * performance.rst, 4b), and skipping it would leave the sequential guest
+ * nothing to gain.  The price is host memory the guest may never touch:
+ * at most ept_fault_around - 1 pages per violation, inside the slot the
+ * VMM gave the guest as RAM, counted in pinned_pages.  A guest touching
+ * scattered pages pays nothing: its page below is rarely mapped, and
+ * then only the faulting page is pinned (row 4c measures that).
+ * vmxlab has no dirty logging, so no leaf needs to stay unmapped.
+ */
+/**
+ * ept_map_page() - pin the page at @gpa (and maybe neighbours) and map it
+ * @mmu: the VM's memory
+ * @s:   the slot that backs @gpa
+ * @gpa: page-aligned guest-physical address
+ *
+ * Return: 0, 1 when the page was mapped already (another vCPU faulted on
+ * it first), -ENOMEM, or -EFAULT when the page cannot be pinned.
+ */
+int ept_map_page(struct vmxlab_mmu *mmu, const struct vmxlab_memslot *s,
+		 u64 gpa)
+{
+	bool writable = !(s->flags & VMXLAB_MEM_READONLY);
+	unsigned int gup_flags = FOLL_LONGTERM | (writable ? FOLL_WRITE : 0);
+	struct page *pages[EPT_FAULT_AROUND_MAX];
+	u64 *leaf;
+	int i, pinned;
+
+	leaf = ept_walk(mmu, gpa, true);
+	if (!leaf)
+		return -ENOMEM;
+	if (*leaf & EPT_RWX)
+		return 1;	/* another vCPU mapped it first */
+	pinned = pin_user_pages_fast(s->hva + (gpa - s->gpa),
+				     fault_around_count(s, gpa, leaf),
+				     gup_flags, pages);
+	if (pinned <= 0)
+		return -EFAULT;
+	/* A short pin (a hole in the VMA) maps what it got. */
+	for (i = 0; i < pinned; i++)
+		ept_set_leaf(mmu, leaf + i, pages[i], writable);
 	return 0;
 }
 

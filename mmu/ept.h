@@ -10,7 +10,8 @@
 
 int ept_init(struct vmxlab_mmu *mmu);
 void ept_destroy(struct vmxlab_mmu *mmu);
-int ept_map_page(struct vmxlab_mmu *mmu, u64 gpa, u64 hva, bool writable);
+int ept_map_page(struct vmxlab_mmu *mmu, const struct vmxlab_memslot *s,
+		 u64 gpa);
 int ept_pinned_page(struct vmxlab_mmu *mmu, u64 gpa, u64 *hpa, bool *writable);
 void ept_unmap_range(struct vmxlab_mmu *mmu, u64 gpa, u64 size);
 void ept_release_range(struct vmxlab_mmu *mmu, u64 gpa, u64 size, bool dirty);

@@ -207,8 +207,7 @@ int mmu_handle_ept_violation(struct vmxlab_mmu *mmu, u64 gpa, bool write,
 		result->kind = MMU_FAULT_READONLY_WRITE;
 		goto out;
 	}
-	ret = ept_map_page(mmu, gpa & PAGE_MASK,
-			   s->hva + ((gpa & PAGE_MASK) - s->gpa), writable);
+	ret = ept_map_page(mmu, s, gpa & PAGE_MASK);
 	result->kind = ret > 0 ? MMU_FAULT_ALREADY_MAPPED : MMU_FAULT_MAPPED;
 	if (ret > 0)
 		ret = 0;
@@ -241,7 +240,7 @@ int mmu_pin_page(struct vmxlab_mmu *mmu, u64 gpa, bool write, u64 *hpa,
 	if (!s || (write && (s->flags & VMXLAB_MEM_READONLY)))
 		return -ENOENT;
 	*writable = !(s->flags & VMXLAB_MEM_READONLY);
-	r = ept_map_page(mmu, page, s->hva + (page - s->gpa), *writable);
+	r = ept_map_page(mmu, s, page);
 	if (r < 0)
 		return r;
 	return ept_pinned_page(mmu, page, hpa, writable);

@@ -957,7 +957,12 @@ static void guest_shadow_steps(__u64 fresh)
 	for (pass = 0; pass < 2; pass++) {
 		db_n = 0;
 		GUEST_SYNC(pass);
-		shadow_sequence(fresh + pass * 2 * GUEST_PAGE_SIZE);
+		/*
+		 * A page apart: two fresh pages right above two mapped
+		 * ones would be mapped by one violation (EPT fault-around,
+		 * mmu/ept.c).
+		 */
+		shadow_sequence(fresh + pass * 3 * GUEST_PAGE_SIZE);
 		GUEST_SYNC(pass, db_n);
 	}
 	GUEST_DONE();
@@ -976,7 +981,7 @@ TEST_F_TIMEOUT(exits, single_step_in_mov_ss_and_sti_shadows, TIMEOUT_S)
 	if (shadow_rerun())
 		SKIP(return, "shadow paging: counts EPT violations");
 	self->vcpu = exits_start(&self->vm, guest_shadow_steps);
-	vm_add_region(self->vm, SLOT_TEST, GUEST_DATA_GPA, 4 * GUEST_PAGE_SIZE, 0);
+	vm_add_region(self->vm, SLOT_TEST, GUEST_DATA_GPA, 5 * GUEST_PAGE_SIZE, 0);
 	vcpu_args_set(self->vcpu, 1, GUEST_DATA_GPA);
 	vm_install_exception_handler(self->vm, DB_VECTOR, db_record);
 	for (pass = 0; pass < 2; pass++) {
@@ -1072,6 +1077,7 @@ TEST_F_TIMEOUT(exits, triple_fault_shutdown, TIMEOUT_S)
 /* --- EPT violations: memory faulted in on first touch ---------------------------- */
 
 #define FAULT_PAGES	1024
+#define FAULT_AROUND_PARAM "/sys/module/vmxlab/parameters/ept_fault_around"
 #define FAULT_SEED	0x9e3779b97f4a7c15ULL
 
 static __u64 fault_word(__u64 page, __u64 word)
@@ -1106,7 +1112,10 @@ TEST_F_TIMEOUT(exits, ept_fault_in_checksum, TIMEOUT_S)
 	vcpu_args_set(self->vcpu, 1, GUEST_DATA_GPA);
 	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &self->uc));
 	before = vcpu_exit_count(self->vcpu, VMX_EXIT_EPT_VIOLATION);
+	/* Fault-around off (guest_fault_around_test.c tests it on). */
+	write_file(FAULT_AROUND_PARAM, "0");
 	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &self->uc));
+	write_file(FAULT_AROUND_PARAM, "16");
 	/* One per fresh 4 KiB page, and maybe one for the loop's code. */
 	v = vcpu_exit_count(self->vcpu, VMX_EXIT_EPT_VIOLATION) - before;
 	EXPECT_TRUE(v >= FAULT_PAGES && v <= FAULT_PAGES + 2)

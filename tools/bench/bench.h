@@ -216,7 +216,8 @@ void summarize(struct samples *s, struct summary *sum);
 enum workload {
 	W_LOOP5, W_CPUID, W_NULL, W_VMCALL, W_WBINVD, W_OUT, W_IN,
 	W_MMIO_WRITE, W_MMIO_READ, W_EPT, W_EPT_ALLOC, W_IRQ_OPEN, W_IRQ_STI,
-	W_IRQ_STI_WINDOW, W_STEP, W_CPUID_LOG, W_PF, W_CR3, W_REMAP,
+	W_IRQ_STI_WINDOW, W_STEP, W_CPUID_LOG, W_EPT_ALLOC_OFF, W_EPT_SCATTER,
+	W_EPT_SCATTER_OFF, W_PF, W_CR3, W_REMAP,
 	NR_WORKLOADS
 };
 
@@ -252,8 +253,22 @@ extern int tracing_on_fd;	/* profile: tracefs' tracing_on file */
 
 int workload_by_key(const char *key);
 void scratch_alloc(struct scratch *sc, __u32 cap);
+void run_routine(struct vcpu *v, __u64 entry, __u32 n, __u64 rbx,
+		 __u32 *out, struct irq_stamps *irq);
+bool wanted(enum workload w);
+void step(const char *what);
 void run_pass(const struct run_opts *o, struct scratch *sc,
 	      struct samples *s);
+
+/* --- EPT fault-around, rows 4b off and 4c (fault_around.c) ------------- */
+
+/* 4c touches its pages scattered over this many times as many. */
+#define SCATTER_SPREAD		16
+
+__u64 fault_around_mem_end(__u64 pages);
+void measure_fault_around(struct vcpu *v, const struct run_opts *o,
+			  long long base, struct scratch *sc,
+			  struct samples *s);
 
 /* --- kernel memory (memory.c) ------------------------------------------ */
 

@@ -15,6 +15,8 @@ enum fair fair_exits(const struct results *v, int w, const struct results *k,
 void fair_print_host(const struct results *v, const struct results *k);
 void fair_json_host(const struct results *v, const struct results *k);
 const char *fair_note(const char *id);
+double fair_fault_around(const struct results *v, int w,
+			 const struct results *k, int kw);
 bool fair_some_exits(const struct results *v, const struct results *k);
 
 /* Rows 5a and 5b with KVM's forced immediate exit taken out. */

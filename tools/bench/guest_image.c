@@ -108,6 +108,36 @@ asm("	.pushsection .rodata.bench_guest, \"a\"\n"
 "	T_LOOP\n"
 "\n"
 /*
+ * Row 4c: the same store to RDI fresh pages in a fixed pseudo-random
+ * order, drawn without repeats from the SCATTER_SPREAD (16) x RDI pages
+ * from RBX, rounded up to a power of two M: page number x mod M of the
+ * LCG x = x * a + c (a = 1 mod 4, c odd: full period mod M, Knuth
+ * 3.2.1.2).  Only the store is timed.
+ */
+"	BENCH_ENTRY scatter\n"
+"	mov	%rdi, %r9\n"
+"	shl	$4, %r9\n"			/* SCATTER_SPREAD */
+"	dec	%r9\n"
+"	bsr	%r9, %rcx\n"
+"	inc	%ecx\n"
+"	mov	$1, %r9d\n"
+"	shl	%cl, %r9\n"
+"	dec	%r9\n"				/* M - 1 */
+"	mov	$0x2545, %r10d\n"		/* the seed */
+"	movabs	$0x5851f42d4c957f2d, %r11\n"
+"1:	imul	%r11, %r10\n"
+"	add	$12345, %r10\n"
+"	mov	%r10, %r12\n"
+"	and	%r9, %r12\n"
+"	shl	$12, %r12\n"
+"	add	%rbx, %r12\n"
+"	rdtsc\n"
+"	mov	%eax, %r8d\n"
+"	mov	%ecx, (%r12)\n"
+"	T_END\n"
+"	T_LOOP\n"
+"\n"
+/*
  * Paging (row 9).  pf: a load from RBX, not present in the guest's own
  * tables; the #PF handler's first instruction ends the interval.
  */
@@ -260,8 +290,9 @@ static void build_guest(unsigned char *mem)
 /*
  * A VM with one vCPU in long mode.  Guest RAM is host memory without
  * transparent huge pages (EPT then maps 4 KiB pages on both backends),
- * populated on the host except fault region B, so that region A measures
- * the hypervisor's fault-in alone.
+ * populated on the host except fault region B and the regions after it
+ * (fault_around.c), so that region A measures the hypervisor's fault-in
+ * alone.
  */
 void vm_create(const struct backend *be, struct vm *vm,
 	       struct vcpu *vcpu, __u64 pages)
@@ -272,7 +303,7 @@ void vm_create(const struct backend *be, struct vm *vm,
 	int n, r;
 
 	vm->be = be;
-	vm->mem_size = (fault_b + pages * PAGE_SIZE + (2 << 20) - 1) &
+	vm->mem_size = (fault_around_mem_end(pages) + (2 << 20) - 1) &
 		       ~((2ULL << 20) - 1);
 	vm->mem = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

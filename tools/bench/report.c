@@ -69,6 +69,12 @@ static const struct row rows[] = {
 	  W_EPT, T_RATIO, 0.25, false, -1, NULL, {} },
 	{ "4b", "EPT fault-in per 4 KiB page, host page new", W_EPT_ALLOC,
 	  W_EPT_ALLOC, T_RATIO, 0.6, false, -1, NULL, {} },
+	{ "4b0", "  4b with ept_fault_around=0", W_EPT_ALLOC_OFF, W_EPT_ALLOC,
+	  T_NONE, 0, false, -1, NULL, {} },
+	{ "4c", "EPT fault-in, host page new, scattered order", W_EPT_SCATTER,
+	  W_EPT_SCATTER, T_OWN, 1.05, false, W_EPT_SCATTER_OFF, "4c0", {} },
+	{ "4c0", "  4c with ept_fault_around=0", W_EPT_SCATTER_OFF,
+	  W_EPT_SCATTER, T_NONE, 0, false, -1, NULL, {} },
 	{ "5a", "interrupt: ioctl to handler, window open", W_IRQ_OPEN,
 	  W_IRQ_OPEN, T_RATIO, 0.4, true, -1, NULL, {} },
 	{ "5b", "interrupt: IF=0 until STI, window via the VMM",
@@ -162,7 +168,8 @@ static void judge_ratio(const struct row *row, const struct results *v,
 	if (!out->have)
 		return;
 	out->ratio = v->stat[row->w].mean / k->stat[kw].mean;
-	out->fair = fair_exits(v, row->w, k, kw, 0, out->why,
+	out->fair = fair_exits(v, row->w, k, kw,
+			       fair_fault_around(v, row->w, k, kw), out->why,
 			       sizeof(out->why));
 	out->have = out->fair != FAIR_DIFFERENT;
 	if (!row->kvm_forced_exit ||
@@ -211,7 +218,7 @@ static void judge(const struct row *row, const struct results *v,
 				   CPUID_PER_NULL * v->stat[W_NULL].mean;
 		break;
 	case T_OWN:
-		snprintf(out->target, sizeof(out->target), "<= %.1f x own %s",
+		snprintf(out->target, sizeof(out->target), "<= %.3g x own %s",
 			 row->max_ratio, row->own_id);
 		out->met = out->have_own && out->own_ratio <= row->max_ratio;
 		break;
@@ -374,7 +381,7 @@ static void print_row(const struct row *row, const struct results *v,
 	if (vd.have_own)
 		printf("  %.2f x own %s", vd.own_ratio, row->own_id);
 	if (judged(row, &vd) && row->target == T_OWN)
-		printf(" <= %.1f: %s", row->max_ratio, vd.met ? "met" : "MISSED");
+		printf(" <= %.3g: %s", row->max_ratio, vd.met ? "met" : "MISSED");
 	else if (judged(row, &vd) && !vd.adjusted)
 		printf("  %s: %s", vd.target, vd.met ? "met" : "MISSED");
 	if (vd.refused[0])

@@ -30,7 +30,7 @@ static void tracing(bool on)
  * Progress on stderr, a word per workload: it also tells a VM runner
  * watching the console that the VM is alive.
  */
-static void step(const char *what)
+void step(const char *what)
 {
 	if (progress)
 		fprintf(stderr, " %s", what);
@@ -44,7 +44,9 @@ const char *const workload_keys[NR_WORKLOADS] = {
 	[W_EPT_ALLOC] = "ept_alloc", [W_IRQ_OPEN] = "irq_open",
 	[W_IRQ_STI] = "irq_sti", [W_IRQ_STI_WINDOW] = "irq_sti_window",
 	[W_STEP] = "step",
-	[W_CPUID_LOG] = "cpuid_log", [W_PF] = "pf", [W_CR3] = "cr3",
+	[W_CPUID_LOG] = "cpuid_log", [W_EPT_ALLOC_OFF] = "ept_alloc_off",
+	[W_EPT_SCATTER] = "ept_scatter",
+	[W_EPT_SCATTER_OFF] = "ept_scatter_off", [W_PF] = "pf", [W_CR3] = "cr3",
 	[W_REMAP] = "remap",
 };
 
@@ -119,8 +121,8 @@ static void run_guest(struct vcpu *v, struct irq_stamps *irq)
 }
 
 /* Run one routine @n times; its per-iteration deltas land in @out. */
-static void run_routine(struct vcpu *v, __u64 entry, __u32 n, __u64 rbx,
-			__u32 *out, struct irq_stamps *irq)
+void run_routine(struct vcpu *v, __u64 entry, __u32 n, __u64 rbx,
+		 __u32 *out, struct irq_stamps *irq)
 {
 	struct vm *vm = v->vm;
 	int r;
@@ -160,7 +162,7 @@ static long long timing_baseline(struct vcpu *v, const struct run_opts *o,
 	return sc->fig[o->iterations / 2];
 }
 
-static bool wanted(enum workload w)
+bool wanted(enum workload w)
 {
 	return !only || !strcmp(only, workload_keys[w]);
 }
@@ -414,6 +416,7 @@ void run_pass(const struct run_opts *o, struct scratch *sc,
 	measure(&vcpu, W_MMIO_READ, GUEST_GPA(mmio_read), n, GPA_MMIO, base,
 		0, sc, s);
 	measure_fault_in(&vcpu, o, base, sc, s);
+	measure_fault_around(&vcpu, o, base, sc, s);
 	measure_irq(&vcpu, W_IRQ_OPEN, GUEST_GPA(irq_open), n, sc, s);
 	measure_irq(&vcpu, W_IRQ_STI, GUEST_GPA(irq_sti), n, sc, s);
 	measure_irq_window(&vcpu, o, sc, s);
