@@ -164,8 +164,9 @@ static inline void vmxlab_expect_klog(const char *regex)
 }
 
 /*
- * Arm one of vmxlab's test faults (vmx/fault_inject.c): "vmfail" or
- * "ept_misconfig".  It fires once, at the next VM entry or EPT fault-in.
+ * Arm one of vmxlab's test faults (vmx/fault_inject.c): "vmfail",
+ * "ept_misconfig" or "fpstate_alloc".  It fires once, at the next VM
+ * entry, EPT fault-in or vCPU creation.
  * Returns 0 or -errno.
  */
 static inline int vmxlab_inject_fault(const char *name)

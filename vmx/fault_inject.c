@@ -2,7 +2,8 @@
 /*
  * Fault injection for the tests: a failed VMLAUNCH/VMRESUME and an EPT
  * misconfiguration happen only when vmxlab itself is wrong, so no guest
- * and no ioctl can provoke them, yet their handling must work.  Root arms
+ * and no ioctl can provoke them, yet their handling must work; nor can a
+ * test make one chosen allocation fail (the vCPU's FPU image).  Root arms
  * one fault by writing its name to /sys/module/vmxlab/parameters/
  * fault_inject; it fires once, at the next place it can, and the
  * parameter reads "none" again.  Documentation/testing.rst.
@@ -27,6 +28,7 @@ static const char * const fault_names[VMX_NR_FAULTS] = {
 	[VMX_FAULT_NONE]		= "none",
 	[VMX_FAULT_VMFAIL]		= "vmfail",
 	[VMX_FAULT_EPT_MISCONFIG]	= "ept_misconfig",
+	[VMX_FAULT_FPSTATE_ALLOC]	= "fpstate_alloc",
 };
 
 static int fault_inject_set(const char *val, const struct kernel_param *kp)
@@ -54,7 +56,7 @@ static const struct kernel_param_ops fault_inject_ops = {
 };
 module_param_cb(fault_inject, &fault_inject_ops, NULL, 0600);
 MODULE_PARM_DESC(fault_inject,
-		 "tests only: make one fault (none, vmfail, ept_misconfig)");
+		 "tests only: make one fault (none, vmfail, ept_misconfig, fpstate_alloc)");
 
 /**
  * vmx_fault_break_controls() - make the coming VM entry fail

@@ -15,6 +15,7 @@ enum vmx_fault {
 	VMX_FAULT_NONE,
 	VMX_FAULT_VMFAIL,		/* the next VM entry fails (VMfailValid) */
 	VMX_FAULT_EPT_MISCONFIG,	/* the next EPT leaf is misconfigured */
+	VMX_FAULT_FPSTATE_ALLOC,	/* the next vCPU's FPU image: no memory */
 	VMX_NR_FAULTS,
 };
 

@@ -23,8 +23,8 @@ struct vmx_msr_entry {
 /*
  * guest[i] is loaded on VM entry and host[i] on VM exit, for the same
  * MSR; the first nr entries of each are in use.  The areas must be
- * 16-byte aligned: allocate this structure with kmalloc (256 bytes, a
- * power of two, so naturally aligned).
+ * 16-byte aligned: place this structure on a 16-byte boundary (struct
+ * vmx_vcpu holds it so).
  */
 struct msr_autoload {
 	struct vmx_msr_entry guest[MSR_AUTOLOAD_MAX];

@@ -331,7 +331,7 @@ void vmx_vcpu_unload(struct vmx_vcpu *vcpu)
  */
 static void switch_perf_msrs(struct vmx_vcpu *vcpu)
 {
-	struct msr_autoload *m = vcpu->msr_autoload;
+	struct msr_autoload *m = &vcpu->msr_autoload;
 	struct perf_guest_switch_msr *msrs;
 	int i, nr;
 

@@ -22,6 +22,7 @@
 
 #include <vmxlab/vmx_arch.h>
 #include <vmxlab/vmx_ops.h>
+#include "fpstate.h"
 #include "vcpu.h"
 
 static DEFINE_IDA(vpid_ida);
@@ -345,9 +346,8 @@ static void vcpu_free(struct vmx_vcpu *vcpu)
 		vmx_flush_vpid_all_cpus(vcpu->vpid);
 		ida_free(&vpid_ida, vcpu->vpid);
 	}
-	fpu_free_guest_fpstate(&vcpu->guest_fpu);
+	vmx_guest_fpstate_free(&vcpu->guest_fpu);
 	kfree(vcpu->cpuid);
-	kfree(vcpu->msr_autoload);
 	vmx_exit_log_free(vcpu);
 	free_page((unsigned long)vcpu->vmcs.vmcs);
 	free_page((unsigned long)vcpu->run);
@@ -393,11 +393,8 @@ static struct vmx_vcpu *vcpu_alloc(bool shadow)
 	vcpu->vmcs.cpu = -1;
 	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	vcpu->vmcs.vmcs = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-	/* kmalloc aligns it to its size; the MSR-load areas need 16 bytes. */
-	vcpu->msr_autoload = kzalloc(sizeof(*vcpu->msr_autoload),
-				     GFP_KERNEL_ACCOUNT);
-	if (!vcpu->run || !vcpu->vmcs.vmcs || !vcpu->msr_autoload ||
-	    !fpu_alloc_guest_fpstate(&vcpu->guest_fpu))
+	if (!vcpu->run || !vcpu->vmcs.vmcs ||
+	    vmx_guest_fpstate_alloc(&vcpu->guest_fpu))
 		goto free;
 	*(u32 *)vcpu->vmcs.vmcs = vmx_caps.vmcs_revision;
 	if (shadow) {
@@ -411,9 +408,8 @@ static struct vmx_vcpu *vcpu_alloc(bool shadow)
 	}
 	return vcpu;
 free_fpu:
-	fpu_free_guest_fpstate(&vcpu->guest_fpu);
+	vmx_guest_fpstate_free(&vcpu->guest_fpu);
 free:
-	kfree(vcpu->msr_autoload);
 	free_page((unsigned long)vcpu->vmcs.vmcs);
 	free_page((unsigned long)vcpu->run);
 	kfree(vcpu);

@@ -122,8 +122,15 @@ struct vmx_vcpu {
 	u8 guest_cr8;
 	unsigned long guest_dr[4];		/* DR0-3: kept, not loaded */
 	unsigned long guest_dr6;
-	struct msr_autoload *msr_autoload;	/* MSRs the CPU switches (perf) */
 	unsigned int msr_autoload_nr;		/* the count now in the VMCS */
+	/*
+	 * MSRs the CPU switches for perf (run.c), in the vCPU rather than
+	 * a kmalloc object of their own.  The VMCS holds the areas' physical
+	 * addresses, whose bits 3:0 must be zero (SDM Vol. 3C, 25.7.2 and
+	 * 25.8.2, checked at entry: 27.2.1.2, 27.2.1.3).  kmalloc aligns
+	 * the vCPU to the power of two it rounds the size up to.
+	 */
+	struct msr_autoload msr_autoload __aligned(16);
 
 	struct mutex mutex;			/* one ioctl at a time */
 	struct vmxlab_run *run;			/* the page shared with userspace */

@@ -638,8 +638,8 @@ static void vmx_write_controls(struct vmx_vcpu *vcpu)
 	vmcs_write32(VMCS_EXIT_MSR_STORE_COUNT, 0);
 	vmcs_write32(VMCS_EXIT_MSR_LOAD_COUNT, 0);
 	vmcs_write32(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
-	vmcs_write64(VMCS_ENTRY_MSR_LOAD_ADDR, __pa(vcpu->msr_autoload->guest));
-	vmcs_write64(VMCS_EXIT_MSR_LOAD_ADDR, __pa(vcpu->msr_autoload->host));
+	vmcs_write64(VMCS_ENTRY_MSR_LOAD_ADDR, __pa(vcpu->msr_autoload.guest));
+	vmcs_write64(VMCS_EXIT_MSR_LOAD_ADDR, __pa(vcpu->msr_autoload.host));
 	vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
 	vmcs_writel(VMCS_CR0_GUEST_HOST_MASK, cr0_mask);
 	vmcs_writel(VMCS_CR4_GUEST_HOST_MASK, cr4_mask);
