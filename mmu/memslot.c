@@ -111,6 +111,49 @@ static void slot_unmap(struct vmxlab_mmu *mmu, struct vmxlab_memslot *s)
 			  !(s->flags & VMXLAB_MEM_READONLY));
 }
 
+/*
+ * Every MMIO exit looks up an address no slot backs, and the MMIO path
+ * looks up the guest's page tables several times more: the cost must not
+ * grow with the number of slots.  A binary search over the used slots,
+ * sorted by address, takes at most five steps for 32 slots, hit or miss.
+ * (A remembered last hit would help only hits; misses are the common
+ * case on the MMIO path.)
+ */
+static void index_slots(struct vmxlab_mmu *mmu)
+{
+	unsigned int i, j, n = 0;
+
+	for (i = 0; i < VMXLAB_MAX_MEM_SLOTS; i++) {
+		if (!mmu->slots[i].size)
+			continue;
+		for (j = n; j && mmu->slots[mmu->by_gpa[j - 1]].gpa >
+				  mmu->slots[i].gpa; j--)
+			mmu->by_gpa[j] = mmu->by_gpa[j - 1];
+		mmu->by_gpa[j] = i;
+		n++;
+	}
+	mmu->nr_used = n;
+}
+
+/* The slot holding @gpa: the last one that starts at or below it. */
+static struct vmxlab_memslot *find_slot(struct vmxlab_mmu *mmu, u64 gpa)
+{
+	unsigned int lo = 0, hi = mmu->nr_used, mid;
+	struct vmxlab_memslot *s;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (mmu->slots[mmu->by_gpa[mid]].gpa <= gpa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	s = &mmu->slots[mmu->by_gpa[lo - 1]];
+	return gpa - s->gpa < s->size ? s : NULL;
+}
+
 /**
  * mmu_set_memory_region() - add, move or delete a memory slot
  * @mmu: the VM's memory
@@ -141,6 +184,7 @@ int mmu_set_memory_region(struct vmxlab_mmu *mmu,
 			goto out;	/* nothing to delete */
 		slot_unmap(mmu, s);
 		memset(s, 0, sizeof(*s));
+		index_slots(mmu);
 		ret = 0;
 		goto out;
 	}
@@ -156,23 +200,11 @@ int mmu_set_memory_region(struct vmxlab_mmu *mmu,
 	s->size = r->memory_size;
 	s->hva = r->userspace_addr;
 	s->flags = r->flags;
+	index_slots(mmu);
 	ret = 0;
 out:
 	mutex_unlock(&mmu->lock);
 	return ret;
-}
-
-static struct vmxlab_memslot *find_slot(struct vmxlab_mmu *mmu, u64 gpa)
-{
-	int i;
-
-	for (i = 0; i < VMXLAB_MAX_MEM_SLOTS; i++) {
-		struct vmxlab_memslot *s = &mmu->slots[i];
-
-		if (s->size && gpa >= s->gpa && gpa - s->gpa < s->size)
-			return s;
-	}
-	return NULL;
 }
 
 /**

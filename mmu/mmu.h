@@ -27,6 +27,13 @@ struct vmxlab_mmu {
 	struct mutex lock;	/* slots and EPT tables */
 	struct mm_struct *mm;	/* the VM creator's; pages are pinned from it */
 	struct vmxlab_memslot slots[VMXLAB_MAX_MEM_SLOTS];
+	/*
+	 * The used slots' numbers in order of guest-physical address (they
+	 * never overlap), for find_slot()'s binary search; rebuilt under
+	 * @lock whenever a slot is added, moved or deleted.
+	 */
+	u8 by_gpa[VMXLAB_MAX_MEM_SLOTS];
+	u8 nr_used;
 	u64 *ept_root;		/* EPT PML4 table */
 	u64 eptp;		/* EPT pointer for the VMCS */
 	cpumask_var_t ept_used;	/* CPUs that may cache its translations */
