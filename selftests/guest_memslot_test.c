@@ -219,12 +219,13 @@ static __u64 many_tag(__u32 slot)
 }
 
 /*
- * A new vCPU reads the @n pages from @base: @want[k] is what page k must
- * hold, MANY_UNBACKED where no slot backs it (the load exits as MMIO).
+ * A new vCPU reads @n pages, @stride apart, from @base: @want[k] is what
+ * page k must hold, MANY_UNBACKED where no slot backs it (the load exits
+ * as MMIO).
  */
 static void read_pages_expect(struct __test_metadata *_metadata,
 			      struct vm *vm, __u32 id, __u64 base,
-			      const __u64 *want, unsigned int n)
+			      __u64 stride, const __u64 *want, unsigned int n)
 {
 	struct vcpu *vcpu = vm_vcpu_add(vm, id, guest_read_pages);
 	struct vmxlab_run *run = vcpu->run;
@@ -232,9 +233,9 @@ static void read_pages_expect(struct __test_metadata *_metadata,
 	unsigned int k;
 	char buf[256];
 
-	vcpu_args_set(vcpu, 3, base, (__u64)MANY_STRIDE, (__u64)n);
+	vcpu_args_set(vcpu, 3, base, stride, (__u64)n);
 	for (k = 0; k < n; k++) {
-		__u64 gpa = base + k * MANY_STRIDE;
+		__u64 gpa = base + k * stride;
 
 		vcpu_run(vcpu);
 		ASSERT_EQ(VMXLAB_EXIT_MMIO, run->exit_reason)
@@ -273,8 +274,8 @@ TEST(many_slots_each_reaches_its_own)
 	/* Pages and the gaps between them: half a stride apart. */
 	for (k = 0; k < 2 * MANY_SLOTS; k++)
 		want[k] = k & 1 ? MANY_UNBACKED : many_tag(many_slot_of(k / 2));
-	read_pages_expect(_metadata, vm, 0, MANY_FIRST_GPA, want,
-			  2 * MANY_SLOTS);
+	read_pages_expect(_metadata, vm, 0, MANY_FIRST_GPA, GUEST_PAGE_SIZE,
+			  want, 2 * MANY_SLOTS);
 
 	/*
 	 * Move every slot elsewhere, in reverse order of address, and
@@ -291,10 +292,12 @@ TEST(many_slots_each_reaches_its_own)
 		vm_delete_region(vm, many_slot_of(k));
 		want[MANY_SLOTS - 1 - k] = MANY_UNBACKED;
 	}
-	read_pages_expect(_metadata, vm, 1, MANY_MOVED_GPA, want, MANY_SLOTS);
+	read_pages_expect(_metadata, vm, 1, MANY_MOVED_GPA, MANY_STRIDE, want,
+			  MANY_SLOTS);
 	for (k = 0; k < MANY_SLOTS; k++)
 		want[k] = MANY_UNBACKED;
-	read_pages_expect(_metadata, vm, 2, MANY_FIRST_GPA, want, MANY_SLOTS);
+	read_pages_expect(_metadata, vm, 2, MANY_FIRST_GPA, MANY_STRIDE, want,
+			  MANY_SLOTS);
 	vm_free(vm);
 }
 
