@@ -346,13 +346,11 @@ int mmu_read_guest(struct vmxlab_mmu *mmu, u64 gpa, void *buf,
  * the same order (this one, then the mm's).
  */
 void mmu_read_begin(struct vmxlab_mmu *mmu)
-	__acquires(&mmu->lock)
 {
 	mutex_lock(&mmu->lock);
 }
 
 void mmu_read_end(struct vmxlab_mmu *mmu)
-	__releases(&mmu->lock)
 {
 	mutex_unlock(&mmu->lock);
 }
