@@ -199,11 +199,15 @@ TEST(mmio_insn_at_end_of_slot)
 /* Guest: for each of @n pages @stride apart, report its first word. */
 static void guest_read_pages(__u64 base, __u64 stride, __u64 n)
 {
-	__u64 i;
+	__u64 i, v;
 
-	for (i = 0; i < n; i++)
-		*(volatile __u64 *)GUEST_MMIO_GPA =
-			*(volatile __u64 *)(base + i * stride);
+	/* One load and one store each, as written: no compiler in between. */
+	for (i = 0; i < n; i++) {
+		asm volatile("movq (%1), %0" : "=r"(v) : "r"(base + i * stride)
+			     : "memory");
+		asm volatile("movq %0, (%1)" : : "r"(v), "r"(GUEST_MMIO_GPA)
+			     : "memory");
+	}
 	GUEST_DONE();
 }
 
