@@ -258,7 +258,7 @@ static void read_pages_expect(struct __test_metadata *_metadata,
 		memcpy(&seen, run->mmio.data, sizeof(seen));
 		EXPECT_EQ(want[k], seen) TH_LOG("page %u at %#llx", k, gpa);
 	}
-	vcpu_run_expect_hlt(vcpu);
+	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(vcpu, &(struct ucall){ 0 }));
 }
 
 TEST(many_slots_each_reaches_its_own)
