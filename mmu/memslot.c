@@ -111,6 +111,57 @@ static void slot_unmap(struct vmxlab_mmu *mmu, struct vmxlab_memslot *s)
 			  !(s->flags & VMXLAB_MEM_READONLY));
 }
 
+/*
+ * Every MMIO exit looks up an address no slot backs, and the MMIO path
+ * looks up the guest's page tables several times more: the cost must not
+ * grow with the number of slots.  A binary search over the used slots,
+ * sorted by address, takes at most five steps for 32 slots, hit or miss.
+ * In front of it the slot found last is tried, as consecutive lookups
+ * (EPT faults of one guest loop, the levels of one page walk) mostly
+ * land in the same slot; a miss costs one comparison more.
+ */
+static void index_slots(struct vmxlab_mmu *mmu)
+{
+	unsigned int i, j, n = 0;
+
+	for (i = 0; i < VMXLAB_MAX_MEM_SLOTS; i++) {
+		if (!mmu->slots[i].size)
+			continue;
+		for (j = n; j && mmu->slots[mmu->by_gpa[j - 1]].gpa >
+				  mmu->slots[i].gpa; j--)
+			mmu->by_gpa[j] = mmu->by_gpa[j - 1];
+		mmu->by_gpa[j] = i;
+		n++;
+	}
+	mmu->nr_used = n;
+	mmu->last_hit = n ? mmu->by_gpa[0] : 0;
+}
+
+/* The slot holding @gpa: the last one that starts at or below it. */
+static struct vmxlab_memslot *find_slot(struct vmxlab_mmu *mmu, u64 gpa)
+{
+	unsigned int lo = 0, hi = mmu->nr_used, mid;
+	struct vmxlab_memslot *s = &mmu->slots[mmu->last_hit];
+
+	/* A deleted slot has size 0 and matches nothing. */
+	if (gpa - s->gpa < s->size)
+		return s;
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (mmu->slots[mmu->by_gpa[mid]].gpa <= gpa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	s = &mmu->slots[mmu->by_gpa[lo - 1]];
+	if (gpa - s->gpa >= s->size)
+		return NULL;
+	mmu->last_hit = s - mmu->slots;
+	return s;
+}
+
 /**
  * mmu_set_memory_region() - add, move or delete a memory slot
  * @mmu: the VM's memory
@@ -141,6 +192,7 @@ int mmu_set_memory_region(struct vmxlab_mmu *mmu,
 			goto out;	/* nothing to delete */
 		slot_unmap(mmu, s);
 		memset(s, 0, sizeof(*s));
+		index_slots(mmu);
 		ret = 0;
 		goto out;
 	}
@@ -156,23 +208,11 @@ int mmu_set_memory_region(struct vmxlab_mmu *mmu,
 	s->size = r->memory_size;
 	s->hva = r->userspace_addr;
 	s->flags = r->flags;
+	index_slots(mmu);
 	ret = 0;
 out:
 	mutex_unlock(&mmu->lock);
 	return ret;
-}
-
-static struct vmxlab_memslot *find_slot(struct vmxlab_mmu *mmu, u64 gpa)
-{
-	int i;
-
-	for (i = 0; i < VMXLAB_MAX_MEM_SLOTS; i++) {
-		struct vmxlab_memslot *s = &mmu->slots[i];
-
-		if (s->size && gpa >= s->gpa && gpa - s->gpa < s->size)
-			return s;
-	}
-	return NULL;
 }
 
 /**
@@ -250,19 +290,25 @@ int mmu_pin_page(struct vmxlab_mmu *mmu, u64 gpa, bool write, u64 *hpa,
  * The userspace address of [gpa, gpa + len), which must lie inside one
  * slot (writable, if @write).  Return: 0, or -EFAULT.
  */
+static int slot_range_hva_locked(struct vmxlab_mmu *mmu, u64 gpa,
+				 unsigned int len, bool write, u64 *hva)
+{
+	struct vmxlab_memslot *s = find_slot(mmu, gpa);
+
+	if (!s || (write && (s->flags & VMXLAB_MEM_READONLY)) ||
+	    gpa + len - s->gpa > s->size)
+		return -EFAULT;
+	*hva = s->hva + (gpa - s->gpa);
+	return 0;
+}
+
 static int slot_range_hva(struct vmxlab_mmu *mmu, u64 gpa, unsigned int len,
 			  bool write, u64 *hva)
 {
-	struct vmxlab_memslot *s;
-	int r = -EFAULT;
+	int r;
 
 	mutex_lock(&mmu->lock);
-	s = find_slot(mmu, gpa);
-	if (s && !(write && (s->flags & VMXLAB_MEM_READONLY)) &&
-	    gpa + len - s->gpa <= s->size) {
-		*hva = s->hva + (gpa - s->gpa);
-		r = 0;
-	}
+	r = slot_range_hva_locked(mmu, gpa, len, write, hva);
 	mutex_unlock(&mmu->lock);
 	return r;
 }
@@ -284,6 +330,38 @@ int mmu_read_guest(struct vmxlab_mmu *mmu, u64 gpa, void *buf,
 	u64 hva;
 
 	if (slot_range_hva(mmu, gpa, len, false, &hva))
+		return -EFAULT;
+	return copy_from_user(buf, u64_to_user_ptr(hva), len) ? -EFAULT : 0;
+}
+
+/**
+ * mmu_read_begin() - hold the slots still for several reads
+ * @mmu: the VM's memory
+ *
+ * A guest page walk reads three or four tables and then the bytes it
+ * found, each through mmu_read_guest_locked() between this and
+ * mmu_read_end(): one lock for the walk instead of one per read.  The
+ * reads may fault on the VMM's memory; pinning takes the same locks in
+ * the same order (this one, then the mm's).
+ */
+void mmu_read_begin(struct vmxlab_mmu *mmu)
+{
+	mutex_lock(&mmu->lock);
+}
+
+void mmu_read_end(struct vmxlab_mmu *mmu)
+{
+	mutex_unlock(&mmu->lock);
+}
+
+/* mmu_read_guest() between mmu_read_begin() and mmu_read_end(). */
+int mmu_read_guest_locked(struct vmxlab_mmu *mmu, u64 gpa, void *buf,
+			  unsigned int len)
+{
+	u64 hva;
+
+	lockdep_assert_held(&mmu->lock);
+	if (slot_range_hva_locked(mmu, gpa, len, false, &hva))
 		return -EFAULT;
 	return copy_from_user(buf, u64_to_user_ptr(hva), len) ? -EFAULT : 0;
 }

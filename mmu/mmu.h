@@ -27,6 +27,14 @@ struct vmxlab_mmu {
 	struct mutex lock;	/* slots and EPT tables */
 	struct mm_struct *mm;	/* the VM creator's; pages are pinned from it */
 	struct vmxlab_memslot slots[VMXLAB_MAX_MEM_SLOTS];
+	/*
+	 * The used slots' numbers in order of guest-physical address (they
+	 * never overlap), for find_slot()'s binary search; rebuilt under
+	 * @lock whenever a slot is added, moved or deleted.
+	 */
+	u8 by_gpa[VMXLAB_MAX_MEM_SLOTS];
+	u8 nr_used;
+	u8 last_hit;		/* the slot find_slot() found last */
 	u64 *ept_root;		/* EPT PML4 table */
 	u64 eptp;		/* EPT pointer for the VMCS */
 	cpumask_var_t ept_used;	/* CPUs that may cache its translations */
@@ -60,6 +68,10 @@ int mmu_handle_ept_violation(struct vmxlab_mmu *mmu, u64 gpa, bool write,
 			     struct mmu_fault_result *result);
 int mmu_read_guest(struct vmxlab_mmu *mmu, u64 gpa, void *buf,
 		   unsigned int len);
+void mmu_read_begin(struct vmxlab_mmu *mmu);
+void mmu_read_end(struct vmxlab_mmu *mmu);
+int mmu_read_guest_locked(struct vmxlab_mmu *mmu, u64 gpa, void *buf,
+			  unsigned int len);
 int mmu_guest_page_hva(struct vmxlab_mmu *mmu, u64 gpa, u64 *hva);
 int mmu_write_guest(struct vmxlab_mmu *mmu, u64 gpa, const void *buf,
 		    unsigned int len);

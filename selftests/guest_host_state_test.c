@@ -453,6 +453,67 @@ TEST_F_TIMEOUT(host_state, ldt_and_segments_survive_runs, TIMEOUT_S)
 	EXPECT_EQ(RUNS_WITH_SEGMENTS, self->uc.args[0]);
 }
 
+/* --- IA32_KERNEL_GS_BASE ----------------------------------------------- */
+
+/*
+ * While the vCPU is loaded the CPU's IA32_KERNEL_GS_BASE holds the guest's
+ * value; in the host kernel that MSR holds the process's own GS base (the
+ * one SWAPGS brings back on the way to user mode).  vmxlab writes it only
+ * when the two differ: each run below makes them differ or agree in turn,
+ * and both sides must see their own value every time.
+ */
+#define MSR_KERNEL_GS_BASE	0xc0000102
+#define GS_HOST_A		0x00007f1111111000ULL
+#define GS_GUEST_X		0x00007f2222222000ULL
+#define GS_BOTH_B		0x00007f3333333000ULL
+
+static void guest_kernel_gs(__u64 first, __u64 second)
+{
+	guest_wrmsr(MSR_KERNEL_GS_BASE, first);
+	GUEST_SYNC(guest_rdmsr(MSR_KERNEL_GS_BASE));
+	GUEST_SYNC(guest_rdmsr(MSR_KERNEL_GS_BASE));
+	guest_wrmsr(MSR_KERNEL_GS_BASE, second);
+	GUEST_SYNC(guest_rdmsr(MSR_KERNEL_GS_BASE));
+	GUEST_SYNC(guest_rdmsr(MSR_KERNEL_GS_BASE));
+}
+
+static unsigned long host_gs_base(void)
+{
+	unsigned long base = 0;
+
+	syscall(SYS_arch_prctl, ARCH_GET_GS, &base);
+	return base;
+}
+
+/* Set the process's GS base, run to the guest's next SYNC, check both. */
+static void run_with_host_gs(struct __test_metadata *_metadata,
+			     struct vcpu *vcpu, unsigned long host,
+			     __u64 guest_expected)
+{
+	struct ucall uc;
+
+	ASSERT_EQ(0, syscall(SYS_arch_prctl, ARCH_SET_GS, host));
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(vcpu, &uc));
+	EXPECT_EQ(guest_expected, uc.args[0])
+		TH_LOG("the guest's KERNEL_GS_BASE, host GS base %#lx", host);
+	EXPECT_EQ(host, host_gs_base()) TH_LOG("the host's GS base");
+}
+
+TEST_F_TIMEOUT(host_state, kernel_gs_base_both_sides, TIMEOUT_S)
+{
+	self->vm = vm_create();
+	self->vcpu = vm_vcpu_add(self->vm, 0, guest_kernel_gs);
+	vcpu_args_set(self->vcpu, 2, GS_GUEST_X, GS_BOTH_B);
+
+	/* They differ; then agree (X both); then differ again. */
+	run_with_host_gs(_metadata, self->vcpu, GS_HOST_A, GS_GUEST_X);
+	run_with_host_gs(_metadata, self->vcpu, GS_GUEST_X, GS_GUEST_X);
+	/* The guest writes B while the host has B; then the host moves on. */
+	run_with_host_gs(_metadata, self->vcpu, GS_BOTH_B, GS_BOTH_B);
+	run_with_host_gs(_metadata, self->vcpu, GS_HOST_A, GS_BOTH_B);
+	ASSERT_EQ(0, syscall(SYS_arch_prctl, ARCH_SET_GS, 0UL));
+}
+
 FIXTURE(last) {
 	int unused;
 };

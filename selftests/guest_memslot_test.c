@@ -184,6 +184,127 @@ TEST(mmio_insn_at_end_of_slot)
 	}
 }
 
+/*
+ * Many slots, added in an order unrelated to their addresses, with a
+ * page of nothing between neighbours: every access must reach its own
+ * slot, and every gap must exit as MMIO -- before and after slots move
+ * and go.  The expected slot of each page is the test's own bookkeeping.
+ */
+#define MANY_SLOTS		24	/* SLOT_TEST .. SLOT_TEST + 23 */
+#define MANY_FIRST_GPA		GUEST_DATA_GPA
+#define MANY_MOVED_GPA		(GUEST_DATA_GPA + 0x200000)
+#define MANY_STRIDE		(2 * GUEST_PAGE_SIZE)
+#define MANY_UNBACKED		0xdeadULL	/* a load from no slot reads this */
+
+/* Guest: for each of @n pages @stride apart, report its first word. */
+static void guest_read_pages(__u64 base, __u64 stride, __u64 n)
+{
+	__u64 i, v;
+
+	/* One load and one store each, as written: no compiler in between. */
+	for (i = 0; i < n; i++) {
+		asm volatile("movq (%1), %0" : "=r"(v) : "r"(base + i * stride)
+			     : "memory");
+		asm volatile("movq %0, (%1)" : : "r"(v), "r"(GUEST_MMIO_GPA)
+			     : "memory");
+	}
+	GUEST_DONE();
+}
+
+/* Page @k of a layout holds slot (k * 7) mod 24: no order in common. */
+static __u32 many_slot_of(unsigned int k)
+{
+	return SLOT_TEST + (k * 7) % MANY_SLOTS;
+}
+
+static __u64 many_tag(__u32 slot)
+{
+	return 0x51070000ULL | slot;
+}
+
+/*
+ * A new vCPU reads @n pages, @stride apart, from @base: @want[k] is what
+ * page k must hold, MANY_UNBACKED where no slot backs it (the load exits
+ * as MMIO).
+ */
+static void read_pages_expect(struct __test_metadata *_metadata,
+			      struct vm *vm, __u32 id, __u64 base,
+			      __u64 stride, const __u64 *want, unsigned int n)
+{
+	struct vcpu *vcpu = vm_vcpu_add(vm, id, guest_read_pages);
+	struct vmxlab_run *run = vcpu->run;
+	__u64 seen, unbacked = MANY_UNBACKED;
+	unsigned int k;
+	char buf[256];
+
+	vcpu_args_set(vcpu, 3, base, stride, (__u64)n);
+	for (k = 0; k < n; k++) {
+		__u64 gpa = base + k * stride;
+
+		vcpu_run(vcpu);
+		ASSERT_EQ(VMXLAB_EXIT_MMIO, run->exit_reason)
+			TH_LOG("page %u: %s", k, vcpu_exit_str(vcpu, buf, sizeof(buf)));
+		if (!run->mmio.is_write) {
+			EXPECT_EQ(MANY_UNBACKED, want[k])
+				TH_LOG("page %u (%#llx) is backed, yet exits as MMIO",
+				       k, gpa);
+			ASSERT_EQ(gpa, run->mmio.phys_addr);
+			memcpy(run->mmio.data, &unbacked, sizeof(unbacked));
+			vcpu_run(vcpu);
+			ASSERT_EQ(VMXLAB_EXIT_MMIO, run->exit_reason);
+		}
+		ASSERT_TRUE(run->mmio.is_write);
+		ASSERT_EQ(GUEST_MMIO_GPA, run->mmio.phys_addr);
+		memcpy(&seen, run->mmio.data, sizeof(seen));
+		EXPECT_EQ(want[k], seen) TH_LOG("page %u at %#llx", k, gpa);
+	}
+	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(vcpu, &(struct ucall){ 0 }));
+}
+
+TEST(many_slots_each_reaches_its_own)
+{
+	__u64 want[2 * MANY_SLOTS];
+	unsigned int k;
+	struct vm *vm;
+	__u64 *page;
+
+	vm = vm_create();
+	for (k = 0; k < MANY_SLOTS; k++) {
+		page = vm_add_region(vm, many_slot_of(k),
+				     MANY_FIRST_GPA + k * MANY_STRIDE,
+				     GUEST_PAGE_SIZE, 0);
+		*page = many_tag(many_slot_of(k));
+	}
+	/* Pages and the gaps between them: half a stride apart. */
+	for (k = 0; k < 2 * MANY_SLOTS; k++)
+		want[k] = k & 1 ? MANY_UNBACKED : many_tag(many_slot_of(k / 2));
+	read_pages_expect(_metadata, vm, 0, MANY_FIRST_GPA, GUEST_PAGE_SIZE,
+			  want, 2 * MANY_SLOTS);
+
+	/*
+	 * Move every slot elsewhere, in reverse order of address, and
+	 * delete every third: the old range is left with nothing.
+	 */
+	for (k = 0; k < MANY_SLOTS; k++) {
+		__u32 slot = many_slot_of(k);
+
+		want[MANY_SLOTS - 1 - k] = many_tag(slot);
+		vm_move_region(vm, slot, MANY_MOVED_GPA +
+			       (MANY_SLOTS - 1 - k) * MANY_STRIDE);
+	}
+	for (k = 0; k < MANY_SLOTS; k += 3) {
+		vm_delete_region(vm, many_slot_of(k));
+		want[MANY_SLOTS - 1 - k] = MANY_UNBACKED;
+	}
+	read_pages_expect(_metadata, vm, 1, MANY_MOVED_GPA, MANY_STRIDE, want,
+			  MANY_SLOTS);
+	for (k = 0; k < MANY_SLOTS; k++)
+		want[k] = MANY_UNBACKED;
+	read_pages_expect(_metadata, vm, 2, MANY_FIRST_GPA, MANY_STRIDE, want,
+			  MANY_SLOTS);
+	vm_free(vm);
+}
+
 TEST(module_refcount_zero)
 {
 	int refs = vmxlab_wait_refcnt_zero(5000);

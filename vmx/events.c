@@ -88,14 +88,11 @@ static bool event_after_insn(u32 type)
  * the guest's IDT or stack): the CPU reports it in the IDT-vectoring
  * field, and it must be delivered again on the next entry, exactly once.
  */
-static void save_interrupted_event(struct vmx_vcpu *vcpu)
+static void save_interrupted_event(struct vmx_vcpu *vcpu, u32 info)
 {
-	u32 info = vmcs_read32(VMCS_IDT_VECTORING_INFO);
 	struct vmx_events *ev = &vcpu->events;
 	u32 type = info & INTR_TYPE_MASK;
 
-	if (!(info & INTR_INFO_VALID))
-		return;
 	ev->reinject_info = info & (INTR_INFO_VALID | INTR_TYPE_MASK |
 				    INTR_INFO_VECTOR_MASK |
 				    INTR_INFO_DELIVER_ERROR_CODE);
@@ -116,14 +113,17 @@ static void save_interrupted_event(struct vmx_vcpu *vcpu)
 /*
  * With virtual NMIs, an IRET that unblocked NMIs and then faulted (an EPT
  * violation, an intercepted exception) did not complete: block NMIs again
- * before it runs a second time (SDM Vol. 3C, 28.2.3).
+ * before it runs a second time (SDM Vol. 3C, 28.2.3).  Only when the exit
+ * interrupted no event delivery: the bit is undefined then.
  */
 static void restore_nmi_blocking(u32 exit_reason)
 {
 	bool unblocked = false;
 
-	if (!(vmcs_read32(VMCS_PIN_BASED_CTLS) & PIN_CTL_VIRTUAL_NMIS) ||
-	    (vmcs_read32(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID))
+	if (exit_reason != EXIT_REASON_EPT_VIOLATION &&
+	    exit_reason != EXIT_REASON_EXCEPTION_NMI)
+		return;
+	if (!(vmcs_read32(VMCS_PIN_BASED_CTLS) & PIN_CTL_VIRTUAL_NMIS))
 		return;
 	if (exit_reason == EXIT_REASON_EPT_VIOLATION)
 		unblocked = vmcs_readl(VMCS_EXIT_QUALIFICATION) &
@@ -149,8 +149,12 @@ static void restore_nmi_blocking(u32 exit_reason)
  */
 void vmx_events_after_exit(struct vmx_vcpu *vcpu, u32 exit_reason)
 {
-	save_interrupted_event(vcpu);
-	restore_nmi_blocking(exit_reason);
+	u32 info = vmcs_read32(VMCS_IDT_VECTORING_INFO);
+
+	if (info & INTR_INFO_VALID)
+		save_interrupted_event(vcpu, info);
+	else
+		restore_nmi_blocking(exit_reason);
 }
 
 static void write_entry_event(u32 info, u32 error_code, u32 insn_len)

@@ -28,6 +28,16 @@ static int read_guest_phys(void *ctx, u64 gpa, void *buf, unsigned int len)
 	return mmu_read_guest(&vcpu->vm->mmu, gpa, buf, len);
 }
 
+/* The same, for a walk between mmu_read_begin() and mmu_read_end(). */
+static int read_guest_phys_locked(void *ctx, u64 gpa, void *buf,
+				  unsigned int len)
+{
+	struct vmx_vcpu *vcpu = ctx;
+
+	vcpu->l1d_flush_wanted = true;
+	return mmu_read_guest_locked(&vcpu->vm->mmu, gpa, buf, len);
+}
+
 /**
  * vmx_guest_maxphyaddr() - the MAXPHYADDR the guest's CPUID shows
  * @vcpu: loaded
@@ -134,7 +144,8 @@ static int emulation_failed(struct vmx_vcpu *vcpu, const u8 *bytes,
  * Fetch and decode the instruction at guest RIP.  Only the bytes the
  * decoder consumes are needed: first what is left of RIP's page, and the
  * next page only if the instruction goes on there -- an instruction at the
- * end of guest RAM, before unbacked memory, must still decode.
+ * end of guest RAM, before unbacked memory, must still decode.  The walks
+ * read the guest's tables under one hold of the slots (mmu_read_begin()).
  *
  * Return: the number of bytes fetched, with @insn decoded, or minus the
  * number fetched when fetching or decoding failed.
@@ -143,6 +154,8 @@ static int fetch_and_decode(struct vmx_vcpu *vcpu, u8 *bytes,
 			    struct mmio_insn *insn)
 {
 	unsigned int mode = guest_code_size(), first;
+	struct vmxlab_mmu *mmu = &vcpu->vm->mmu;
+	unsigned int access = guest_access(GWALK_ACC_FETCH);
 	struct gwalk_result res;
 	struct gwalk_regs regs;
 	u64 rip;
@@ -152,20 +165,23 @@ static int fetch_and_decode(struct vmx_vcpu *vcpu, u8 *bytes,
 	rip = guest_rip_linear();
 	first = min_t(unsigned int, MMIO_INSN_MAX_LEN,
 		      PAGE_SIZE - (rip & ~PAGE_MASK));
-	n = gwalk_read_virt(&regs, rip, guest_access(GWALK_ACC_FETCH),
-			    read_guest_phys, vcpu, bytes, first, &res);
+	mmu_read_begin(mmu);
+	n = gwalk_read_virt(&regs, rip, access, read_guest_phys_locked, vcpu,
+			    bytes, first, &res);
+	r = n > 0 ? mmio_decode(bytes, n, mode, insn) : 0;
+	if (n > 0 && r == -EINVAL && n == first && first < MMIO_INSN_MAX_LEN) {
+		/* It goes on past the page: fetch the rest, decode again. */
+		r = gwalk_read_virt(&regs, rip + first, access,
+				    read_guest_phys_locked, vcpu, bytes + first,
+				    MMIO_INSN_MAX_LEN - first, &res);
+		if (r > 0)
+			n += r;
+		r = mmio_decode(bytes, n, mode, insn);
+	}
+	mmu_read_end(mmu);
 	if (n <= 0)
 		return 0;
-	r = mmio_decode(bytes, n, mode, insn);
-	if (r != -EINVAL || n < first || first == MMIO_INSN_MAX_LEN)
-		return r ? -n : n;
-	/* It goes on past the page: fetch the rest and decode again. */
-	r = gwalk_read_virt(&regs, rip + first, guest_access(GWALK_ACC_FETCH),
-			    read_guest_phys, vcpu, bytes + first,
-			    MMIO_INSN_MAX_LEN - first, &res);
-	if (r > 0)
-		n += r;
-	return mmio_decode(bytes, n, mode, insn) ? -n : n;
+	return r ? -n : n;
 }
 
 /**

@@ -178,7 +178,9 @@ static void save_host_state(struct vmx_vcpu *vcpu, int cpu)
 		h->debugctl = 0;
 	vmcs_writel(VMCS_HOST_FS_BASE, h->fs_base);
 	vmcs_writel(VMCS_HOST_GS_BASE, cpu_kernelmode_gs_base(cpu));
-	wrmsrl(MSR_KERNEL_GS_BASE, vcpu->guest_kernel_gs_base);
+	/* WRMSR serialises: not when the CPU already holds the value. */
+	if (vcpu->guest_kernel_gs_base != h->kernel_gs_base)
+		wrmsrl(MSR_KERNEL_GS_BASE, vcpu->guest_kernel_gs_base);
 	load_guest_syscall_msrs(vcpu, guest_syscall_usable(vcpu));
 	h->saved = true;
 }
@@ -202,7 +204,8 @@ static void restore_host_state(struct vmx_vcpu *vcpu)
 	}
 	/* VM exit set the TR limit to 0x67 and the GDT limit to 0xffff. */
 	invalidate_tss_limit();
-	wrmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
+	if (vcpu->guest_kernel_gs_base != h->kernel_gs_base)
+		wrmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
 	load_guest_syscall_msrs(vcpu, false);
 	load_fixmap_gdt(raw_smp_processor_id());
 	h->saved = false;

@@ -362,6 +362,43 @@ static const struct vector prefix_rules[] = {
 	  { .len = 15, .is_write = true, .size = 4, .reg = RAX } },
 };
 
+/*
+ * The plain MOV forms decode.c takes a short cut for (88-8B, no prefix,
+ * 32- or 64-bit code, no SIB, no RIP-relative or absolute address), and
+ * their neighbours just outside it, which the full decoder takes.  Bytes
+ * from GNU as; lengths by SDM Vol. 2A, Tables 2-1 and 2-2.
+ */
+static const struct vector plain_mov[] = {
+	{ 64, "movl %ecx,(%rbx)", { 0x89, 0x0b },
+	  { .len = 2, .is_write = true, .size = 4, .reg = RCX } },
+	{ 64, "movl (%rdi),%esp", { 0x8b, 0x27 },
+	  { .len = 2, .size = 4, .ext_size = 4, .reg = RSP } },
+	{ 64, "movb (%rbx),%ah", { 0x8a, 0x23 },
+	  { .len = 2, .size = 1, .ext_size = 1, .reg = RAX,
+	    .high_byte = true } },
+	{ 64, "movb %bh,(%rax)", { 0x88, 0x38 },
+	  { .len = 2, .is_write = true, .size = 1, .reg = RBX,
+	    .high_byte = true } },
+	{ 64, "movb %dl,0x7f(%rbp)", { 0x88, 0x55, 0x7f },
+	  { .len = 3, .is_write = true, .size = 1, .reg = RDX } },
+	{ 64, "movl %eax,0x12345678(%rsi)",
+	  { 0x89, 0x86, 0x78, 0x56, 0x34, 0x12 },
+	  { .len = 6, .is_write = true, .size = 4, .reg = RAX } },
+	{ 64, "movl 0x10(%rip),%eax: RIP-relative",
+	  { 0x8b, 0x05, 0x10, 0x00, 0x00, 0x00 },
+	  { .len = 6, .size = 4, .ext_size = 4, .reg = RAX } },
+	{ 64, "movl %eax,(%rsp): SIB", { 0x89, 0x04, 0x24 },
+	  { .len = 3, .is_write = true, .size = 4, .reg = RAX } },
+	{ 32, "movl %eax,-4(%ebp)", { 0x89, 0x45, 0xfc },
+	  { .len = 3, .is_write = true, .size = 4, .reg = RAX } },
+	{ 32, "movl 0x1000,%ecx: absolute", { 0x8b, 0x0d, 0x00, 0x10, 0x00, 0x00 },
+	  { .len = 6, .size = 4, .ext_size = 4, .reg = RCX } },
+	{ 16, "movw %ax,(%di): 16-bit", { 0x89, 0x05 },
+	  { .len = 2, .is_write = true, .size = 2, .reg = RAX } },
+	{ 16, "movw (%bp),%ax: 16-bit", { 0x8b, 0x46, 0x00 },
+	  { .len = 3, .size = 2, .ext_size = 2, .reg = RAX } },
+};
+
 static const struct {
 	const struct vector *v;
 	size_t n;
@@ -370,6 +407,7 @@ static const struct {
 	{ mode32, ARRAY_SIZE(mode32) },
 	{ mode16, ARRAY_SIZE(mode16) },
 	{ prefix_rules, ARRAY_SIZE(prefix_rules) },
+	{ plain_mov, ARRAY_SIZE(plain_mov) },
 };
 
 /* Vector @k counting through all the tables, NULL past the last. */
@@ -477,6 +515,11 @@ TEST(decode_prefix_combinations)
 {
 	check_table(_metadata, prefix_rules,
 		    ARRAY_SIZE(prefix_rules));
+}
+
+TEST(decode_plain_mov)
+{
+	check_table(_metadata, plain_mov, ARRAY_SIZE(plain_mov));
 }
 
 /* The opcode of a vector, past its prefixes; 0x0fxx for MOVZX. */
