@@ -181,7 +181,7 @@ static const struct {
 	{ "4b", "vmxlab maps up to 16 pages per EPT violation (fault-around): fewer exits" },
 	{ "4c", "pages drawn without repeats from 16 x as many; 4c0: fault-around off" },
 	{ "5a", "KVM (userspace irqchip) forces an immediate exit after injecting; vmxlab none" },
-	{ "5b", "both: the VMM asks for the window and queues on its exit; KVM then forces an immediate exit" },
+	{ "5b", "both: the VMM asks for the window, queues on its exit; KVM forces an exit after" },
 	{ "5c", "no ratio: KVM without an in-kernel irqchip cannot queue while IF=0" },
 	{ "6", "no ratio: vmxlab skips the handler, KVM has none to skip" },
 };
