@@ -266,6 +266,8 @@ void run_pass(const struct run_opts *o, struct scratch *sc,
 #define SCATTER_SPREAD		16
 
 __u64 fault_around_mem_end(__u64 pages);
+bool fault_around_pause(const struct run_opts *o, char *was, size_t len);
+void fault_around_resume(const char *was);
 void measure_fault_around(struct vcpu *v, const struct run_opts *o,
 			  long long base, struct scratch *sc,
 			  struct samples *s);

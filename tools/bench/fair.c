@@ -98,7 +98,7 @@ enum fair fair_exits(const struct results *v, int w, const struct results *k,
 }
 
 /*
- * Rows 4a, 4b and 4c: vmxlab's fault-around (mmu/ept.c) resolves several
+ * Rows 4b and 4c: vmxlab's fault-around (mmu/ept.c) resolves several
  * pages per EPT violation, so it may take fewer in-kernel exits than
  * KVM; that is the work being measured, not a difference in the
  * workload.  The KVM adjustment for fair_exits() that forgives exactly
@@ -110,8 +110,7 @@ double fair_fault_around(const struct results *v, int w,
 	const struct exit_counts *a = &v->exits[w], *b = &k->exits[kw];
 	double d;
 
-	if ((w != W_EPT && w != W_EPT_ALLOC && w != W_EPT_SCATTER) || !a->valid ||
-	    !b->valid)
+	if ((w != W_EPT_ALLOC && w != W_EPT_SCATTER) || !a->valid || !b->valid)
 		return 0;
 	d = per_iter(a, XC_KERNEL) - per_iter(b, XC_KERNEL);
 	return d < 0 ? d : 0;
@@ -177,7 +176,7 @@ static const struct {
 } notes[] = {
 	{ "3a", "vmxlab decodes MOV/MOVZX only; KVM's emulator takes any instruction" },
 	{ "3b", "vmxlab decodes MOV/MOVZX only; KVM's emulator takes any instruction" },
-	{ "4a", "vmxlab pins up to 16 pages per violation, for the slot's life; KVM's can swap" },
+	{ "4a", "fault-around off (4b has it); vmxlab pins for the slot's life, KVM's can swap" },
 	{ "4b", "vmxlab maps up to 16 pages per EPT violation (fault-around): fewer exits" },
 	{ "4c", "pages drawn without repeats from 16 x as many; 4c0: fault-around off" },
 	{ "5a", "KVM (userspace irqchip) forces an immediate exit after injecting; vmxlab none" },

@@ -69,6 +69,25 @@ static void get_fault_around(char *buf, size_t len)
 	buf[strcspn(buf, "\n")] = 0;
 }
 
+/*
+ * Row 4a (9a in a shadow VM) is one page per fault, as on KVM: with the
+ * parameter at 0 while it runs, 9a and 4a compare fault with fault, and
+ * fault-around shows in row 4b against 4b0.  Returns whether to resume.
+ */
+bool fault_around_pause(const struct run_opts *o, char *was, size_t len)
+{
+	if (o->be->kvm)
+		return false;
+	get_fault_around(was, len);
+	set_fault_around("0");
+	return true;
+}
+
+void fault_around_resume(const char *was)
+{
+	set_fault_around(was);
+}
+
 /* One timed run of @pages fresh pages through @routine, into @w. */
 static void measure_pages(struct vcpu *v, const struct run_opts *o,
 			  enum workload w, __u64 routine, __u64 region,

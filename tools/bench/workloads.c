@@ -218,6 +218,8 @@ static void measure_fault_in(struct vcpu *v, const struct run_opts *o,
 {
 	__u64 region[2] = { GPA_FAULT + WARMUP_PAGES * PAGE_SIZE };
 	static const enum workload w[2] = { W_EPT, W_EPT_ALLOC };
+	bool paused;
+	char was[16];
 	__u32 i, r;
 
 	region[1] = region[0] + o->pages * PAGE_SIZE;
@@ -226,8 +228,11 @@ static void measure_fault_in(struct vcpu *v, const struct run_opts *o,
 		if (!wanted(w[r]))
 			continue;
 		step(workload_keys[w[r]]);
+		paused = w[r] == W_EPT && fault_around_pause(o, was, sizeof(was));
 		run_routine(v, GUEST_GPA(touch), o->pages, region[r], sc->raw,
 			    NULL);
+		if (paused)
+			fault_around_resume(was);
 		for (i = 0; i < o->pages; i++)
 			sc->fig[i] = (long long)sc->raw[i] - base;
 		samples_add_pass(&s[w[r]], sc->fig, o->pages);
