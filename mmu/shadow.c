@@ -17,6 +17,7 @@
 #include "shadow_tree.h"
 #include "spte.h"
 
+/* Uncached: the audit's reader, independent of what it checks. */
 int shadow_read_guest(void *ctx, u64 gpa, void *buf, unsigned int len)
 {
 	return mmu_read_guest(ctx, gpa, buf, len);
@@ -165,13 +166,14 @@ int shadow_page_fault(struct vmxlab_mmu *mmu, struct shadow_tree *t,
 		      enum shadow_pf_result *result)
 {
 	bool write = pf->access & GWALK_ACC_WRITE;
+	struct shadow_reader rd = { .mmu = mmu, .t = t };
 	u64 now[GWALK_MAX_LEVEL + 1];
 	struct gwalk_result res;
 	int tries, r;
 
 	for (tries = 0; tries < 8; tries++) {
-		r = gwalk_translate(regs, pf->gva, pf->access, shadow_read_guest, mmu,
-				    &res);
+		r = gwalk_translate(regs, pf->gva, pf->access, shadow_read_entry,
+				    &rd, &res);
 		if (r == -EFAULT) {
 			/* A guest table outside every slot. */
 			pf->gpa = regs->cr3;
@@ -228,6 +230,7 @@ void shadow_prefetch(struct vmxlab_mmu *mmu, struct shadow_tree *t,
 		     const struct gwalk_regs *regs, u64 gva)
 {
 	enum gwalk_mode mode = gwalk_paging_mode(regs);
+	struct shadow_reader rd = { .mmu = mmu, .t = t };
 	struct shadow_pf pf = { .gva = gva };
 	u64 now[GWALK_MAX_LEVEL + 1];
 	enum shadow_pf_result result;
@@ -235,7 +238,7 @@ void shadow_prefetch(struct vmxlab_mmu *mmu, struct shadow_tree *t,
 	int level;
 
 	if (mode == GWALK_MODE_NONE ||
-	    gwalk_translate(regs, gva, 0, shadow_read_guest, mmu, &res) ||
+	    gwalk_translate(regs, gva, 0, shadow_read_entry, &rd, &res) ||
 	    res.fault != GWALK_FAULT_NONE)
 		return;
 	for (level = mode == GWALK_MODE_LONG4 ? 4 : 2;

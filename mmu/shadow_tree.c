@@ -44,6 +44,7 @@
 #define ENTRIES		512
 #define MAX_DEPS	4096	/* more: the root cannot be checked, only emptied */
 #define RECENT_DEPS	8	/* a power of two */
+#define HVA_PAGES	8	/* guest pages whose user address is kept: 2^n */
 
 /* A guest paging-structure entry a root's leaves were built from. */
 struct shadow_dep {
@@ -83,6 +84,18 @@ struct shadow_tree {
 	/* The root and version the last complete audit pass saw. */
 	const struct shadow_root *audited;
 	unsigned long audited_version, pass_version;
+	/*
+	 * The user addresses of the guest pages read lately (bit 0 of @page:
+	 * in use), valid while @slot_gen is what it was at the lookup: the
+	 * guest's tables sit in a few pages that every walk and every check
+	 * of a root reads again (shadow_guest_hva()).
+	 */
+	struct {
+		u64 page;
+		u64 hva;
+		unsigned long gen;
+	} hva_cache[HVA_PAGES];
+	unsigned long slot_gen;	/* bumped under mmu->lock by slot changes */
 };
 
 static u64 *alloc_table(gfp_t extra)
@@ -184,6 +197,8 @@ void shadow_zap_all_trees(struct vmxlab_mmu *mmu, struct list_head *deferred)
 		t = mmu->shadow_trees[i];
 		if (!t)
 			continue;
+		/* The slot's pages may get another user address, or none. */
+		WRITE_ONCE(t->slot_gen, t->slot_gen + 1);
 		for (j = 0; j < SHADOW_ROOTS; j++)
 			if (t->roots[j])
 				zap_root(t->roots[j], deferred);
@@ -321,61 +336,122 @@ u64 shadow_reset(struct vmxlab_mmu *mmu, struct shadow_tree *t, u64 cr3,
 	return root_hpa(t->cur);
 }
 
+/**
+ * shadow_guest_hva() - the user address of a guest-physical byte, cached
+ * @mmu: the VM's memory
+ * @t:   the tree of the vCPU whose thread calls this
+ * @gpa: the guest-physical address
+ * @hva: out: its userspace address
+ *
+ * One slot lookup (a mutex and a scan of the slots) per guest page while
+ * the page keeps its place among HVA_PAGES, by the low bits of its frame
+ * number, instead of one per entry: a walk reads the same three or four
+ * table pages every time.  A
+ * slot change bumps @t->slot_gen under mmu->lock (shadow_zap_all_trees())
+ * before any slot moves or goes; an address looked up before that, or
+ * while it happened, carries the old generation and is not used again.
+ * What is read through an address that goes stale during the read is
+ * what mmu_read_guest() would read in the same race: the slot change
+ * empties every root afterwards anyway.
+ *
+ * Return: 0, or -EFAULT when no slot backs @gpa.
+ */
+int shadow_guest_hva(struct vmxlab_mmu *mmu, struct shadow_tree *t, u64 gpa,
+		     u64 *hva)
+{
+	unsigned long gen = READ_ONCE(t->slot_gen);
+	u64 tag = (gpa & PAGE_MASK) | 1;
+	/* Direct-mapped: a walk's tables are a few neighbouring pages. */
+	unsigned int i = (gpa >> PAGE_SHIFT) & (HVA_PAGES - 1);
+
+	if (t->hva_cache[i].page != tag || t->hva_cache[i].gen != gen) {
+		if (mmu_guest_page_hva(mmu, gpa, hva))
+			return -EFAULT;
+		t->hva_cache[i].page = tag;
+		t->hva_cache[i].hva = *hva;
+		t->hva_cache[i].gen = gen;
+	}
+	*hva = t->hva_cache[i].hva + (gpa & ~PAGE_MASK);
+	return 0;
+}
+
+/*
+ * Read one guest entry of @size (4 or 8) bytes at @gpa.  Return: 0, or
+ * -EFAULT.
+ */
+static int read_entry(struct vmxlab_mmu *mmu, struct shadow_tree *t, u64 gpa,
+		      unsigned int size, u64 *val)
+{
+	u64 hva;
+	u32 v32;
+
+	if (shadow_guest_hva(mmu, t, gpa, &hva))
+		return -EFAULT;
+	if (size == 8)
+		return get_user(*val, (u64 __user *)u64_to_user_ptr(hva));
+	if (get_user(v32, (u32 __user *)u64_to_user_ptr(hva)))
+		return -EFAULT;
+	*val = v32;
+	return 0;
+}
+
+/**
+ * shadow_read_entry() - gwalk_translate()'s reader for filling leaves
+ * @ctx: a struct shadow_reader
+ * @gpa: the entry
+ * @buf: where its value goes
+ * @len: 4 or 8; anything else is copied through mmu_read_guest()
+ *
+ * Return: 0, or -EFAULT when no slot backs @gpa.
+ */
+int shadow_read_entry(void *ctx, u64 gpa, void *buf, unsigned int len)
+{
+	const struct shadow_reader *rd = ctx;
+	u64 val;
+
+	if (len != 4 && len != 8)
+		return mmu_read_guest(rd->mmu, gpa, buf, len);
+	if (read_entry(rd->mmu, rd->t, gpa, len, &val))
+		return -EFAULT;
+	memcpy(buf, &val, len);		/* little-endian: the low bytes */
+	return 0;
+}
+
 /*
  * Does every entry @r was built from still hold its value?  Reads guest
  * memory, so without mmu->lock: a slot change may empty @r meanwhile
  * (zap_root() leaves the array in place), which its version shows.
- * The entries sit in few pages (a walk's tables): the last pages' user
- * addresses are kept, so that most entries cost one get_user().
  */
-#define PAGES_KEPT	4
-
-static bool deps_hold(struct vmxlab_mmu *mmu, struct shadow_root *r)
+static bool deps_hold(struct vmxlab_mmu *mmu, struct shadow_tree *t,
+		      struct shadow_root *r)
 {
-	u64 page[PAGES_KEPT], hva[PAGES_KEPT], at;
-	unsigned int i, k, next = 0, n = READ_ONCE(r->ndeps);
-	u32 now32;
+	unsigned int i, n = READ_ONCE(r->ndeps);
 	u64 now;
 
 	if (r->stale)
 		return false;
-	memset(page, 0xff, sizeof(page));	/* no page is all ones */
 	for (i = 0; i < n; i++) {
 		const struct shadow_dep *d = &r->deps[i];
 
-		for (k = 0; k < PAGES_KEPT && page[k] != (d->gpa & PAGE_MASK); k++)
-			;
-		if (k == PAGES_KEPT) {
-			k = next++ % PAGES_KEPT;
-			page[k] = d->gpa & PAGE_MASK;
-			if (mmu_guest_page_hva(mmu, d->gpa, &hva[k]))
-				return false;
-		}
-		at = hva[k] + (d->gpa & ~PAGE_MASK);
-		if (d->size == 4) {
-			if (get_user(now32, (u32 __user *)u64_to_user_ptr(at)))
-				return false;
-			now = now32;
-		} else if (get_user(now, (u64 __user *)u64_to_user_ptr(at))) {
-			return false;
-		}
-		if (now != d->val)
+		if (read_entry(mmu, t, d->gpa, d->size, &now) || now != d->val)
 			return false;
 	}
 	return true;
 }
 
 /* Use @r again if its entries hold; else empty it.  Return: they held. */
-static bool root_still_valid(struct vmxlab_mmu *mmu, struct shadow_root *r)
+static bool root_still_valid(struct vmxlab_mmu *mmu, struct shadow_tree *t,
+			     struct shadow_root *r)
 {
 	unsigned long version = READ_ONCE(r->version);
-	bool ok = deps_hold(mmu, r);
 
+	if (deps_hold(mmu, t, r))
+		return true;
 	mutex_lock(&mmu->lock);
-	if (!ok && r->version == version)
+	if (r->version == version)
 		zap_root(r, NULL);
 	mutex_unlock(&mmu->lock);
-	return ok;
+	return false;
 }
 
 /* The root to build a new address space in: a free slot, else the LRU. */
@@ -422,7 +498,7 @@ u64 shadow_switch(struct vmxlab_mmu *mmu, struct shadow_tree *t, u64 cr3,
 		if (t->roots[i] && t->roots[i]->guest_cr3 == cr3 &&
 		    t->roots[i]->long_mode == long_mode)
 			r = t->roots[i];
-	*hit = r && root_still_valid(mmu, r);
+	*hit = r && root_still_valid(mmu, t, r);
 	if (!r) {
 		r = victim(t);
 		mutex_lock(&mmu->lock);
@@ -788,5 +864,5 @@ void shadow_audit_settled(struct shadow_tree *t)
  */
 bool shadow_current_deps_hold(struct vmxlab_mmu *mmu, struct shadow_tree *t)
 {
-	return deps_hold(mmu, t->cur);
+	return deps_hold(mmu, t, t->cur);
 }

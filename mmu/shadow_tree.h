@@ -20,6 +20,16 @@ struct shadow_tree;
 /* gwalk_translate()'s reader of guest memory: @ctx is the VM's mmu. */
 int shadow_read_guest(void *ctx, u64 gpa, void *buf, unsigned int len);
 
+/* The same through the vCPU's cache of page addresses (shadow_tree.c). */
+struct shadow_reader {
+	struct vmxlab_mmu *mmu;
+	struct shadow_tree *t;
+};
+
+int shadow_read_entry(void *ctx, u64 gpa, void *buf, unsigned int len);
+int shadow_guest_hva(struct vmxlab_mmu *mmu, struct shadow_tree *t, u64 gpa,
+		     u64 *hva);
+
 u64 *shadow_leaf(struct shadow_tree *t, u64 gva, bool create);
 void shadow_note_size(struct shadow_tree *t, u64 *leaf, enum spte_size size);
 void shadow_record_dep(struct shadow_tree *t, u64 gpa, u64 old, u64 now,

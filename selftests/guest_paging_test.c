@@ -12,7 +12,10 @@
  * its own (PT_GPA), whose entries both sides edit; the pages themselves
  * are at PAGE_GPA(i).
  */
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 
 #include "vmxlab_lib.h"
 #include "vmxlab_util.h"
@@ -366,6 +369,52 @@ TEST_F_TIMEOUT(paging, reserved_bit_and_nx_pf, TIMEOUT_S)
 }
 
 /*
+ * MAXPHYADDR is the guest's CPUID.80000008H:EAX[7:0] (SDM Vol. 3A, 4.1.4),
+ * also when a VMM lowers it with SET_CPUID after the vCPU ran: address bit
+ * 36 of a PTE is then reserved, RSVD | P.  Shadow paging looks MAXPHYADDR
+ * up once per table (vmx_guest_maxphyaddr()); one kept across SET_CPUID
+ * would take bit 36 as an address bit, a guest-physical address no slot
+ * backs, and the read would become MMIO.  Under EPT the CPU checks with
+ * its own MAXPHYADDR, which SET_CPUID cannot change: shadow only.
+ */
+#define LOW_MAXPHYADDR	36
+
+static void guest_maxphyaddr_lowered(void)
+{
+	GUEST_ASSERT_EQ(guest_load(VA(3) + 8), 0x1003);
+	GUEST_SYNC(1);
+	pte_set(3, PAGE_GPA(3) | BIT_ULL(LOW_MAXPHYADDR) | P | RW);
+	guest_invlpg(VA(3));
+	GUEST_ASSERT_PF(guest_read(VA(3)), EC_RSVD | EC_P, VA(3));
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(paging, maxphyaddr_follows_set_cpuid, TIMEOUT_S)
+{
+	struct vmxlab_cpuid *c;
+	struct ucall uc;
+	__u32 i;
+
+	if (variant->type != VMXLAB_VM_SHADOW)
+		SKIP(return, "under EPT the CPU's own MAXPHYADDR applies");
+	c = calloc(1, sizeof(*c) + 256 * sizeof(c->entries[0]));
+	ASSERT_NE(NULL, c);
+	c->nent = 256;
+	ASSERT_EQ(0, ioctl(self->vm->sys_fd, VMXLAB_GET_SUPPORTED_CPUID, c));
+	for (i = 0; i < c->nent && c->entries[i].function != 0x80000008; i++)
+		;
+	ASSERT_GT(c->nent, i) TH_LOG("no leaf 0x80000008");
+	if ((c->entries[i].eax & 0xff) <= LOW_MAXPHYADDR)
+		SKIP(return, "MAXPHYADDR is %u already", c->entries[i].eax & 0xff);
+	c->entries[i].eax = (c->entries[i].eax & ~0xffU) | LOW_MAXPHYADDR;
+	self->vcpu = vm_vcpu_add(self->vm, 0, guest_maxphyaddr_lowered);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &uc));
+	ASSERT_EQ(0, vcpu_set_cpuid(self->vcpu, c->entries, c->nent));
+	EXPECT_EQ(UCALL_DONE, vcpu_run_to_ucall(self->vcpu, &uc));
+	free(c);
+}
+
+/*
  * Accessed and dirty flags (SDM 4.8): a read sets A in the PTE and in the
  * PDE that points at the table; only a write sets D.  Cleared by the guest
  * and the TLB entry dropped with INVLPG, the next write sets D again.
@@ -501,6 +550,45 @@ static void guest_cr3_switch_changes(void)
 TEST_F_TIMEOUT(paging, cr3_switch_sees_changes, TIMEOUT_S)
 {
 	run_guest(_metadata, self->vm, &self->vcpu, guest_cr3_switch_changes);
+}
+
+/*
+ * The memory under the guest's page table changes between two runs: the
+ * slot that holds it moves away, and another slot with other contents
+ * takes its guest-physical place (VMXLAB_SET_MEMORY_REGION).  After its
+ * INVLPG the guest must see the new table's entry (SDM Vol. 3A,
+ * 4.10.4.1), which maps VA(0) to page 1.  Shadow paging keeps the user
+ * addresses of the guest pages its walks read lately (shadow_guest_hva()):
+ * one kept across the slot change would read the old table, page 0.
+ */
+#define MOVED_GPA	(PT_GPA + 0x1000000)
+
+static void guest_slot_replaced(void)
+{
+	GUEST_ASSERT_EQ(guest_load(VA(0) + 8), 0x1000);
+	GUEST_SYNC(1);
+	guest_invlpg(VA(0));
+	GUEST_ASSERT_EQ(guest_load(VA(0) + 8), 0x1001);
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(paging, slot_replaced_under_tables, TIMEOUT_S)
+{
+	char *copy = mmap(NULL, DATA_SIZE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct ucall uc;
+
+	ASSERT_NE(MAP_FAILED, copy);
+	memcpy(copy, self->data, DATA_SIZE);
+	((__u64 *)copy)[0] = PAGE_GPA(1) | P | RW;
+	self->vcpu = vm_vcpu_add(self->vm, 0, guest_slot_replaced);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &uc));
+	/* The old memory stays mapped, and unchanged, in its new place. */
+	vm_move_region(self->vm, SLOT_PAGING, MOVED_GPA);
+	vm_add_region_hva(self->vm, SLOT_PAGING + 1, PT_GPA, DATA_SIZE, copy, 0);
+	EXPECT_EQ(UCALL_DONE, vcpu_run_to_ucall(self->vcpu, &uc));
+	vm_delete_region(self->vm, SLOT_PAGING + 1);
+	munmap(copy, DATA_SIZE);
 }
 
 /*

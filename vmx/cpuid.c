@@ -12,6 +12,7 @@
 #include <asm/processor.h>
 #include <asm/processor-flags.h>
 
+#include "../mmu/gwalk.h"
 #include "cpuid_policy.h"
 #include "xsave.h"
 #include "vcpu.h"
@@ -212,5 +213,56 @@ int vmx_set_cpuid(struct vmx_vcpu *vcpu, struct vmxlab_cpuid_entry *entries,
 	kfree(vcpu->cpuid);
 	vcpu->cpuid = entries;
 	vcpu->cpuid_nent = nent;
+	vcpu->paging_cpuid.known = false;
 	return 0;
+}
+
+/*
+ * MAXPHYADDR: CPUID.80000008H:EAX[7:0] when the guest has that leaf and
+ * it is sane (32..52), else the host's; 1 GiB pages: CPUID.80000001H:
+ * EDX.Page1GB[26] (SDM Vol. 3A, 4.1.4).  Worked out once per table: a
+ * shadow VM's #PF, INVLPG and MOV CR3 exits ask every time, and a lookup
+ * in a VMM's table of some fifty leaves costs more than the rest of the
+ * register gathering.
+ */
+static void paging_cpuid(struct vmx_vcpu *vcpu)
+{
+	unsigned int maxphyaddr = boot_cpu_data.x86_phys_bits;
+	u32 regs[4];
+
+	vmx_cpuid(vcpu, 0x80000000, 0, regs);
+	if (regs[0] >= 0x80000008) {
+		vmx_cpuid(vcpu, 0x80000008, 0, regs);
+		if ((regs[0] & 0xff) >= 32 && (regs[0] & 0xff) <= 52)
+			maxphyaddr = regs[0] & 0xff;
+	}
+	vcpu->paging_cpuid.maxphyaddr = maxphyaddr;
+	vmx_cpuid(vcpu, 0x80000001, 0, regs);
+	vcpu->paging_cpuid.features = (regs[3] & BIT(26)) ?
+				      GWALK_FEAT_1G_PAGES : 0;
+	vcpu->paging_cpuid.known = true;
+}
+
+/**
+ * vmx_guest_maxphyaddr() - the MAXPHYADDR the guest's CPUID shows
+ * @vcpu: the vCPU, its thread calling
+ *
+ * Return: 32..52.
+ */
+unsigned int vmx_guest_maxphyaddr(struct vmx_vcpu *vcpu)
+{
+	if (!vcpu->paging_cpuid.known)
+		paging_cpuid(vcpu);
+	return vcpu->paging_cpuid.maxphyaddr;
+}
+
+/**
+ * vmx_guest_paging_features() - GWALK_FEAT_* the guest's CPUID shows
+ * @vcpu: the vCPU, its thread calling
+ */
+unsigned int vmx_guest_paging_features(struct vmx_vcpu *vcpu)
+{
+	if (!vcpu->paging_cpuid.known)
+		paging_cpuid(vcpu);
+	return vcpu->paging_cpuid.features;
 }

@@ -39,26 +39,6 @@ static int read_guest_phys_locked(void *ctx, u64 gpa, void *buf,
 }
 
 /**
- * vmx_guest_maxphyaddr() - the MAXPHYADDR the guest's CPUID shows
- * @vcpu: loaded
- *
- * CPUID.80000008H:EAX[7:0] when the guest has that leaf and it is sane
- * (32..52), else the host's.
- */
-unsigned int vmx_guest_maxphyaddr(struct vmx_vcpu *vcpu)
-{
-	u32 regs[4];
-
-	vmx_cpuid(vcpu, 0x80000000, 0, regs);
-	if (regs[0] >= 0x80000008) {
-		vmx_cpuid(vcpu, 0x80000008, 0, regs);
-		if ((regs[0] & 0xff) >= 32 && (regs[0] & 0xff) <= 52)
-			return regs[0] & 0xff;
-	}
-	return boot_cpu_data.x86_phys_bits;
-}
-
-/**
  * vmx_guest_paging_regs() - the paging state the walker needs
  * @vcpu: loaded
  * @r:    out
@@ -72,8 +52,6 @@ unsigned int vmx_guest_maxphyaddr(struct vmx_vcpu *vcpu)
  */
 void vmx_guest_paging_regs(struct vmx_vcpu *vcpu, struct gwalk_regs *r)
 {
-	u32 regs[4];
-
 	if (!vcpu_is_shadow(vcpu)) {
 		r->cr0 = vmcs_readl(VMCS_GUEST_CR0);
 		r->cr3 = vmcs_readl(VMCS_GUEST_CR3);
@@ -90,8 +68,7 @@ void vmx_guest_paging_regs(struct vmx_vcpu *vcpu, struct gwalk_regs *r)
 	r->cr4 = vmx_read_guest_cr4();
 	r->efer = vcpu->shadow.efer;
 	r->maxphyaddr = vmx_guest_maxphyaddr(vcpu);
-	vmx_cpuid(vcpu, 0x80000001, 0, regs);
-	r->features = (regs[3] & BIT(26)) ? GWALK_FEAT_1G_PAGES : 0;
+	r->features = vmx_guest_paging_features(vcpu);
 	r->pdptes = vcpu->shadow.pdptes;
 }
 

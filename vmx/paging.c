@@ -126,14 +126,15 @@ bool vmx_shadow_set_cr3(struct vmx_vcpu *vcpu, u64 cr3)
 	u64 root;
 
 	if (efer & EFER_LMA) {
+		/* No PDPTEs in long mode: CR0 and CR4 need not be read. */
 		if (cr3 & GENMASK_ULL(63, vmx_guest_maxphyaddr(vcpu)))
 			return false;
 	} else {
 		cr3 = (u32)cr3;
+		if (vmx_shadow_load_pdptes(vcpu, vmx_read_guest_cr0(), cr3,
+					   vmx_read_guest_cr4(), efer))
+			return false;
 	}
-	if (vmx_shadow_load_pdptes(vcpu, vmx_read_guest_cr0(), cr3,
-				   vmx_read_guest_cr4(), efer))
-		return false;
 	vcpu->shadow.cr3 = cr3;
 	root = shadow_switch(&vcpu->vm->mmu, vcpu->shadow.tree, cr3,
 			     efer & EFER_LMA, &hit);

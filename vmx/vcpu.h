@@ -154,6 +154,12 @@ struct vmx_vcpu {
 
 	struct vmxlab_cpuid_entry *cpuid;	/* NULL: the default table */
 	u32 cpuid_nent;
+	/* What the table says about paging: vmx_guest_maxphyaddr() (cpuid.c). */
+	struct {
+		bool known;			/* false again at SET_CPUID */
+		u8 maxphyaddr;
+		u8 features;			/* GWALK_FEAT_* */
+	} paging_cpuid;
 
 	/*
 	 * Shadow paging (paging.c, mmu/shadow.c): the CPU runs on vmxlab's
@@ -252,6 +258,7 @@ int vmx_emulate_mmio(struct vmx_vcpu *vcpu, u64 gpa);
 struct gwalk_regs;
 void vmx_guest_paging_regs(struct vmx_vcpu *vcpu, struct gwalk_regs *r);
 unsigned int vmx_guest_maxphyaddr(struct vmx_vcpu *vcpu);
+unsigned int vmx_guest_paging_features(struct vmx_vcpu *vcpu);
 void vmx_complete_userspace_exit(struct vmx_vcpu *vcpu);
 unsigned int vmx_fetch_insn(struct vmx_vcpu *vcpu, u8 *bytes, unsigned int max);
 
