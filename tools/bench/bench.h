@@ -81,6 +81,7 @@
 
 void entry_regs(struct vmxlab_regs *r, __u64 rip, __u64 rdi, __u64 rsi,
 		__u64 rbx);
+void build_guest(unsigned char *mem);
 
 /* --- the backends (backend_vmxlab.c, backend_kvm.c) -------------------- */
 
