@@ -82,13 +82,13 @@ void write_scale(FILE *f, const struct scale_results *r)
 
 static void parse_scale(struct scale_results *r, const char *line)
 {
-	double v[SCALE_VALUES];
+	double v[SCALE_VALUES] = { 0 };
 	unsigned int param;
 	char kind[16];
 	int k;
 
-	if (sscanf(line, "scale %15s %u %lf %lf %lf %lf %lf", kind, &param,
-		   &v[0], &v[1], &v[2], &v[3], &v[4]) != 2 + SCALE_VALUES)
+	if (sscanf(line, "scale %15s %u %lf %lf %lf %lf %lf %lf", kind, &param,
+		   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) < 2 + 5)
 		return;
 	for (k = 0; k < NR_SCALE_KINDS; k++)
 		if (!strcmp(kind, scale_kind_keys[k]))
@@ -209,6 +209,20 @@ static void fmt_spread(char *buf, size_t len, double s)
 		snprintf(buf, len, "%.2f%%", s);
 }
 
+/* 10a: what the guest saw of one CPUID, its median, at each count. */
+static void print_guest_medians(const struct scale_results *r, char *buf,
+				size_t len)
+{
+	int i, n = 0;
+
+	buf[0] = 0;
+	for (i = 0; i < r->nrows[SK_VCPUS] && n < (int)len; i++)
+		n += snprintf(buf + n, len - n, "%s%.0f", i ? "/" : "",
+			      r->row[SK_VCPUS][i].v[5]);
+	if (!n)
+		snprintf(buf, len, "n/a");
+}
+
 static void print_set(const struct scale_set *set,
 		      const struct scale_results *v,
 		      const struct scale_results *k)
@@ -226,6 +240,12 @@ static void print_set(const struct scale_set *set,
 		fmt_cost(y, sizeof(y), set->kind, b);
 		printf("%-4s %-47s %-22s %-22s ", set->id, title, x, y);
 		print_ratio(set->kind, a, b);
+	}
+	if (set->kind == SK_VCPUS) {
+		print_guest_medians(v, x, sizeof(x));
+		print_guest_medians(k, y, sizeof(y));
+		printf("%-4s %-47s %-22s %s\n", set->id,
+		       "  guest's median per CPUID at each count", x, y);
 	}
 	snprintf(title, sizeof(title), "  spread, %s", set->range);
 	fmt_spread(x, sizeof(x), sv);
