@@ -19,15 +19,17 @@ const char *const scale_kind_keys[NR_SCALE_KINDS] = {
 };
 
 /*
- * vCPU rows: the host CPUs' instructions per exit -- the run's ticks
- * times the CPUs busy, since each emulated CPU's TSC counts its own
- * instructions, over the exits.  The other rows: the guest's mean.
+ * vCPU rows: the TSC ticks of CPU time the vCPU threads consumed, over
+ * the exits.  The kernel counts a thread's CPU time in ns from the TSC at
+ * tsc_early_khz, so ns x NOMINAL_HZ / 1e9 gives the ticks back; with
+ * every CPU kept busy (scaling.c's burners) a tick is one instruction.
+ * The other rows: the guest's mean.
  */
 double scale_cost(enum scale_kind kind, const struct scale_row *r)
 {
 	switch (kind) {
 	case SK_VCPUS:
-		return r->v[1] > 0 ? r->v[0] * r->v[2] / r->v[1] : 0;
+		return r->v[1] > 0 ? r->v[6] * (NOMINAL_HZ / 1e9) / r->v[1] : 0;
 	case SK_FAULT:
 	case SK_MMIO:
 		return r->v[1];
@@ -87,8 +89,9 @@ static void parse_scale(struct scale_results *r, const char *line)
 	char kind[16];
 	int k;
 
-	if (sscanf(line, "scale %15s %u %lf %lf %lf %lf %lf %lf", kind, &param,
-		   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) < 2 + 5)
+	if (sscanf(line, "scale %15s %u %lf %lf %lf %lf %lf %lf %lf", kind,
+		   &param, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		   &v[6]) < 2 + 5)
 		return;
 	for (k = 0; k < NR_SCALE_KINDS; k++)
 		if (!strcmp(kind, scale_kind_keys[k]))
@@ -350,7 +353,8 @@ void report_scale(const struct scale_results *v,
 	unsigned int i;
 
 	printf("How cost grows (vmxlab-bench scale): emulated instructions per operation\n");
-	printf("10a: host TSC over the run x CPUs busy / exits (exits/s at %.0f MHz);\n",
+	printf("10a: vCPU threads' CPU time in TSC ticks / exits, every CPU kept busy\n");
+	printf("     (whole VM's exits/s over the run at %.0f MHz);\n",
 	       NOMINAL_HZ / 1e6);
 	printf("10b, 10c: guest TSC, as rows 4b and 3a; 10d: host TSC\n");
 	if (v->unavailable[0])

@@ -8,9 +8,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include <x86intrin.h>
 #include <linux/kvm.h>
@@ -209,36 +212,98 @@ static double scale_mean(const struct vm *vm, __u32 n, long long base)
 /* --- vCPU threads ------------------------------------------------------ */
 
 #define MAX_SCALE_VCPUS		16
+#define MAX_BURNERS		64
 
 struct vcpu_thread {
 	struct vcpu v;
 	pthread_t thread;
 	pthread_barrier_t *go;
 	struct exit_snap before, after;
+	double cpu_ns;		/* the thread's own CPU time in scale_go() */
 };
+
+static double thread_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
 
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu_thread *t = arg;
+	double t0;
 
 	pthread_barrier_wait(t->go);
+	t0 = thread_ns();
 	scale_go(&t->v);
+	t->cpu_ns = thread_ns() - t0;
 	return NULL;
 }
 
-/* Host CPUs the @n threads can keep busy at once. */
-static unsigned int busy_cpus(unsigned int n)
-{
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+/*
+ * Burners: one thread per host CPU, pinned, at SCHED_IDLE, spinning in
+ * userspace while the vCPU threads run.  In a Bochs VM with sync=none an
+ * idle (HLT) CPU still advances the clock all CPUs share, so with a CPU
+ * idle the TSC runs ahead of the busy CPU's instructions; a burner keeps
+ * every CPU executing, and SCHED_IDLE lets any vCPU thread take its CPU.
+ */
+struct burners {
+	atomic_bool stop;
+	unsigned int n;
+	pthread_t thread[MAX_BURNERS];
+};
 
-	return cpus > 0 && (unsigned long)cpus < n ? (unsigned int)cpus : n;
+static void *burner(void *arg)
+{
+	struct sched_param sp = { 0 };
+	struct burners *b = arg;
+
+	/* glibc's thread attributes take no SCHED_IDLE; 0 is this thread. */
+	if (sched_setscheduler(0, SCHED_IDLE, &sp))
+		die("SCHED_IDLE: %s", strerror(errno));
+	while (!atomic_load_explicit(&b->stop, memory_order_relaxed))
+		;
+	return NULL;
+}
+
+static void burners_start(struct burners *b)
+{
+	pthread_attr_t attr;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	unsigned int i;
+
+	atomic_init(&b->stop, false);
+	b->n = cpus > 0 ? (cpus < MAX_BURNERS ? cpus : MAX_BURNERS) : 1;
+	pthread_attr_init(&attr);
+	for (i = 0; i < b->n; i++) {
+		CPU_ZERO(&set);
+		CPU_SET(i, &set);
+		if (pthread_attr_setaffinity_np(&attr, sizeof(set), &set) ||
+		    pthread_create(&b->thread[i], &attr, burner, b))
+			die("burner thread on CPU %u", i);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+static void burners_stop(struct burners *b)
+{
+	unsigned int i;
+
+	atomic_store(&b->stop, true);
+	for (i = 0; i < b->n; i++)
+		pthread_join(b->thread[i], NULL);
 }
 
 /*
  * @n vCPU threads share SCALE_CPUID_EXITS CPUID exits, each storing its
- * deltas in its own part of the results area.  Timed on the host from
- * the release of the threads to the last join: wake-ups, scheduling and
- * every lock the vCPUs share are in the figure.
+ * deltas in its own part of the results area.  Two figures: the CPU time
+ * the vCPU threads consumed (each its own, so the tail where some have
+ * finished and a CPU runs only a burner is not in it), and the host TSC
+ * from the release of the threads to the last join (the whole VM's exit
+ * rate: wake-ups, scheduling and the uneven finish are in it).
  */
 static void scale_vcpus(const struct backend *be, unsigned int n,
 			struct scale_results *res)
@@ -247,6 +312,7 @@ static void scale_vcpus(const struct backend *be, unsigned int n,
 	__u32 per = SCALE_CPUID_EXITS / n;
 	double v[SCALE_VALUES] = { 0 };
 	pthread_barrier_t go;
+	struct burners b;
 	long long base = 0;
 	unsigned int i;
 	struct vm vm;
@@ -267,18 +333,21 @@ static void scale_vcpus(const struct backend *be, unsigned int n,
 		if (pthread_create(&t[i].thread, NULL, vcpu_thread, &t[i]))
 			die("pthread_create: %s", strerror(errno));
 	}
+	burners_start(&b);
 	t0 = __rdtsc();
 	pthread_barrier_wait(&go);
 	for (i = 0; i < n; i++)
 		pthread_join(t[i].thread, NULL);
 	v[0] = __rdtsc() - t0;
+	burners_stop(&b);
 	for (i = 0; i < n; i++) {
 		exit_snap(&t[i].v, &t[i].after);
 		v[1] += exits_between(&t[i].before, &t[i].after);
 		v[4] += t[i].after.extint - t[i].before.extint;
+		v[6] += t[i].cpu_ns;
 		scale_vm_close_one(&t[i].v);
 	}
-	v[2] = busy_cpus(n);
+	v[2] = b.n;
 	v[3] = per * n;
 	/* The CPUID and the XOR before it, as row 1 counts them. */
 	v[5] = scale_median(&vm, GPA_RESULTS, per * n, base);

@@ -10,13 +10,14 @@
 #include "bench.h"
 
 /*
- * The four sets of rows.  Each row is "scale KIND PARAM V0 ... V5" in
- * the results file (V5 may be missing: 0); what they hold:
+ * The four sets of rows.  Each row is "scale KIND PARAM V0 ... V6" in
+ * the results file (V5 and V6 may be missing: 0); what they hold:
  *
  *   vcpus  PARAM vCPU threads: host TSC ticks over the whole run, CPUID
- *          exits handled in the kernel, host CPUs busy (at most the
- *          online ones), CPUIDs executed, external interrupts, the
- *          median of the guest's own deltas around one CPUID
+ *          exits handled in the kernel, host CPUs kept busy (a burner
+ *          on each), CPUIDs executed, external interrupts, the median
+ *          of the guest's own deltas around one CPUID, and the CPU time
+ *          the vCPU threads consumed in ns (CLOCK_THREAD_CPUTIME_ID)
  *   fault  PARAM MiB touched once: pages, mean guest ticks per page,
  *          exits (the HLT left out), external interrupts, -
  *   mmio   PARAM memory slots in use: iterations, mean guest ticks per
@@ -29,7 +30,7 @@
 enum scale_kind { SK_VCPUS, SK_FAULT, SK_MMIO, SK_LIFE, NR_SCALE_KINDS };
 
 #define SCALE_MAX_ROWS		8
-#define SCALE_VALUES		6
+#define SCALE_VALUES		7
 
 struct scale_row {
 	unsigned int param;
