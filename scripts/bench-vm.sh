@@ -4,7 +4,9 @@
 # Runs inside the test VM for `make bench` (busybox sh, cwd /vmxlab): the
 # benchmark through vmxlab.ko, then through Debian's kvm_intel (the two
 # cannot both hold VMX), each with EPT and with shadow paging, the table,
-# and the raw results between markers for scripts/bench.sh.  With "profile", the instruction profiles instead.
+# and the raw results between markers for scripts/bench.sh.  With
+# "profile", the instruction profiles instead; with "scale", the "how cost
+# grows" table (in a VM with two CPUs).
 
 # shellcheck disable=SC3040 # busybox sh has pipefail
 set -euo pipefail
@@ -99,6 +101,25 @@ linux_row() {
 	fi
 }
 
+# "How cost grows" (Documentation/performance.rst): vmxlab, then KVM, in a
+# VM with two CPUs (scripts/bench.sh boots one for it), the table, and the
+# raw results between markers as above.
+scale() {
+	insmod /vmxlab/vmxlab.ko
+	$BENCH scale --backend vmxlab --out /tmp/vmxlab-scale.txt
+	rmmod vmxlab
+	modprobe kvm_intel
+	$BENCH scale --backend kvm --out /tmp/kvm-scale.txt
+	rmmod kvm_intel
+	echo
+	$BENCH report-scale /tmp/vmxlab-scale.txt /tmp/kvm-scale.txt
+	for b in vmxlab-scale kvm-scale; do
+		echo "VMXLAB-BENCH-RESULTS-BEGIN $b"
+		cat "/tmp/$b.txt"
+		echo "VMXLAB-BENCH-RESULTS-END"
+	done
+}
+
 # Where the instructions go: tracepoints, and kprobes along the hot paths.
 profile() {
 	p="$BENCH profile --backend vmxlab"
@@ -137,7 +158,8 @@ profile_shadow() {
 case $mode in
 bench) bench "$@" ;;
 linux) linux_row ;;
+scale) scale ;;
 profile) profile ;;
 profile-shadow) insmod /vmxlab/vmxlab.ko; profile_shadow; rmmod vmxlab ;;
-*) echo "bench-vm: unknown mode '$mode' (bench, linux, profile or profile-shadow)" >&2; exit 1 ;;
+*) echo "bench-vm: unknown mode '$mode' (bench, linux, scale, profile or profile-shadow)" >&2; exit 1 ;;
 esac

@@ -7,6 +7,8 @@
  * (report.c, report_shadow.c); memory.c and profile.c measure the rest.
  * exits.c counts each workload's exits and records where the run was;
  * fair.c lets the report print a ratio only where the exits agree.
+ * scaling.c and report_scaling.c (scaling.h) make the "how cost grows"
+ * table.
  */
 #ifndef VMXLAB_BENCH_H
 #define VMXLAB_BENCH_H
@@ -81,6 +83,7 @@
 
 void entry_regs(struct vmxlab_regs *r, __u64 rip, __u64 rdi, __u64 rsi,
 		__u64 rbx);
+void build_guest(unsigned char *mem);
 
 /* --- the backends (backend_vmxlab.c, backend_kvm.c) -------------------- */
 

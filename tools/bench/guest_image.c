@@ -259,7 +259,7 @@ void entry_regs(struct vmxlab_regs *r, __u64 rip, __u64 rdi,
 /* --- building the guest ------------------------------------------------ */
 
 /* Page tables, GDT, IDT and code: the same bytes for both backends. */
-static void build_guest(unsigned char *mem)
+void build_guest(unsigned char *mem)
 {
 	size_t size = GUEST_SYMBOL(end) - GUEST_SYMBOL(start);
 	unsigned int i;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "scaling.h"
 
 static const struct backend *const backends[] = {
 	&backend_vmxlab, &backend_kvm, &backend_vmxlab_shadow,
@@ -63,6 +64,8 @@ static void print_help(FILE *f)
 		"       vmxlab-bench report [--json] VMXLAB_RESULTS KVM_RESULTS\n"
 		"                        [VMXLAB_SHADOW_RESULTS KVM_SHADOW_RESULTS]\n"
 		"       vmxlab-bench compare OLD_VMXLAB OLD_KVM NEW_VMXLAB NEW_KVM\n"
+		"       vmxlab-bench scale --backend BACKEND [--out FILE]\n"
+		"       vmxlab-bench report-scale VMXLAB_SCALE KVM_SCALE\n"
 		"\n"
 		"run: measure one backend (in the test VM: /dev/vmxlab with vmxlab.ko\n"
 		"loaded, or /dev/kvm with kvm_intel) and write its results.\n"
@@ -73,7 +76,9 @@ static void print_help(FILE *f)
 		"BACKEND: vmxlab, kvm, vmxlab-shadow (VMXLAB_VM_SHADOW) or kvm-shadow\n"
 		"(kvm_intel loaded with ept=0).\n"
 		"compare: do two runs agree within 1%% on every figure?  Names those\n"
-		"that do not.\n");
+		"that do not.\n"
+		"scale: how the costs grow with vCPUs, guest memory and memory slots,\n"
+		"and VM creation and destruction; report-scale: that table, judged.\n");
 }
 
 static __u32 parse_count(const char *s, __u32 max)
@@ -194,6 +199,29 @@ static int main_profile(int argc, char **argv)
 	return cmd_profile(&c.o, workload_by_key(only), c.probes);
 }
 
+static int main_scale(int argc, char **argv)
+{
+	struct cli c = {
+		.o = { .iterations = WARMUP_ITERATIONS, .passes = 1 },
+	};
+
+	parse_opts(argc - 2, argv + 2, &c);
+	return cmd_scale(c.o.be, c.out);
+}
+
+/* report-scale VMXLAB KVM: the "how cost grows" table. */
+static int cmd_report_scale(char **files)
+{
+	static struct scale_results v, k;
+
+	load_scale(files[0], &v);
+	load_scale(files[1], &k);
+	if (strcmp(v.backend, "vmxlab") || strcmp(k.backend, "kvm"))
+		die("report-scale wants the vmxlab results, then KVM's");
+	report_scale(&v, &k);
+	return 0;
+}
+
 /* report [--json] VMXLAB KVM [VMXLAB_SHADOW KVM_SHADOW] */
 static int cmd_report(int argc, char **argv)
 {
@@ -243,6 +271,10 @@ int main(int argc, char **argv)
 		return main_profile(argc, argv);
 	if (argc == 6 && !strcmp(argv[1], "compare"))
 		return cmd_compare(argv + 2);
+	if (argc >= 2 && !strcmp(argv[1], "scale"))
+		return main_scale(argc, argv);
+	if (argc == 4 && !strcmp(argv[1], "report-scale"))
+		return cmd_report_scale(argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "report"))
 		return cmd_report(argc, argv);
 	print_help(stderr);
