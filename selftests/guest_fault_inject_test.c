@@ -239,7 +239,7 @@ TEST_F_TIMEOUT(fault, fpstate_alloc_fails_cleanly, TIMEOUT_S)
 	       vmalloc_after);
 	kasan = kernel_has_kasan();
 	if (kasan)
-		TH_LOG("KASAN's quarantine: the free-page bound is not checked");
+		TH_LOG("freed objects held in quarantine: no free-page bound");
 	EXPECT_TRUE(kasan || pages_before - pages_after < ALLOC_FAILURES);
 	EXPECT_GT(ALLOC_FAILURES * 4 / 2, vmalloc_after - vmalloc_before);
 
