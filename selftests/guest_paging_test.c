@@ -562,6 +562,7 @@ TEST_F_TIMEOUT(paging, cr3_switch_sees_changes, TIMEOUT_S)
  * one kept across the slot change would read the old table, page 0.
  */
 #define MOVED_GPA	(PT_GPA + 0x1000000)
+#define REPLACED_PT_GPA	(PT_GPA + 0x7000)
 
 static void guest_slot_replaced(void)
 {
@@ -577,10 +578,19 @@ TEST_F_TIMEOUT(paging, slot_replaced_under_tables, TIMEOUT_S)
 	char *copy = mmap(NULL, DATA_SIZE, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct ucall uc;
+	__u64 *pde;
 
 	ASSERT_NE(MAP_FAILED, copy);
+	/*
+	 * The window's table in the page whose frame number ends in 7: no
+	 * other table of the guest's walks shares its place in the cache,
+	 * so nothing evicts a stale address before the walk needs it.
+	 */
+	memcpy(self->data + (REPLACED_PT_GPA - PT_GPA), self->data, 0x1000);
+	pde = addr_gpa2hva(self->vm, PDE_TEST_VA);
+	*pde = (*pde & 0xfff) | REPLACED_PT_GPA;
 	memcpy(copy, self->data, DATA_SIZE);
-	((__u64 *)copy)[0] = PAGE_GPA(1) | P | RW;
+	((__u64 *)(copy + (REPLACED_PT_GPA - PT_GPA)))[0] = PAGE_GPA(1) | P | RW;
 	self->vcpu = vm_vcpu_add(self->vm, 0, guest_slot_replaced);
 	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &uc));
 	/* The old memory stays mapped, and unchanged, in its new place. */
