@@ -25,27 +25,6 @@
 #define RO_PAGES	32
 #define RO_WRITE_PAGE	20			/* mapped by a window, if any */
 
-/* Pins held (FOLL_PIN taken minus given back), as /proc/vmstat says. */
-static long long pins_held(void)
-{
-	long long acquired = -1, released = -1, v;
-	char name[64];
-	FILE *f;
-
-	TEST_ASSERT(!write_file("/proc/sys/vm/stat_refresh", "1"), "vm.stat_refresh");
-	f = fopen("/proc/vmstat", "re");
-	TEST_ASSERT(f, "/proc/vmstat: %s", strerror(errno));
-	while (fscanf(f, "%63s %lld", name, &v) == 2) {
-		if (!strcmp(name, "nr_foll_pin_acquired"))
-			acquired = v;
-		else if (!strcmp(name, "nr_foll_pin_released"))
-			released = v;
-	}
-	fclose(f);
-	TEST_ASSERT(acquired >= 0 && released >= 0, "no FOLL_PIN counters");
-	return acquired - released;
-}
-
 /* The VM's pinned_pages in debugfs (vmx/stats.c), or -1. */
 static long long vm_pinned_pages(const struct vm *vm)
 {
@@ -261,7 +240,7 @@ TEST(pins_counted_and_returned)
 	struct vm *vm;
 
 	set_window(WINDOW);
-	pins_before = pins_held();
+	pins_before = vm_pins_held();
 	vm = vm_create();
 	vm_add_region(vm, SLOT_TEST, SLOT_GPA, PAGES * GUEST_PAGE_SIZE, 0);
 	vcpu = vm_vcpu_add(vm, 0, guest_write_in_order);
@@ -269,13 +248,13 @@ TEST(pins_counted_and_returned)
 	vcpu_args_set(vcpu, 2, SLOT_GPA, (__u64)PAGES - 3);
 	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(vcpu, &uc));
 	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(vcpu, &uc));
-	pins = pins_held() - pins_before;
+	pins = vm_pins_held() - pins_before;
 	counted = vm_pinned_pages(vm);
 	EXPECT_EQ(pins, counted) TH_LOG("pinned_pages %lld, pins held %lld",
 					counted, pins);
 	EXPECT_LE(PAGES - 3, pins) TH_LOG("the touched pages are not pinned");
 	vm_free(vm);
-	EXPECT_EQ(0, pins_held() - pins_before) TH_LOG("pins left after the VM");
+	EXPECT_EQ(0, vm_pins_held() - pins_before) TH_LOG("pins left after the VM");
 }
 
 TEST_HARNESS_MAIN

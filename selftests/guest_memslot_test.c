@@ -24,30 +24,6 @@
 #define PTE_PS			BIT_ULL(7)
 #define PTE_ADDR		0x000ffffffffff000ULL
 
-/*
- * Pins held (FOLL_PIN taken minus given back), from /proc/vmstat, after
- * folding every CPU's pending counter deltas into it (vm.stat_refresh).
- */
-static long long pins_held(void)
-{
-	long long acquired = -1, released = -1, v;
-	char name[64];
-	FILE *f;
-
-	TEST_ASSERT(!write_file("/proc/sys/vm/stat_refresh", "1"), "vm.stat_refresh");
-	f = fopen("/proc/vmstat", "re");
-	TEST_ASSERT(f, "/proc/vmstat: %s", strerror(errno));
-	while (fscanf(f, "%63s %lld", name, &v) == 2) {
-		if (!strcmp(name, "nr_foll_pin_acquired"))
-			acquired = v;
-		else if (!strcmp(name, "nr_foll_pin_released"))
-			released = v;
-	}
-	fclose(f);
-	TEST_ASSERT(acquired >= 0 && released >= 0, "no FOLL_PIN counters");
-	return acquired - released;
-}
-
 static double now_s(void)
 {
 	struct timespec ts;
@@ -108,14 +84,14 @@ TEST(delete_huge_slot_costs_what_was_touched)
 		TH_LOG("mmap of %llu GiB: %s", (unsigned long long)(size / GIB),
 		       strerror(errno));
 
-	pins_before = pins_held();
+	pins_before = vm_pins_held();
 	vm = vm_create();
 	vm_add_region_hva(vm, SLOT_TEST, HUGE_SLOT_GPA, size, mem, 0);
 	vcpu = vm_vcpu_add(vm, 0, guest_touch);
 	map_gib_pages(vm, vcpu, HUGE_SLOT_GPA, size);
 	vcpu_args_set(vcpu, 3, HUGE_SLOT_GPA, stride, (__u64)TOUCHED_PAGES);
 	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(vcpu, &(struct ucall){ 0 }));
-	pins = pins_held() - pins_before;
+	pins = vm_pins_held() - pins_before;
 	EXPECT_LE(TOUCHED_PAGES, pins) TH_LOG("the touched pages are not pinned");
 
 	t0 = now_s();
@@ -128,10 +104,10 @@ TEST(delete_huge_slot_costs_what_was_touched)
 	 */
 	EXPECT_LT(took, 2.0) TH_LOG("deleting a %llu GiB slot with %d pages mapped took %.1f s",
 				    (unsigned long long)(size / GIB), TOUCHED_PAGES, took);
-	EXPECT_EQ(pins - TOUCHED_PAGES, pins_held() - pins_before)
+	EXPECT_EQ(pins - TOUCHED_PAGES, vm_pins_held() - pins_before)
 		TH_LOG("the slot's pages were not all unpinned");
 	vm_free(vm);
-	EXPECT_EQ(0, pins_held() - pins_before) TH_LOG("pins left after the VM");
+	EXPECT_EQ(0, vm_pins_held() - pins_before) TH_LOG("pins left after the VM");
 	munmap(mem, size);
 }
 

@@ -1280,3 +1280,27 @@ asm(".pushsection .text\n"
 	"	add $16, %rsp\n"
 	"	iretq\n"
 	".popsection\n");
+
+/*
+ * Pins held (FOLL_PIN taken minus given back), from /proc/vmstat, after
+ * folding every CPU's pending counter deltas into it (vm.stat_refresh).
+ */
+long long vm_pins_held(void)
+{
+	long long acquired = -1, released = -1, v;
+	char name[64];
+	FILE *f;
+
+	TEST_ASSERT(!write_file("/proc/sys/vm/stat_refresh", "1"), "vm.stat_refresh");
+	f = fopen("/proc/vmstat", "re");
+	TEST_ASSERT(f, "/proc/vmstat: %s", strerror(errno));
+	while (fscanf(f, "%63s %lld", name, &v) == 2) {
+		if (!strcmp(name, "nr_foll_pin_acquired"))
+			acquired = v;
+		else if (!strcmp(name, "nr_foll_pin_released"))
+			released = v;
+	}
+	fclose(f);
+	TEST_ASSERT(acquired >= 0 && released >= 0, "no FOLL_PIN counters");
+	return acquired - released;
+}

@@ -700,4 +700,7 @@ void vmxlab_user_resume(void);
 void vmxlab_idt_stubs(void);
 void vmxlab_guest_returned(__u64 ret);
 
+/* Pins held host-wide (/proc/vmstat FOLL_PIN counters); asserts they exist. */
+long long vm_pins_held(void);
+
 #endif /* VMXLAB_SELFTEST_LIB_H */
