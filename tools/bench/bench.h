@@ -173,6 +173,7 @@ extern const struct backend backend_kvm, backend_kvm_shadow;
 
 void check_kvm_ept(const struct backend *be);
 
+void guest_mem_map(struct vm *vm, __u64 populated);
 void vm_create(const struct backend *be, struct vm *vm, struct vcpu *vcpu,
 	       __u64 pages);
 void vm_destroy(struct vm *vm, struct vcpu *vcpu);

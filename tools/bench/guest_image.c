@@ -294,26 +294,37 @@ void build_guest(unsigned char *mem)
  * (fault_around.c), so that region A measures the hypervisor's fault-in
  * alone.
  */
-void vm_create(const struct backend *be, struct vm *vm,
-	       struct vcpu *vcpu, __u64 pages)
+/*
+ * Guest RAM of vm->mem_size bytes: 4 KiB host pages only (no THP, so
+ * that both EPTs map 4 KiB), populated below @populated, with the guest
+ * image built in it.
+ */
+void guest_mem_map(struct vm *vm, __u64 populated)
 {
-	__u64 fault_b = GPA_FAULT + (WARMUP_PAGES + pages) * PAGE_SIZE;
-	struct guest_cpuid_leaf leaves[GUEST_CPUID_LEAVES];
 	size_t off;
-	int n, r;
 
-	vm->be = be;
-	vm->mem_size = (fault_around_mem_end(pages) + (2 << 20) - 1) &
-		       ~((2ULL << 20) - 1);
 	vm->mem = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vm->mem == MAP_FAILED)
 		die("mmap guest memory: %s", strerror(errno));
 	if (madvise(vm->mem, vm->mem_size, MADV_NOHUGEPAGE))
 		die("madvise(MADV_NOHUGEPAGE): %s", strerror(errno));
-	for (off = 0; off < fault_b; off += PAGE_SIZE)
+	for (off = 0; off < populated; off += PAGE_SIZE)
 		vm->mem[off] = 0;
 	build_guest(vm->mem);
+}
+
+void vm_create(const struct backend *be, struct vm *vm,
+	       struct vcpu *vcpu, __u64 pages)
+{
+	__u64 fault_b = GPA_FAULT + (WARMUP_PAGES + pages) * PAGE_SIZE;
+	struct guest_cpuid_leaf leaves[GUEST_CPUID_LEAVES];
+	int n, r;
+
+	vm->be = be;
+	vm->mem_size = (fault_around_mem_end(pages) + (2 << 20) - 1) &
+		       ~((2ULL << 20) - 1);
+	guest_mem_map(vm, fault_b);
 
 	vcpu->stepping = false;
 	vcpu->steps = 0;

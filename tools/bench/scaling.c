@@ -45,21 +45,12 @@ static __u64 scale_vm_create(const struct backend *be, struct vm *vm,
 			     __u64 extra)
 {
 	__u64 t0, t1;
-	size_t off;
 	int r;
 
 	vm->be = be;
 	vm->sys_fd = scale_sys_fd;
 	vm->mem_size = GPA_FAULT + extra;
-	vm->mem = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->mem == MAP_FAILED)
-		die("mmap guest memory: %s", strerror(errno));
-	if (madvise(vm->mem, vm->mem_size, MADV_NOHUGEPAGE))
-		die("madvise(MADV_NOHUGEPAGE): %s", strerror(errno));
-	for (off = 0; off < GPA_FAULT; off += PAGE_SIZE)
-		vm->mem[off] = 0;
-	build_guest(vm->mem);
+	guest_mem_map(vm, GPA_FAULT);
 	t0 = __rdtsc();
 	r = be->create_vm(vm);
 	if (!r)
