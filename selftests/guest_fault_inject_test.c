@@ -9,7 +9,6 @@
  * And an allocation that fails (the vCPU's FPU image): -ENOMEM, nothing
  * left behind.
  */
-#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -178,26 +177,6 @@ static void sample_memory(struct __test_metadata *_metadata, long *free_pages,
 		if (sscanf(line, " pages free %ld", &v) == 1 ||
 		    sscanf(line, " count: %ld", &v) == 1)
 			*free_pages += v;
-}
-
-/*
- * KASAN keeps freed slab objects in a quarantine for a while, so on a
- * kernel built with it (the debug lane's) free pages fall by about as
- * much as a leak would take; there the free-page bound is not checked
- * and the Debian kernel's lanes keep it.
- */
-static bool kernel_has_kasan(void)
-{
-	char line[256];
-	bool found = false;
-	FILE *f = fopen("/proc/kallsyms", "r");
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, " kasan_quarantine_put");
-	fclose(f);
-	return found;
 }
 
 /* CREATE_VCPU with the FPU image's allocation failing: ENOMEM. */
