@@ -1004,6 +1004,84 @@ TEST_F_TIMEOUT(paging, pae_pdpte_reserved_gp, TIMEOUT_S)
 	vcpu_run_expect_hlt(vcpu);
 }
 
+/*
+ * The PDPTE registers are loaded only at the times SDM Vol. 3A, 4.4.1
+ * lists: a MOV to CR0 that changes CR0.WP alone is not one of them.  The
+ * guest edits PDPTE 1 in memory (PD_KEEP_A -> PD_KEEP_B), clears CR0.WP
+ * and INVLPGs the address: the translation must still come from the old
+ * register (MARK_KEEP_A); after a MOV to CR3 from the new one.  INVLPG
+ * empties the TLB and the paging-structure caches for the address, never
+ * the PDPTE registers (4.10.4.1).
+ */
+#define PDPT_KEEP		0x10000
+#define PD_KEEP_A		0x12000
+#define PT_KEEP_A		0x13000
+#define PAGE_KEEP_A		0x14000
+#define PD_KEEP_B		0x15000
+#define PT_KEEP_B		0x16000
+#define PAGE_KEEP_B		0x17000
+#define KEEP_VA			0x40000000	/* PDPTE 1 */
+#define MARK_KEEP_A		0x9dbe00a0U
+#define MARK_KEEP_B		0x9dbe00b0U
+
+GUEST_CODE_BLOB(pdpte_keep_code, 32,
+		"	mov %cr4, %eax\n"
+		"	or $0x20, %eax\n"
+		"	mov %eax, %cr4\n"		/* PAE */
+		"	mov $" VMXLAB_STR(PDPT_KEEP) ", %eax\n"
+		"	mov %eax, %cr3\n"
+		"	mov %cr0, %eax\n"
+		"	or $0x80010000, %eax\n"
+		"	mov %eax, %cr0\n"		/* PAE paging on, WP */
+		"	mov " VMXLAB_STR(KEEP_VA) ", %eax\n"
+		"	out %eax, $0x22\n"
+		"	movl $(" VMXLAB_STR(PD_KEEP_B) " | 1), "
+			VMXLAB_STR(PDPT_KEEP) " + 8\n"
+		"	mov %cr0, %eax\n"
+		"	and $0xfffeffff, %eax\n"
+		"	mov %eax, %cr0\n"		/* WP alone: no load */
+		"	invlpg " VMXLAB_STR(KEEP_VA) "\n"
+		"	mov " VMXLAB_STR(KEEP_VA) ", %eax\n"
+		"	out %eax, $0x23\n"		/* the old PDPTE */
+		"	mov %cr3, %eax\n"
+		"	mov %eax, %cr3\n"		/* loads them */
+		"	mov " VMXLAB_STR(KEEP_VA) ", %eax\n"
+		"	out %eax, $0x24\n"		/* the new PDPTE */
+		"	hlt\n");
+
+TEST_F_TIMEOUT(paging, pae_pdptes_kept_across_cr0_wp, TIMEOUT_S)
+{
+	char *low = vm_add_low_memory(self->vm);
+	__u64 *pdpt = (__u64 *)(low + PDPT_KEEP);
+	struct vcpu *vcpu;
+
+	/*
+	 * Under EPT the CPU keeps the registers itself, and Bochs loads them
+	 * at every MOV to CR0 under PAE paging: nothing of vmxlab's to test.
+	 */
+	if (variant->type != VMXLAB_VM_SHADOW)
+		SKIP(return, "under EPT the CPU loads the PDPTE registers");
+	pdpt[0] = PAE_PD | P;
+	pdpt[1] = PD_KEEP_A | P;
+	*(__u64 *)(low + PAE_PD) = PS | RW | P;	/* 0-2 MiB, one to one */
+	*(__u64 *)(low + PD_KEEP_A) = PT_KEEP_A | RW | P;
+	*(__u64 *)(low + PT_KEEP_A) = PAGE_KEEP_A | RW | P;
+	*(__u32 *)(low + PAGE_KEEP_A) = MARK_KEEP_A;
+	*(__u64 *)(low + PD_KEEP_B) = PT_KEEP_B | RW | P;
+	*(__u64 *)(low + PT_KEEP_B) = PAGE_KEEP_B | RW | P;
+	*(__u32 *)(low + PAGE_KEEP_B) = MARK_KEEP_B;
+	vm_load_blob(self->vm, LOW_CODE_GPA, pdpte_keep_code,
+		     pdpte_keep_code_end);
+	vcpu = vm_vcpu_add_bare(self->vm, 0);
+	self->vcpu = vcpu;
+	vcpu_setup_protected32(vcpu, LOW_CODE_GPA);
+
+	EXPECT_EQ(MARK_KEEP_A, vcpu_run_expect_out(vcpu, 0x22, 4));
+	EXPECT_EQ(MARK_KEEP_A, vcpu_run_expect_out(vcpu, 0x23, 4));
+	EXPECT_EQ(MARK_KEEP_B, vcpu_run_expect_out(vcpu, 0x24, 4));
+	vcpu_run_expect_hlt(vcpu);
+}
+
 /* --- 32-bit paging ---------------------------------------------------------- */
 
 /*

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Control- and debug-register exits.  Only the CR0/CR4 bits vmxlab owns
- * (CR0.NE, CR4.VMXE, and CR4.OSXSAVE on a host without it), CR8 and every
- * MOV DR exit; exits.c dispatches
+ * (CR0.NE, CR4.VMXE, and CR4.OSXSAVE on a host without it; in shadow-paging
+ * VMs also the paging bits, CR0_SHADOW_OWNED and CR4_SHADOW_OWNED in
+ * vmcs.c), CR3 in shadow-paging VMs, CR8 and every MOV DR exit; exits.c
+ * dispatches
  * EXIT_REASON_CR_ACCESS and EXIT_REASON_DR_ACCESS here.  SDM Vol. 3C,
  * 26.1.3 and Table 28-3 (the exit qualification).
  */
@@ -30,6 +32,16 @@ static bool in_long_mode(struct vmx_vcpu *vcpu)
 }
 
 /*
+ * The CR0 and CR4 bits whose change makes a MOV to CR0 or CR4 load the
+ * PDPTE registers, when PAE paging is in use after it (SDM Vol. 3A,
+ * 4.4.1).  A MOV that changes only other bits (CR0.WP, say) keeps the
+ * registers, even if the guest has edited its PDPT since.
+ */
+#define CR0_PDPTE_BITS	(X86_CR0_CD | X86_CR0_NW | X86_CR0_PG)
+#define CR4_PDPTE_BITS	(X86_CR4_PAE | X86_CR4_PGE | X86_CR4_PSE | \
+			 X86_CR4_SMEP)
+
+/*
  * MOV to CR0, as the CPU would do it (SDM Vol. 3A, 9.8.5 and 2.5):
  * returns false for a value that must raise #GP.  Turning paging on with
  * EFER.LME set activates long mode (EFER.LMA and the IA-32e entry control).
@@ -50,6 +62,7 @@ static bool set_cr0(struct vmx_vcpu *vcpu, u64 cr0)
 		efer &= ~(u64)EFER_LMA;
 	}
 	if (vcpu_is_shadow(vcpu) &&
+	    ((cr0 ^ vmx_read_guest_cr0()) & CR0_PDPTE_BITS) &&
 	    vmx_shadow_load_pdptes(vcpu, cr0, vcpu->shadow.cr3, cr4, efer))
 		return false;
 	vmx_write_guest_efer(vcpu, efer);
@@ -65,6 +78,7 @@ static bool set_cr4(struct vmx_vcpu *vcpu, u64 cr4)
 	    (in_long_mode(vcpu) && !(cr4 & X86_CR4_PAE)))
 		return false;
 	if (vcpu_is_shadow(vcpu) &&
+	    ((cr4 ^ vmx_read_guest_cr4()) & CR4_PDPTE_BITS) &&
 	    vmx_shadow_load_pdptes(vcpu, vmx_read_guest_cr0(), vcpu->shadow.cr3,
 				   cr4, vcpu->shadow.efer))
 		return false;
@@ -95,8 +109,9 @@ static bool set_cr8(struct vmx_vcpu *vcpu, u64 cr8)
  *    allows (EPT implies the TRUE_* control MSRs, whose allowed-0 settings
  *    let them be cleared; SDM Vol. 3D, A.3.2);
  *  - never CLTS or LMSW: CLTS exits only when CR0.TS is host-owned, LMSW
- *    only when it would change a host-owned bit among PE, MP, EM and TS,
- *    and vmxlab owns none of them.
+ *    only when it would change a host-owned bit among PE, MP, EM and TS.
+ *    vmxlab owns none of them in EPT VMs and only PE in shadow-paging VMs,
+ *    which never run with PE = 0, and LMSW cannot clear PE.
  * Anything else is a vmxlab bug, reported as an exit it did not expect.
  */
 int vmx_handle_cr_access(struct vmx_vcpu *vcpu)

@@ -72,7 +72,8 @@ int vmx_read_pdptes(struct vmx_vcpu *vcpu, u64 cr0, u64 cr3, u64 cr4,
  * @efer: ...
  *
  * With PAE paging the CPU loads the four PDPTEs from CR3 at every MOV to
- * CR3, and at MOV to CR0 or CR4 that leave PAE paging on; a reserved bit
+ * CR3, and at a MOV to CR0 or CR4 that changes one of the bits cr.c lists
+ * in CR0_PDPTE_BITS and CR4_PDPTE_BITS and leaves PAE paging on; a reserved bit
  * in one of them makes the instruction raise #GP(0) and change nothing
  * (SDM Vol. 3A, 4.4.1).  Outside PAE paging, nothing to do.
  *

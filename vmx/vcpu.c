@@ -380,7 +380,7 @@ static const struct file_operations vcpu_fops = {
 
 /*
  * Pages and ids a vCPU owns; everything else is zero-initialised.  A
- * shadow-paging vCPU gets no VPID (vmcs.c says why) but a shadow tree.
+ * shadow-paging vCPU gets no VPID (caps.c says why) but a shadow tree.
  */
 static struct vmx_vcpu *vcpu_alloc(bool shadow)
 {

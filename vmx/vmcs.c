@@ -199,7 +199,8 @@ static void read_segment(int i, struct vmxlab_segment *seg)
  * Bits of CR0 and CR4 the guest may not own: reads of them return the
  * read shadow, writes that would change them exit (SDM 25.6.6).  CR0.NE
  * and CR4.VMXE must be 1 in VMX non-root operation whatever the guest
- * believes; CR0.PE/PG may be 0 thanks to unrestricted guest.  CR4.OSXSAVE
+ * believes; CR0.PE/PG may be 0 thanks to unrestricted guest in EPT VMs
+ * (shadow-paging VMs own them, CR0_SHADOW_OWNED below).  CR4.OSXSAVE
  * is the host's too when the host runs without it: the guest then never
  * gets it (there is no XCR0 to switch), so setting it must exit.
  */
