@@ -227,11 +227,13 @@ static int print_segments(struct trace_event *ev, int n, const char *exit_ev,
 	else
 		printf(", %+.1f%%)\n", 100 * (total - untraced) / untraced);
 	if (negative)
-		printf("profile: FLAGGED: %d negative segment(s): the tracing's cost was not taken out right\n",
-		       negative);
+		fprintf(stdout,
+			"profile: FLAGGED: %d negative segment(s): the tracing's cost was not taken out right\n",
+			negative);
 	if (off)
-		printf("profile: FLAGGED: the segments add up to %.0f, not within %.0f%% of %.0f\n",
-		       total, 100 * SUM_TOLERANCE, untraced);
+		fprintf(stdout,
+			"profile: FLAGGED: the segments add up to %.0f, not within %.0f%% of %.0f\n",
+			total, 100 * SUM_TOLERANCE, untraced);
 	if (!negative && !off)
 		printf("profile: the segments are non-negative%s\n",
 		       partial ? "" : " and add up to the untraced figure within 5%");
@@ -276,6 +278,8 @@ static void add_probes(char *probes)
  */
 static void check_probes_on_ftrace(void)
 {
+	static const char what[] =
+		"profile: NOT ON FTRACE (their cost is not the calibrated one):";
 	char line[256], where[128];
 	FILE *f = fopen(KPROBE_LIST, "re");
 	int n = 0;
@@ -285,8 +289,7 @@ static void check_probes_on_ftrace(void)
 	while (fgets(line, sizeof(line), f))
 		if (!strstr(line, "[FTRACE]") &&
 		    sscanf(line, "%*s %*s %127s", where) == 1)
-			printf("%s %s", n++ ? "," : "profile: NOT ON FTRACE (their cost is not the calibrated one):",
-			       where);
+			printf("%s %s", n++ ? "," : what, where);
 	if (n)
 		printf("\n");
 	fclose(f);
@@ -398,7 +401,6 @@ static void calibrate(const struct run_opts *o, struct scratch *sc,
 	two = calibrate_run(o, sc, ev, 2, &n);
 	c->exit = one - plain;
 	c->entry = two - one;
-	c->kprobe = c->kprobe_before = 0;
 	if (!probes)
 		return;
 	add_probes(kvm ? calib_probe_kvm : calib_probe);
@@ -440,9 +442,10 @@ int cmd_profile(struct run_opts *o, enum workload w, char *probes)
 	untraced = profile_run(o, w, &sc);
 	calibrate(o, &sc, ev, probes, &c);
 	traced = profile_traced(o, w, &sc, ev, &n);
-	printf("profile: %s %s: %.0f instructions per operation (%.0f traced); one event costs %.0f (%s), %.0f (%s), %.0f (kprobe, %+.0f of it before its timestamp), taken out below\n",
-	       o->be->name, workload_keys[w], untraced, traced, c.exit,
-	       c.exit_ev, c.entry, c.entry_ev, c.kprobe, c.kprobe_before);
+	fprintf(stdout,
+		"profile: %s %s: %.0f instructions per operation (%.0f traced); one event costs %.0f (%s), %.0f (%s), %.0f (kprobe, %+.0f of it before its timestamp), taken out below\n",
+		o->be->name, workload_keys[w], untraced, traced, c.exit,
+		c.exit_ev, c.entry, c.entry_ev, c.kprobe, c.kprobe_before);
 	set_costs(ev, n, &c);
 	print_segments(ev, n, c.exit_ev, untraced,
 		       w == W_IRQ_OPEN || w == W_IRQ_STI ||
@@ -473,10 +476,12 @@ int cmd_segments(const char *path)
 	if (!f)
 		die("%s: %s", path, strerror(errno));
 	while (fgets(line, sizeof(line), f) && line[0] == '#') {
-		sscanf(line, "# untraced %lf", &untraced);
-		sscanf(line, "# exit %15s %lf", c.exit_ev, &c.exit);
-		sscanf(line, "# entry %15s %lf", c.entry_ev, &c.entry);
-		sscanf(line, "# kprobe %lf %lf", &c.kprobe, &c.kprobe_before);
+		if (sscanf(line, "# untraced %lf", &untraced) == 1 ||
+		    sscanf(line, "# exit %15s %lf", c.exit_ev, &c.exit) == 2 ||
+		    sscanf(line, "# entry %15s %lf", c.entry_ev, &c.entry) == 2 ||
+		    sscanf(line, "# kprobe %lf %lf", &c.kprobe,
+			   &c.kprobe_before) == 2)
+			continue;
 		partial |= !strncmp(line, "# partial", 9);
 	}
 	rewind(f);
