@@ -137,7 +137,7 @@ profile() {
 	$p --only mmio_write --probes "$ioctl,vmxlab:mmu_handle_ept_violation,$mmio,vmxlab:mmio_store_data"
 	$p --only mmio_read --probes "$ioctl,vmxlab:mmu_handle_ept_violation,$mmio,vmxlab:vmx_complete_userspace_exit"
 	$p --only ept --probes vmxlab:vmx_handle_exit,vmxlab:mmu_handle_ept_violation,vmxlab:ept_map_page,pin_user_pages_fast,mutex_unlock,vmxlab:vmx_inject_events
-	$p --only ept_alloc --probes vmxlab:vmx_handle_exit,vmxlab:ept_map_page,pin_user_pages_fast,__gup_longterm_locked,handle_mm_fault,__alloc_pages,mutex_unlock
+	$p --only ept_alloc_off --probes vmxlab:vmx_handle_exit,vmxlab:ept_map_page,pin_user_pages_fast,__gup_longterm_locked,handle_mm_fault,__alloc_pages,mutex_unlock
 	$p --only irq_open --probes "$ioctl,vmxlab:vmx_queue_interrupt"
 	$p --only irq_sti_window --probes "$ioctl,vmxlab:vmx_queue_interrupt,vmxlab:vmx_handle_interrupt_window"
 	$p --only irq_sti

@@ -122,8 +122,24 @@ static double profile_run(const struct run_opts *o, enum workload w,
 	return sum.median;
 }
 
-/* Smallest p with the three runs of p event names before @end alike. */
-static int trace_period(const struct trace_event *ev, int end)
+/* Does a name in ev[from..to) begin with @first (or is there no @first)? */
+static bool trace_holds(const struct trace_event *ev, int from, int to,
+			const char *first)
+{
+	for (; first && from < to; from++)
+		if (!strncmp(ev[from].name, first, strlen(first)))
+			return true;
+	return !first;
+}
+
+/*
+ * Smallest p with the three runs of p event names before @end alike and
+ * holding an event @first: a burst inside the iteration (the host
+ * faulting in fault-around's neighbours, say) repeats too, but is not
+ * the loop.
+ */
+static int trace_period(const struct trace_event *ev, int end,
+			const char *first)
 {
 	int p, i;
 
@@ -131,7 +147,7 @@ static int trace_period(const struct trace_event *ev, int end)
 		for (i = end - 2 * p; i < end; i++)
 			if (strcmp(ev[i].name, ev[i - p].name))
 				break;
-		if (i == end)
+		if (i == end && trace_holds(ev, end - p, end, first))
 			return p;
 	}
 	return 0;
@@ -140,13 +156,13 @@ static int trace_period(const struct trace_event *ev, int end)
 /*
  * One period of the event sequence, a loop iteration of the guest, in the
  * steady middle of the trace (its end is the routine's way out): the
- * index of its first event, the first at or after @from whose name
- * begins with @first (or ev[from]), and its length; 0 if none repeats.
+ * index of its first event, the first whose name begins with @first (or
+ * any), and its length; 0 if none repeats.
  */
 static int trace_steady_period(const struct trace_event *ev, int n,
 			       const char *first, int *start)
 {
-	int end = n - n / 8, p = trace_period(ev, end), j;
+	int end = n - n / 8, p = trace_period(ev, end, first), j;
 
 	if (!p)
 		return 0;

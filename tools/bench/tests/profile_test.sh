@@ -22,9 +22,11 @@ n=0 failed=0
 # timestamp; a kprobe 700, 350 before its timestamp (150 more than a
 # tracepoint).  Every fifth iteration a host tick adds 5000 in the guest:
 # the medians must not see it.  Before and after the loop, other events
-# (the timing baseline's and the routine's HLT exits).
+# (the timing baseline's and the routine's HLT exits).  With $BURST, a
+# burst between vmx_b and vmxlab_entry: $BURST pairs of kprobes at vmx_c
+# and vmx_b again, 5 instructions apart.
 trace() {
-	awk 'BEGIN {
+	awk -v burst="${BURST:-0}" 'BEGIN {
 		ts = 1000000
 		line("vmxlab_entry", "vcpu 0 rip 0x10000")
 		ts += 900; line("vmxlab_exit", "vcpu 0 reason 12 rip 0x10004 qualification 0x0")
@@ -35,6 +37,10 @@ trace() {
 			line("vmxlab_exit", "vcpu 0 reason 10 rip 0x10022 qualification 0x0")
 			ts += 30 + 300 + 350; kprobe("vmx_a")
 			ts += 10 + 350 + 350; kprobe("vmx_b")
+			for (k = 0; k < burst; k++) {
+				ts += 5 + 350 + 350; kprobe("vmx_c")
+				ts += 5 + 350 + 350; kprobe("vmx_b")
+			}
 			ts += 60 + 350 + 200
 		}
 		line("vmxlab_entry", "vcpu 0 rip 0x10020")
@@ -87,7 +93,7 @@ check_status() {
 	fi
 }
 
-echo "1..14"
+echo "1..16"
 
 profile right 400 150
 check "each segment without its tracing: exit to kprobe" \
@@ -119,5 +125,13 @@ profile partial 100 150 partial
 check "a partial workload's sum is not compared" \
 	'the timed part of it: 100; not compared)$'
 check_status "... nor flagged" 0
+
+# A burst inside the iteration repeats too; the loop is the period that
+# holds the exit.
+BURST=20 profile burst 600 150
+check "a burst is not the loop: entry to exit found" \
+	'^    vmxlab_entry  *vmxlab_exit(10)  *300$'
+check "... and the iteration adds up" \
+	'the sum  *600 (timed without tracing: 600, +0\.0%)$'
 
 exit $failed
