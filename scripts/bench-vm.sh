@@ -120,39 +120,53 @@ scale() {
 	done
 }
 
-# Where the instructions go: tracepoints, and kprobes along the hot paths.
+# Where the instructions go: tracepoints, and kprobes along the hot paths
+# (Documentation/performance.rst, "Where the instructions go"): the
+# round trip in the kernel, the ioctl, the MMIO emulation.
+loop=vmxlab:vmx_events_after_exit,vmxlab:vmx_handle_exit,vmxlab:vmx_inject_events
+ioctl=__x64_sys_ioctl,vmxlab:vcpu_ioctl,vmxlab:vmx_vcpu_load,fpu_swap_kvm_fpstate,vmxlab:vmx_vcpu_run,vmxlab:vmx_events_report,vmxlab:vmx_vcpu_put
+mmio=vmxlab:vmx_emulate_mmio,vmxlab:mmu_read_begin,vmxlab:gwalk_read_virt,vmxlab:mmu_read_guest_locked,vmxlab:mmio_decode
 profile() {
 	p="$BENCH profile --backend vmxlab"
-	loop=vmxlab:vmx_events_after_exit,vmxlab:vmx_handle_exit,vmxlab:vmx_inject_events,vmxlab:read_inject_state,vmxlab:inject_decide
-	ioctl=__x64_sys_ioctl,vmxlab:vcpu_ioctl,vmxlab:vmx_vcpu_load,fpu_swap_kvm_fpstate,vmxlab:vmx_vcpu_run,vmxlab:vmx_events_report,vmxlab:vmx_vcpu_put
 	insmod /vmxlab/vmxlab.ko
 	$p --only null --probes "$loop"
 	$p --only cpuid --probes "$loop,vmxlab:handle_cpuid,vmxlab:vmx_cpuid,vmxlab:vmx_skip_instruction"
-	$p --only out --probes "$ioctl,vmxlab:handle_io"
+	$p --only out --probes "$ioctl,vmxlab:handle_io,vmxlab:vmx_complete_userspace_exit"
+	$p --only in --probes "$ioctl,vmxlab:handle_io,vmxlab:vmx_complete_userspace_exit"
 	$p --only step --probes "$ioctl,vmxlab:vmx_handle_monitor_trap_flag"
-	$p --only mmio_write --probes vmxlab:vmx_handle_exit,vmxlab:mmu_handle_ept_violation,vmxlab:vmx_emulate_mmio,vmxlab:gwalk_read_virt,vmxlab:mmu_read_guest,vmxlab:mmio_decode,vmxlab:mmio_store_data,vmxlab:vmx_events_report
+	$p --only mmio_write --probes "$ioctl,vmxlab:mmu_handle_ept_violation,$mmio,vmxlab:mmio_store_data"
+	$p --only mmio_read --probes "$ioctl,vmxlab:mmu_handle_ept_violation,$mmio,vmxlab:vmx_complete_userspace_exit"
 	$p --only ept --probes vmxlab:vmx_handle_exit,vmxlab:mmu_handle_ept_violation,vmxlab:ept_map_page,pin_user_pages_fast,mutex_unlock,vmxlab:vmx_inject_events
-	$p --only ept_alloc --probes vmxlab:vmx_handle_exit,vmxlab:ept_map_page,pin_user_pages_fast,__gup_longterm_locked,handle_mm_fault,__alloc_pages,mutex_unlock
+	$p --only ept_alloc_off --probes vmxlab:vmx_handle_exit,vmxlab:ept_map_page,pin_user_pages_fast,__gup_longterm_locked,handle_mm_fault,__alloc_pages,mutex_unlock
 	$p --only irq_open --probes "$ioctl,vmxlab:vmx_queue_interrupt"
+	$p --only irq_sti_window --probes "$ioctl,vmxlab:vmx_queue_interrupt,vmxlab:vmx_handle_interrupt_window"
 	$p --only irq_sti
 	profile_shadow
 	rmmod vmxlab
 	modprobe kvm_intel
 	p="$BENCH profile --backend kvm"
-	for w in cpuid wbinvd out step mmio_write ept ept_alloc irq_open irq_sti; do
+	for w in cpuid wbinvd out in step mmio_write mmio_read ept ept_alloc irq_open irq_sti; do
 		$p --only "$w"
 	done
 	rmmod kvm_intel
+	if modprobe kvm_intel ept=0; then
+		for w in cr3 remap mmio_write; do
+			$BENCH profile --backend kvm-shadow --only "$w" || true
+		done
+		rmmod kvm_intel
+	fi
 }
 
-# Shadow paging's rows 9a, 9c and 9d on vmxlab (loaded).  A profile that
-# finds no repeating pattern only loses its own lines.
+# Shadow paging's rows 9a, 9c and 9d and its MMIO store on vmxlab
+# (loaded).  A profile that finds no repeating pattern only loses its
+# own lines.
 profile_shadow() {
 	p="$BENCH profile --backend vmxlab-shadow"
-	pf=vmxlab:vmx_handle_page_fault,vmxlab:shadow_page_fault,vmxlab:gwalk_translate,vmxlab:mmu_read_guest
+	pf=vmxlab:vmx_handle_page_fault,vmxlab:vmx_guest_paging_regs,vmxlab:shadow_page_fault,vmxlab:gwalk_translate
 	$p --only ept --probes "vmxlab:vmx_handle_exit,$pf,vmxlab:mmu_pin_page,pin_user_pages_fast,vmxlab:shadow_make_pte,vmxlab:vmx_inject_events" || true
-	$p --only cr3 --probes "vmxlab:vmx_handle_exit,vmxlab:vmx_shadow_set_cr3,vmxlab:shadow_reset,vmxlab:zap_tree,$pf,vmxlab:shadow_make_pte" || true
-	$p --only remap --probes "vmxlab:vmx_handle_exit,vmxlab:vmx_handle_invlpg,vmxlab:shadow_invlpg,$pf,vmxlab:shadow_make_pte" || true
+	$p --only cr3 --probes "vmxlab:vmx_handle_exit,vmxlab:vmx_shadow_set_cr3,vmxlab:shadow_switch,vmxlab:deps_hold,vmxlab:vmx_skip_instruction,vmxlab:vmx_inject_events" || true
+	$p --only remap --probes "vmxlab:vmx_handle_exit,vmxlab:vmx_handle_invlpg,vmxlab:shadow_invlpg,vmxlab:vmx_guest_paging_regs,vmxlab:shadow_prefetch,vmxlab:gwalk_translate,vmxlab:mmu_pin_page,vmxlab:ept_map_page,vmxlab:ept_pinned_page,vmxlab:vmx_skip_instruction" || true
+	$p --only mmio_write --probes "$ioctl,$pf,$mmio" || true
 }
 
 case $mode in

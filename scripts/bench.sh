@@ -93,7 +93,11 @@ run_config() {
 		grep -q 'vm-run: FAILED: the VM hung' "$raw" || break
 	done
 	[ "$status" = 0 ] || exit "$status"
-	[ "$mode" = bench ] || return 0
+	if [ "$mode" = profile ]; then
+		# A profile whose segments are negative or do not add up says so.
+		echo "bench: $(grep -c '^profile: FLAGGED' "$raw" || true) line(s) of the profiles above FLAGGED"
+		return 0
+	fi
 
 	# vmxlab and kvm must be there; the shadow-paging pair may not.
 	shadow=("$dir/vmxlab-shadow.txt" "$dir/kvm-shadow.txt")

@@ -328,6 +328,7 @@ void report_json(const struct results *v, const struct results *k,
 /* --- the profiler (profile.c) ------------------------------------------ */
 
 int cmd_profile(struct run_opts *o, enum workload w, char *probes);
+int cmd_segments(const char *path);
 
 /* --- the program (main.c) ---------------------------------------------- */
 

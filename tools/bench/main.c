@@ -61,6 +61,7 @@ static void print_help(FILE *f)
 		"                        [--pages N] [--passes N] [--only WORKLOAD]\n"
 		"       vmxlab-bench profile --backend BACKEND --only WORKLOAD\n"
 		"                        [--iterations N] [--probes [MOD:]FUNC,...]\n"
+		"       vmxlab-bench segments TRACE\n"
 		"       vmxlab-bench report [--json] VMXLAB_RESULTS KVM_RESULTS\n"
 		"                        [VMXLAB_SHADOW_RESULTS KVM_SHADOW_RESULTS]\n"
 		"       vmxlab-bench compare OLD_VMXLAB OLD_KVM NEW_VMXLAB NEW_KVM\n"
@@ -70,7 +71,11 @@ static void print_help(FILE *f)
 		"run: measure one backend (in the test VM: /dev/vmxlab with vmxlab.ko\n"
 		"loaded, or /dev/kvm with kvm_intel) and write its results.\n"
 		"profile: instructions between the backend's entry and exit tracepoints\n"
-		"(and kprobes at FUNC...), tracing overhead measured and taken out.\n"
+		"(and kprobes at FUNC...), tracing overhead measured and taken out;\n"
+		"their sum next to the untraced figure, FLAGGED when a segment is\n"
+		"negative or the sum is more than 5%% off.\n"
+		"segments: the same arithmetic on a saved trace whose '#' lines give\n"
+		"the figures (tools/bench/tests/profile_test.sh); exit 1 if FLAGGED.\n"
 		"report: the table of both backends, or the same as JSON; with the\n"
 		"shadow backends' results too, the shadow-paging rows after it.\n"
 		"BACKEND: vmxlab, kvm, vmxlab-shadow (VMXLAB_VM_SHADOW) or kvm-shadow\n"
@@ -269,6 +274,8 @@ int main(int argc, char **argv)
 		return main_run(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "profile"))
 		return main_profile(argc, argv);
+	if (argc == 3 && !strcmp(argv[1], "segments"))
+		return cmd_segments(argv[2]);
 	if (argc == 6 && !strcmp(argv[1], "compare"))
 		return cmd_compare(argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "scale"))
