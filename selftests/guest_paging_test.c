@@ -449,6 +449,149 @@ TEST_F_TIMEOUT(paging, accessed_dirty_bits, TIMEOUT_S)
 }
 
 /*
+ * A new mapping is used at once (SDM Vol. 3A, 4.10.4.3): no TLB entry or
+ * paging-structure-cache entry is made from an entry whose P flag is 0,
+ * so an entry the guest makes present needs neither INVLPG nor a CR3
+ * load.  That holds for a page never touched, and right after a #PF on
+ * the address (a #PF caches nothing for it: 4.10.4.1), for a read, a
+ * write and a fetch, and for a PDE made present over a page table.
+ * Shadow paging must walk again at every fault: a "not present" it kept
+ * from the first fault would reflect a second one.
+ */
+#define MTU_PAGE	24			/* PTEs 24-27: not present */
+#define MTU_WIN		(TEST_VA + 0x400000)	/* a 2 MiB window */
+#define PDE_MTU_WIN	(GUEST_SYS_PD_GPA + 8 * (MTU_WIN >> 21))
+
+static void guest_map_then_use(void)
+{
+	__u64 *pde = (__u64 *)PDE_MTU_WIN;
+
+	pte_set(MTU_PAGE, PAGE_GPA(MTU_PAGE) | P | RW);
+	GUEST_ASSERT_EQ(guest_load(VA(MTU_PAGE) + 8), 0x1000 + MTU_PAGE);
+
+	GUEST_ASSERT_PF(guest_read(VA(MTU_PAGE + 1) + 8), 0, VA(MTU_PAGE + 1) + 8);
+	pte_set(MTU_PAGE + 1, PAGE_GPA(MTU_PAGE + 1) | P | RW);
+	GUEST_ASSERT_EQ(guest_load(VA(MTU_PAGE + 1) + 8), 0x1001 + MTU_PAGE);
+
+	GUEST_ASSERT_PF(guest_write(VA(MTU_PAGE + 2) + 16, 1), EC_W,
+			VA(MTU_PAGE + 2) + 16);
+	pte_set(MTU_PAGE + 2, PAGE_GPA(MTU_PAGE + 2) | P | RW);
+	GUEST_ASSERT_OK(guest_write(VA(MTU_PAGE + 2) + 16, 0x2626));
+	GUEST_ASSERT_EQ(guest_load(VA(MTU_PAGE + 2) + 16), 0x2626);
+
+	GUEST_ASSERT_PF(guest_fetch(VA(MTU_PAGE + 3)), 0, VA(MTU_PAGE + 3));
+	pte_set(MTU_PAGE + 3, PAGE_GPA(MTU_PAGE + 3) | P | RW);
+	GUEST_ASSERT_OK(guest_fetch(VA(MTU_PAGE + 3)));
+
+	/* A PDE, not present (and invalidated), then over PT_GPA's table. */
+	__atomic_store_n(pde, 0, __ATOMIC_RELEASE);
+	guest_invlpg(MTU_WIN + 8);
+	GUEST_ASSERT_PF(guest_read(MTU_WIN + 8), 0, MTU_WIN + 8);
+	__atomic_store_n(pde, PT_GPA | P | RW, __ATOMIC_RELEASE);
+	GUEST_ASSERT_EQ(guest_load(MTU_WIN + 8), 0x1000);
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(paging, map_then_use, TIMEOUT_S)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		*host_pte(self, MTU_PAGE + i) = 0;
+	run_guest(_metadata, self->vm, &self->vcpu, guest_map_then_use);
+}
+
+/*
+ * The accessed flag of every level (SDM Vol. 3A, 4.8): an access through
+ * paging-structure entries whose A flags are clear sets A in each of
+ * them, the PML4E, PDPTE and PDE as well as the PTE; the dirty flag only
+ * in the PTE, which maps the page (bit 6 of the others is ignored: Table
+ * 4-15 to 4-18).  The guest's identity map was used before the test: a
+ * PML4E of its own (FRESH_VA) leads through tables nothing used yet.
+ */
+#define FRESH_VA	0x8000000000ULL		/* PML4E 1 */
+#define FRESH_PDPT	(PT_GPA + 0x90000)
+#define FRESH_PD	(PT_GPA + 0x91000)
+#define FRESH_PT	(PT_GPA + 0x92000)
+#define FRESH_PAGE	30
+#define PML4E_GPA(va)	(GUEST_SYS_GPA + 8 * (((va) >> 39) & 511))
+
+static void guest_upper_accessed(void)
+{
+	GUEST_ASSERT_EQ(guest_load(FRESH_VA + 8), 0x1000 + FRESH_PAGE);
+	GUEST_SYNC(1);
+	guest_store(FRESH_VA + 16, 1);
+	GUEST_SYNC(2);
+	GUEST_DONE();
+}
+
+/* A and D of the four entries that map FRESH_VA, PML4E first. */
+static void fresh_flags(struct vm *vm, __u64 flags[4])
+{
+	int i;
+
+	flags[0] = *(__u64 *)addr_gpa2hva(vm, PML4E_GPA(FRESH_VA));
+	flags[1] = *(__u64 *)addr_gpa2hva(vm, FRESH_PDPT);
+	flags[2] = *(__u64 *)addr_gpa2hva(vm, FRESH_PD);
+	flags[3] = *(__u64 *)addr_gpa2hva(vm, FRESH_PT);
+	for (i = 0; i < 4; i++)
+		flags[i] &= A | D;
+}
+
+TEST_F_TIMEOUT(paging, accessed_upper_levels, TIMEOUT_S)
+{
+	__u64 *pml4e = addr_gpa2hva(self->vm, PML4E_GPA(FRESH_VA));
+	__u64 flags[4];
+	struct ucall uc;
+	int i;
+
+	*pml4e = FRESH_PDPT | P | RW;
+	*(__u64 *)(self->data + (FRESH_PDPT - PT_GPA)) = FRESH_PD | P | RW;
+	*(__u64 *)(self->data + (FRESH_PD - PT_GPA)) = FRESH_PT | P | RW;
+	*(__u64 *)(self->data + (FRESH_PT - PT_GPA)) =
+		PAGE_GPA(FRESH_PAGE) | P | RW;
+	self->vcpu = vm_vcpu_add(self->vm, 0, guest_upper_accessed);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &uc));
+	fresh_flags(self->vm, flags);
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(A, flags[i]) TH_LOG("level %d after a read", 4 - i);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_to_ucall(self->vcpu, &uc));
+	fresh_flags(self->vm, flags);
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(A, flags[i]) TH_LOG("level %d after a write", 4 - i);
+	EXPECT_EQ(A | D, flags[3]);
+	ASSERT_EQ(UCALL_DONE, vcpu_run_to_ucall(self->vcpu, &uc));
+}
+
+/*
+ * PS is reserved in a PML4E (SDM Vol. 3A, Table 4-15; 4.5.4): any access
+ * through it faults with RSVD | P, and W/R for a write (4.7).  Shadow
+ * paging's walker must say so: the CPU never sees the guest's PML4E.
+ */
+#define PS_PML4E_VA	0x10000000000ULL	/* PML4E 2 */
+
+static void guest_pml4e_ps(void)
+{
+	GUEST_ASSERT_PF(guest_read(PS_PML4E_VA + 8), EC_RSVD | EC_P,
+			PS_PML4E_VA + 8);
+	GUEST_ASSERT_PF(guest_write(PS_PML4E_VA + 16, 1),
+			EC_RSVD | EC_W | EC_P, PS_PML4E_VA + 16);
+	GUEST_DONE();
+}
+
+TEST_F_TIMEOUT(paging, pml4e_ps_reserved, TIMEOUT_S)
+{
+	__u64 *pml4e = addr_gpa2hva(self->vm, PML4E_GPA(PS_PML4E_VA));
+
+	/* A PDPT that would map the page, were PS ignored. */
+	*(__u64 *)(self->data + (FRESH_PDPT - PT_GPA)) = FRESH_PD | P | RW;
+	*(__u64 *)(self->data + (FRESH_PD - PT_GPA)) = FRESH_PT | P | RW;
+	*(__u64 *)(self->data + (FRESH_PT - PT_GPA)) = PAGE_GPA(0) | P | RW;
+	*pml4e = FRESH_PDPT | PS | P | RW;
+	run_guest(_metadata, self->vm, &self->vcpu, guest_pml4e_ps);
+}
+
+/*
  * Remapping a page is seen after INVLPG of it, or after a CR3 reload
  * (SDM 4.10.4.1); both invalidate what the TLB held for the old page.
  */
