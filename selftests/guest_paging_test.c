@@ -1472,6 +1472,86 @@ TEST_F_TIMEOUT(paging, bits32_4m_pages, TIMEOUT_S)
 }
 
 /*
+ * The PDPTE registers again (SDM Vol. 3A, 4.4.1): PAE paging translates
+ * through the four PDPTEs loaded at the last MOV to CR3 (or CR0), not
+ * through the PDPT in memory.  The guest points PDPTE 1 at another page
+ * directory and makes PDPTE 2 present, in memory: until it loads CR3
+ * again, VA 1 still reads page X (also after INVLPG, which drops the
+ * TLB's translation but not the registers, 4.10.4.1, and after an exit
+ * to the host in between), and VA 2 faults as not present (P = 0).
+ * After MOV to CR3 both come from the new PDPTEs: VA 1 reads page Y, VA
+ * 2 page X.  Under EPT this is the CPU's (Bochs keeps PDPTE registers
+ * too), and the VMCS's guest PDPTE fields carry them across the exit.
+ */
+#define STALE_PDPT	0x10000
+#define STALE_PD0	0x11000		/* 0-2 MiB one to one */
+#define STALE_PD_X	0x12000
+#define STALE_PT_X	0x13000
+#define STALE_PD_Y	0x14000
+#define STALE_PT_Y	0x15000
+#define STALE_X		0x20000		/* pages X and Y */
+#define STALE_Y		0x21000
+#define STALE_VA1	0x40000000	/* PDPTE 1 */
+#define STALE_VA2	0x80000000	/* PDPTE 2 */
+#define MARK_X		0x5eed0001U
+#define MARK_Y		0x5eed0002U
+#define STALE_S(x)	VMXLAB_STR((x))
+
+GUEST_CODE_BLOB(pae_stale, 32,
+		B32_PF_HANDLER(pae_stale)
+		"	mov %cr4, %eax\n"
+		"	or $0x20, %eax\n"
+		"	mov %eax, %cr4\n"			/* PAE */
+		B32_LOAD_CR3(STALE_PDPT)
+		"	mov %cr0, %eax\n"
+		"	or $0x80000000, %eax\n"
+		"	mov %eax, %cr0\n"			/* paging on */
+		B32_REPORT(STALE_S(STALE_VA1 + 8))
+		"	movl $" STALE_S(STALE_PD_Y | 1) ", " STALE_S(STALE_PDPT + 8) "\n"
+		"	movl $" STALE_S(STALE_PD_X | 1) ", " STALE_S(STALE_PDPT + 16) "\n"
+		"	invlpg " STALE_S(STALE_VA1) "\n"
+		B32_CHECKPOINT(1)
+		B32_REPORT(STALE_S(STALE_VA1 + 8))
+		B32_FAULTS(pae_stale, "mov " STALE_S(STALE_VA2 + 8) ", %eax")
+		"	mov %cr3, %eax\n"
+		"	mov %eax, %cr3\n"			/* new PDPTEs */
+		B32_REPORT(STALE_S(STALE_VA1 + 8))
+		B32_REPORT(STALE_S(STALE_VA2 + 8))
+		"	hlt\n");
+
+TEST_F_TIMEOUT(paging, pae_pdpte_stale_until_reload, TIMEOUT_S)
+{
+	char *low = vm_add_low_memory(self->vm);
+	__u64 *pdpt = (__u64 *)(low + STALE_PDPT);
+	struct vcpu *vcpu;
+
+	pdpt[0] = STALE_PD0 | P;
+	pdpt[1] = STALE_PD_X | P;
+	pdpt[2] = 0;
+	*(__u64 *)(low + STALE_PD0) = PS | RW | P;
+	*(__u64 *)(low + STALE_PD_X) = STALE_PT_X | RW | P;
+	*(__u64 *)(low + STALE_PT_X) = STALE_X | RW | P;
+	*(__u64 *)(low + STALE_PD_Y) = STALE_PT_Y | RW | P;
+	*(__u64 *)(low + STALE_PT_Y) = STALE_Y | RW | P;
+	*(__u32 *)(low + STALE_X + 8) = MARK_X;
+	*(__u32 *)(low + STALE_Y + 8) = MARK_Y;
+	vm_load_blob(self->vm, LOW_CODE_GPA, pae_stale, pae_stale_end);
+	vcpu = vm_vcpu_add_bare(self->vm, 0);
+	self->vcpu = vcpu;
+	vcpu_setup_protected32(vcpu, B32_ENTRY);
+	vcpu_set_idt_gate32(vcpu, 14, LOW_CODE_GPA);
+
+	expect_read32(vcpu, MARK_X);
+	expect_checkpoint32(vcpu, 1U);
+	EXPECT_EQ(STALE_PD_Y | P, pdpt[1]);
+	expect_read32(vcpu, MARK_X);
+	expect_pf32(_metadata, vcpu, 0, STALE_VA2 + 8);
+	expect_read32(vcpu, MARK_Y);
+	expect_read32(vcpu, MARK_X);
+	vcpu_run_expect_hlt(vcpu);
+}
+
+/*
  * A guest 2 MiB page is shadowed by 4 KiB leaves; INVLPG of any address
  * in it drops the translations of the whole page (SDM Vol. 3A,
  * 4.10.4.1), also those of other 4 KiB parts.
