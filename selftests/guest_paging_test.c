@@ -1014,7 +1014,11 @@ TEST_F_TIMEOUT(paging, user_nx_fetch_pf, TIMEOUT_S)
  * user page faults (P, and W/R for a write; no U/S: the access is a
  * supervisor one) unless RFLAGS.AC = 1 (STAC); CLAC closes the window
  * again, also for a page that was just accessed.  Supervisor pages and
- * fetches (no SMEP here) are not concerned.
+ * fetches (no SMEP here) are not concerned.  A write SMAP stops writes
+ * nothing, so it leaves the PTE's dirty flag clear (4.8).  Shadow
+ * paging's leaves carry the guest's U/S and the CPU's CR4.SMAP, so the
+ * CPU faults even where vmxlab's walker let an access through; but the
+ * walker would have set the dirty flag of that write first.
  */
 #define CPUID_7_EBX_SMAP	BIT(20)
 #define CR4_SMAP		BIT_ULL(21)
@@ -1035,12 +1039,15 @@ static void guest_smap(void)
 	GUEST_ASSERT_EQ(guest_write_cr4_safe(cr4 | CR4_SMAP), GUEST_NO_EXCEPTION);
 	GUEST_ASSERT_PF(guest_read(VA(52) + 8), EC_P, VA(52) + 8);
 	GUEST_ASSERT_PF(guest_write(VA(52) + 8, 1), EC_W | EC_P, VA(52) + 8);
+	/* That write wrote nothing: the PTE is not dirty (4.8). */
+	GUEST_ASSERT_EQ(pte_get(52) & (A | D), A);
 	GUEST_ASSERT_OK(guest_read(VA(53) + 8));
 	GUEST_ASSERT_OK(guest_fetch(VA(52)));
 
 	asm volatile("stac" : : : "memory");
 	GUEST_ASSERT_OK(guest_read(VA(52) + 8));
 	GUEST_ASSERT_OK(guest_write(VA(52) + 8, 0x5252));
+	GUEST_ASSERT_EQ(pte_get(52) & (A | D), A | D);
 	asm volatile("clac" : : : "memory");
 	GUEST_ASSERT_PF(guest_read(VA(52) + 8), EC_P, VA(52) + 8);
 	GUEST_ASSERT_PF(guest_write(VA(52) + 8, 2), EC_W | EC_P, VA(52) + 8);
