@@ -250,6 +250,8 @@ summary+=(--layer packaging "$status" "$OUT/packaging.tap")
 # option, each on the configuration it needs:
 #   vm-skylake   Bochs' corei7_skylake_x: AVX-512, so XCR0 has the
 #                components whose partial values once crashed the host;
+#                and SMAP, which Haswell lacks: the guest paging test's
+#                SMAP test alone, on both kinds of VM (a few seconds);
 #   vm-noxsave   the host kernel booted with noxsave: no CR4.OSXSAVE, no
 #                XCR0 to switch.
 # vm-fuzz runs vmxlab_fuzz: fixed seeds, then fresh ones for
@@ -262,9 +264,11 @@ summary+=(--layer packaging "$status" "$OUT/packaging.tap")
 # shows vmxlab's emergency line for every CPU and then a second boot, and
 # stops the VM at that second boot.
 XSAVE_LANE_TESTS="guest_xsave_test"
+SMAP_LANE_TESTS="guest_paging_test:smap_user_page_data"
 
 vm_lane vm "${VMXLAB_EMULATOR:-auto}" 2 "${VMXLAB_VM_TIMEOUT:-1800}"
-vm_lane vm-skylake bochs 1 600 --cpu-model corei7_skylake_x -- --only "$XSAVE_LANE_TESTS"
+vm_lane vm-skylake bochs 1 600 --cpu-model corei7_skylake_x -- \
+	--only "$XSAVE_LANE_TESTS $SMAP_LANE_TESTS"
 vm_lane vm-noxsave bochs 1 600 --append noxsave -- --only "$XSAVE_LANE_TESTS"
 vm_lane vm-mitigations bochs 2 1200 --append mitigations=auto
 vm_lane vm-fuzz bochs 2 600 -- --fuzz "${VMXLAB_FUZZ_SECONDS:-20}"

@@ -16,7 +16,9 @@
 #           --add selftests/out SCRIPT --novmx
 #           runs novmx_test only
 #   scripts/vm-run.sh ... SCRIPT --only "guest_xsave_test vmxlab_test"
-#           runs just those binaries, in that order (NAME@shadow too)
+#           runs just those binaries, in that order (NAME@shadow too);
+#           guest_paging_test:T1,T2 runs only its tests T1 and T2, in
+#           both variants (VMXLAB_TEST_ONLY)
 #   scripts/vm-run.sh --cpus 2 --expect-reboot ... SCRIPT --emergency-reboot
 #           runs sysrq_reboot, which resets the VM (sysrq b) while guests
 #           run on every CPU: the vm-reboot lane, judged by vm-run.sh
@@ -310,9 +312,14 @@ for t in $tests; do
 	case $t in
 	*@shadow) t=${t%@shadow} type=shadow ;;
 	esac
+	# NAME:T1,T2: only those tests of the binary (guest_paging_test).
+	test_only=
+	case $t in
+	*:*) test_only=${t#*:} t=${t%%:*} ;;
+	esac
 	echo "VMXLAB-TEST-BEGIN $name"
 	if [ -x "$t" ]; then
-		VMXLAB_TEST_VM_TYPE=$type "$t"
+		VMXLAB_TEST_VM_TYPE=$type VMXLAB_TEST_ONLY=$test_only "$t"
 		rc=$?
 	else
 		echo "run_in_vm: $t is missing or not executable"
