@@ -323,7 +323,7 @@ static int handle_ept_violation(struct vmx_vcpu *vcpu)
 		vcpu->run->internal.data[1] = qual;
 		return 0;
 	}
-	r = vmx_emulate_mmio(vcpu, gpa);
+	r = vmx_emulate_mmio(vcpu, gpa, NULL);
 	/* A write to a read-only slot is MMIO; the record says whose. */
 	if (result.kind == MMU_FAULT_READONLY_WRITE &&
 	    vcpu->run->exit_reason == VMXLAB_EXIT_MMIO)

@@ -127,28 +127,27 @@ static int emulation_failed(struct vmx_vcpu *vcpu, const u8 *bytes,
  * Return: the number of bytes fetched, with @insn decoded, or minus the
  * number fetched when fetching or decoding failed.
  */
-static int fetch_and_decode(struct vmx_vcpu *vcpu, u8 *bytes,
+static int fetch_and_decode(struct vmx_vcpu *vcpu,
+			    const struct gwalk_regs *regs, u8 *bytes,
 			    struct mmio_insn *insn)
 {
 	unsigned int mode = guest_code_size(), first;
 	struct vmxlab_mmu *mmu = &vcpu->vm->mmu;
 	unsigned int access = guest_access(GWALK_ACC_FETCH);
 	struct gwalk_result res;
-	struct gwalk_regs regs;
 	u64 rip;
 	int n, r;
 
-	vmx_guest_paging_regs(vcpu, &regs);
 	rip = guest_rip_linear();
 	first = min_t(unsigned int, MMIO_INSN_MAX_LEN,
 		      PAGE_SIZE - (rip & ~PAGE_MASK));
 	mmu_read_begin(mmu);
-	n = gwalk_read_virt(&regs, rip, access, read_guest_phys_locked, vcpu,
+	n = gwalk_read_virt(regs, rip, access, read_guest_phys_locked, vcpu,
 			    bytes, first, &res);
 	r = n > 0 ? mmio_decode(bytes, n, mode, insn) : 0;
 	if (n > 0 && r == -EINVAL && n == first && first < MMIO_INSN_MAX_LEN) {
 		/* It goes on past the page: fetch the rest, decode again. */
-		r = gwalk_read_virt(&regs, rip + first, access,
+		r = gwalk_read_virt(regs, rip + first, access,
 				    read_guest_phys_locked, vcpu, bytes + first,
 				    MMIO_INSN_MAX_LEN - first, &res);
 		if (r > 0)
@@ -199,19 +198,27 @@ unsigned int vmx_fetch_insn(struct vmx_vcpu *vcpu, u8 *bytes, unsigned int max)
  * vmx_emulate_mmio() - turn an access to unbacked memory into an MMIO exit
  * @vcpu: the vCPU, stopped on the accessing instruction
  * @gpa:  the guest-physical address it touched
+ * @regs: the guest's paging registers (vmx_guest_paging_regs()), when the
+ *        caller has them already (the shadow #PF handler), else NULL
  *
  * Return: 0 (an MMIO exit, or an internal-error exit carrying the
  * instruction bytes when they cannot be fetched or decoded).
  */
-int vmx_emulate_mmio(struct vmx_vcpu *vcpu, u64 gpa)
+int vmx_emulate_mmio(struct vmx_vcpu *vcpu, u64 gpa,
+		     const struct gwalk_regs *regs)
 {
 	struct vmxlab_run *run = vcpu->run;
 	u8 bytes[MMIO_INSN_MAX_LEN] = {};
+	struct gwalk_regs own;
 	struct mmio_insn insn;
 	u64 data;
 	int n;
 
-	n = fetch_and_decode(vcpu, bytes, &insn);
+	if (!regs) {
+		vmx_guest_paging_regs(vcpu, &own);
+		regs = &own;
+	}
+	n = fetch_and_decode(vcpu, regs, bytes, &insn);
 	if (n <= 0)
 		return emulation_failed(vcpu, bytes, -n);
 

@@ -272,7 +272,8 @@ int vmx_handle_page_fault(struct vmx_vcpu *vcpu)
 		    (vmcs_read32(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID))
 			return unbacked_access(vcpu, &pf);
 		vcpu->stats.pf_mmio++;
-		return vmx_emulate_mmio(vcpu, pf.gpa);
+		/* CR0, CR3, CR4 and EFER are as the walk found them. */
+		return vmx_emulate_mmio(vcpu, pf.gpa, &regs);
 	case SHADOW_PF_UNBACKED:
 	default:
 		return unbacked_access(vcpu, &pf);

@@ -254,8 +254,9 @@ int vmx_set_msr(struct vmx_vcpu *vcpu, u32 index, u64 data);
 int vmx_handle_cr_access(struct vmx_vcpu *vcpu);
 int vmx_handle_dr_access(struct vmx_vcpu *vcpu);
 int vmx_handle_string_io(struct vmx_vcpu *vcpu, unsigned long qual);
-int vmx_emulate_mmio(struct vmx_vcpu *vcpu, u64 gpa);
 struct gwalk_regs;
+int vmx_emulate_mmio(struct vmx_vcpu *vcpu, u64 gpa,
+		     const struct gwalk_regs *regs);
 void vmx_guest_paging_regs(struct vmx_vcpu *vcpu, struct gwalk_regs *r);
 unsigned int vmx_guest_maxphyaddr(struct vmx_vcpu *vcpu);
 unsigned int vmx_guest_paging_features(struct vmx_vcpu *vcpu);
