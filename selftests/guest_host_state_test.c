@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -512,6 +513,79 @@ TEST_F_TIMEOUT(host_state, kernel_gs_base_both_sides, TIMEOUT_S)
 	run_with_host_gs(_metadata, self->vcpu, GS_BOTH_B, GS_BOTH_B);
 	run_with_host_gs(_metadata, self->vcpu, GS_HOST_A, GS_BOTH_B);
 	ASSERT_EQ(0, syscall(SYS_arch_prctl, ARCH_SET_GS, 0UL));
+}
+
+/* --- HOST_RSP ------------------------------------------------------------ */
+
+/*
+ * vmenter.S writes HOST_RSP only when the stack pointer differs from the
+ * one it last wrote into the same VMCS.  A stale value would send the
+ * next VM exit to a stack that is not this call's: the host would crash.
+ * Two vCPUs of one VM on one CPU, run in turn from the main thread and
+ * from threads of their own (other kernel stacks), so that each entry
+ * meets a VMCS just made current again (VMPTRLD) or a new stack; the
+ * CPUIDs in between are round trips of one VMXLAB_RUN on one stack.
+ */
+static void guest_counts(__u64 id)
+{
+	__u32 out[4];
+	__u64 round;
+	int i;
+
+	for (round = 0;; round++) {
+		for (i = 0; i < 8; i++)
+			guest_cpuid(0, 0, out);
+		GUEST_SYNC(id, round);
+	}
+}
+
+struct rsp_run {
+	struct vcpu *vcpu;
+	struct ucall uc;
+	__u64 cmd;
+};
+
+static void *run_on_own_stack(void *arg)
+{
+	struct rsp_run *r = arg;
+
+	r->cmd = vcpu_run_to_ucall(r->vcpu, &r->uc);
+	return NULL;
+}
+
+/* One VMXLAB_RUN of @vcpu, from this thread or from a new one. */
+static void rsp_round(struct __test_metadata *_metadata, struct vcpu *vcpu,
+		      bool own_thread, __u64 id, __u64 round)
+{
+	struct rsp_run r = { .vcpu = vcpu };
+	pthread_t t;
+
+	if (own_thread) {
+		ASSERT_EQ(0, pthread_create(&t, NULL, run_on_own_stack, &r));
+		ASSERT_EQ(0, pthread_join(t, NULL));
+	} else {
+		run_on_own_stack(&r);
+	}
+	ASSERT_EQ(UCALL_SYNC, r.cmd);
+	EXPECT_EQ(id, r.uc.args[0]);
+	EXPECT_EQ(round, r.uc.args[1]);
+}
+
+TEST_F_TIMEOUT(host_state, host_rsp_follows_the_stack, TIMEOUT_S)
+{
+	struct vcpu *v[2];
+	__u64 round;
+	int i;
+
+	self->vm = vm_create();
+	for (i = 0; i < 2; i++) {
+		v[i] = vm_vcpu_add(self->vm, i, guest_counts);
+		vcpu_args_set(v[i], 1, (__u64)i);
+	}
+	for (round = 0; round < 48; round++)
+		for (i = 0; i < 2; i++)
+			rsp_round(_metadata, v[i], (round + i) % 3 == 0, i,
+				  round);
 }
 
 FIXTURE(last) {
