@@ -518,13 +518,19 @@ TEST_F_TIMEOUT(host_state, kernel_gs_base_both_sides, TIMEOUT_S)
 /* --- HOST_RSP ------------------------------------------------------------ */
 
 /*
- * vmenter.S writes HOST_RSP only when the stack pointer differs from the
- * one it last wrote into the same VMCS.  A stale value would send the
- * next VM exit to a stack that is not this call's: the host would crash.
- * Two vCPUs of one VM on one CPU, run in turn from the main thread and
- * from threads of their own (other kernel stacks), so that each entry
- * meets a VMCS just made current again (VMPTRLD) or a new stack; the
- * CPUIDs in between are round trips of one VMXLAB_RUN on one stack.
+ * HOST_RSP must be the stack pointer of the very __vmx_vcpu_run() frame
+ * that enters: a stale value sends the next VM exit to a stack that is
+ * not this call's, and the host crashes.  vmenter.S writes it before
+ * every entry.  A version that writes it only when it changed
+ * (performance.rst, suggestion 4) must remember it per VMCS and forget
+ * it when the stack changes: two vCPUs of one VM on one CPU, run in turn
+ * from the main thread and from threads of their own (other kernel
+ * stacks), so that each entry meets a VMCS just made current again
+ * (VMPTRLD) or a new stack; the CPUIDs in between are round trips of one
+ * VMXLAB_RUN on one stack.  The kernel offsets its stack at random per
+ * system call, so a record shared by the two VMCSs goes wrong only when
+ * two runs in a row get the same offset: hence the many rounds (one
+ * record for all VMCSs oopsed the host within them; 48 rounds passed).
  */
 static void guest_counts(__u64 id)
 {
@@ -571,6 +577,8 @@ static void rsp_round(struct __test_metadata *_metadata, struct vcpu *vcpu,
 	EXPECT_EQ(round, r.uc.args[1]);
 }
 
+#define HOST_RSP_ROUNDS		600
+
 TEST_F_TIMEOUT(host_state, host_rsp_follows_the_stack, TIMEOUT_S)
 {
 	struct vcpu *v[2];
@@ -582,7 +590,7 @@ TEST_F_TIMEOUT(host_state, host_rsp_follows_the_stack, TIMEOUT_S)
 		v[i] = vm_vcpu_add(self->vm, i, guest_counts);
 		vcpu_args_set(v[i], 1, (__u64)i);
 	}
-	for (round = 0; round < 48; round++)
+	for (round = 0; round < HOST_RSP_ROUNDS; round++)
 		for (i = 0; i < 2; i++)
 			rsp_round(_metadata, v[i], (round + i) % 3 == 0, i,
 				  round);

@@ -524,8 +524,7 @@ static int world_switch(struct vmx_vcpu *vcpu)
 	if (vmx_mitig_before_entry(vcpu->l1d_flush_wanted))
 		vcpu->stats.l1d_flushes++;
 	vcpu->l1d_flush_wanted = false;
-	fail = __vmx_vcpu_run(vcpu->regs, vcpu->vmcs.launched,
-			      &vcpu->vmcs.host_rsp);
+	fail = __vmx_vcpu_run(vcpu->regs, vcpu->vmcs.launched);
 	guest_state_exit_irqoff();
 	vmx_mitig_after_exit();
 	finish_exit(vcpu);

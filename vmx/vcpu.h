@@ -218,8 +218,7 @@ int vmxlab_create_vcpu(struct vmxlab_vm *vm, struct file *vm_file,
 		       unsigned long id);
 
 /* vmenter.S: the world switch and the NMI trampoline. */
-int __vmx_vcpu_run(unsigned long *regs, bool launched,
-		   unsigned long *host_rsp);
+int __vmx_vcpu_run(unsigned long *regs, bool launched);
 void vmx_do_nmi_irqoff(void);
 void vmx_do_interrupt_irqoff(unsigned long handler);
 extern const char vmx_vmexit[];

@@ -38,9 +38,8 @@
  * general-purpose registers (other than RSP, RIP and RFLAGS): those the
  * hypervisor loads itself, and nothing written in C may run between that
  * and the entry.  Hence this assembly.  The VMCS's HOST_RSP must be the
- * stack pointer of this very frame, so it is checked here before every
- * entry and written when it changed: the task, and with it the stack,
- * may have changed since the last one.
+ * stack pointer of this very frame, so it is written here on every entry:
+ * the task, and with it the stack, may have changed since the last one.
  * VMLAUNCH is for a VMCS in the clear state, VMRESUME for a launched one
  * (SDM 25.1).  If the instruction fails (VMfail: CF or ZF set), execution
  * continues after it and the function returns 1 (SDM 31.4 lists the
@@ -52,8 +51,6 @@
  * @regs:	%rdi, the guest's general-purpose registers (RSP lives in
  *		the VMCS)
  * @launched:	%sil, nonzero if this VMCS was launched since its VMCLEAR
- * @host_rsp:	%rdx, the HOST_RSP last written into this VMCS (0: none
- *		since its VMPTRLD); updated when this entry writes it
  *
  * Returns 0 after a VM exit (the exit reason is in the VMCS), 1 when
  * VMLAUNCH/VMRESUME itself failed (VMfail; VM_INSTRUCTION_ERROR says why).
@@ -70,21 +67,13 @@ SYM_FUNC_START(__vmx_vcpu_run)
 	push	%rdi
 
 	/*
-	 * The exit lands with RSP = HOST_RSP: this stack pointer must be in
-	 * the VMCS.  It changes with the task's stack and with every system
-	 * call (the kernel randomises the stack offset per call), but not
-	 * between the round trips of one VMXLAB_RUN: VMWRITE it only when it
-	 * differs from the value @host_rsp remembers for this VMCS, which
-	 * VMPTRLD and VMCLEAR reset to 0 (vmxon.c).  RDX is free: the
-	 * guest's is loaded below.
+	 * The exit lands with RSP = HOST_RSP: record this stack pointer.
+	 * It changes whenever the task (and its stack) changes, so it is
+	 * written on every entry; a VMWRITE is cheap next to an entry.
 	 */
-	cmp	%rsp, (%rdx)
-	je	.Lhost_rsp_current
 	mov	$VMCS_HOST_RSP, %eax
 	vmwrite	%rsp, %rax
 	jna	.Lvmfail_no_guest_regs
-	mov	%rsp, (%rdx)
-.Lhost_rsp_current:
 
 	/*
 	 * MDS/TAA/RFDS: where the host clears CPU buffers before a guest

@@ -30,12 +30,6 @@ struct loaded_vmcs {
 	void *vmcs;			/* the VMCS region, one page */
 	int cpu;			/* CPU it is active on, or -1 */
 	bool launched;			/* VMLAUNCH done since the last VMCLEAR */
-	/*
-	 * The HOST_RSP vmenter.S last wrote into this VMCS, 0 for none;
-	 * forgotten at every VMPTRLD and VMCLEAR, so that it is only ever
-	 * trusted for the VMCS that is current on this CPU since then.
-	 */
-	unsigned long host_rsp;
 	struct list_head cpu_link;	/* on that CPU's loaded list */
 };
 

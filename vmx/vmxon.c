@@ -158,7 +158,6 @@ int vmx_load_vmcs(struct loaded_vmcs *lv)
 	r = vmx_vmptrld(virt_to_phys(lv->vmcs));
 	if (r)
 		return r;
-	lv->host_rsp = 0;	/* written again before the next entry */
 	vmx_mitig_vmcs_switched();
 	if (lv->cpu != smp_processor_id()) {
 		lv->cpu = smp_processor_id();
@@ -182,7 +181,6 @@ void vmx_clear_loaded_vmcs(struct loaded_vmcs *lv)
 		this_cpu_write(current_vmcs, NULL);
 	lv->cpu = -1;
 	lv->launched = false;
-	lv->host_rsp = 0;
 }
 
 /* Returns how many VMCSs it cleared. */
