@@ -523,25 +523,25 @@ TEST_F_TIMEOUT(host_state, kernel_gs_base_both_sides, TIMEOUT_S)
  * not this call's, and the host crashes.  vmenter.S writes it before
  * every entry.  A version that writes it only when it changed
  * (performance.rst, suggestion 4) must remember it per VMCS and forget
- * it when the stack changes: two vCPUs of one VM on one CPU, run in turn
- * from the main thread and from threads of their own (other kernel
- * stacks), so that each entry meets a VMCS just made current again
- * (VMPTRLD) or a new stack; the CPUIDs in between are round trips of one
- * VMXLAB_RUN on one stack.  The kernel offsets its stack at random per
- * system call, so a record shared by the two VMCSs goes wrong only when
- * two runs in a row get the same offset: hence the many rounds (one
- * record for all VMCSs oopsed the host within them; 48 rounds passed).
+ * it when the stack changes.  Two vCPUs of one VM on one CPU, each run
+ * twice in a row (the second time sometimes from a thread of its own,
+ * another kernel stack, with no VMPTRLD in between), then the other
+ * (a VMPTRLD, maybe at the same stack pointer); the CPUIDs in between
+ * are round trips of one VMXLAB_RUN on one stack.  The kernel offsets
+ * its stack at random per system call, so a record shared by the two
+ * VMCSs goes wrong only when two runs in a row get the same offset:
+ * hence the many rounds.
  */
 static void guest_counts(__u64 id)
 {
 	__u32 out[4];
-	__u64 round;
+	__u64 n;
 	int i;
 
-	for (round = 0;; round++) {
+	for (n = 0;; n++) {
 		for (i = 0; i < 8; i++)
 			guest_cpuid(0, 0, out);
-		GUEST_SYNC(id, round);
+		GUEST_SYNC(id, n);
 	}
 }
 
@@ -560,8 +560,8 @@ static void *run_on_own_stack(void *arg)
 }
 
 /* One VMXLAB_RUN of @vcpu, from this thread or from a new one. */
-static void rsp_round(struct __test_metadata *_metadata, struct vcpu *vcpu,
-		      bool own_thread, __u64 id, __u64 round)
+static void rsp_run_once(struct __test_metadata *_metadata, struct vcpu *vcpu,
+			 bool own_thread, __u64 id, __u64 n)
 {
 	struct rsp_run r = { .vcpu = vcpu };
 	pthread_t t;
@@ -574,13 +574,14 @@ static void rsp_round(struct __test_metadata *_metadata, struct vcpu *vcpu,
 	}
 	ASSERT_EQ(UCALL_SYNC, r.cmd);
 	EXPECT_EQ(id, r.uc.args[0]);
-	EXPECT_EQ(round, r.uc.args[1]);
+	EXPECT_EQ(n, r.uc.args[1]);
 }
 
-#define HOST_RSP_ROUNDS		600
+#define HOST_RSP_ROUNDS		400
 
 TEST_F_TIMEOUT(host_state, host_rsp_follows_the_stack, TIMEOUT_S)
 {
+	__u64 n[2] = { 0, 0 };
 	struct vcpu *v[2];
 	__u64 round;
 	int i;
@@ -590,10 +591,13 @@ TEST_F_TIMEOUT(host_state, host_rsp_follows_the_stack, TIMEOUT_S)
 		v[i] = vm_vcpu_add(self->vm, i, guest_counts);
 		vcpu_args_set(v[i], 1, (__u64)i);
 	}
-	for (round = 0; round < HOST_RSP_ROUNDS; round++)
-		for (i = 0; i < 2; i++)
-			rsp_round(_metadata, v[i], (round + i) % 3 == 0, i,
-				  round);
+	for (round = 0; round < HOST_RSP_ROUNDS; round++) {
+		for (i = 0; i < 2; i++) {
+			rsp_run_once(_metadata, v[i], false, i, n[i]++);
+			rsp_run_once(_metadata, v[i], round % 4 == (__u64)i * 2,
+				     i, n[i]++);
+		}
+	}
 }
 
 FIXTURE(last) {
