@@ -121,13 +121,14 @@ static unsigned int fault_around_count(const struct vmxlab_memslot *s,
 {
 	unsigned int n = fault_around_pages();
 	unsigned int idx = ept_index(gpa, 1);
-	u64 end = min(round_down(gpa, (u64)n * PAGE_SIZE) + n * PAGE_SIZE,
-		      s->gpa + s->size);
 	unsigned int count = 1;
+	u64 end;
 
 	if (n == 1 || !leaf_below_mapped(leaf, idx, 1) ||
 	    !leaf_below_mapped(leaf, idx, 2))
 		return 1;
+	end = min(round_down(gpa, (u64)n * PAGE_SIZE) + n * PAGE_SIZE,
+		  s->gpa + s->size);
 	while (gpa + count * PAGE_SIZE < end && !(leaf[count] & EPT_RWX))
 		count++;
 	return count;
@@ -147,6 +148,31 @@ static void ept_set_leaf(struct vmxlab_mmu *mmu, u64 *leaf, struct page *page,
 	if (vmx_fault_take(VMX_FAULT_EPT_MISCONFIG))
 		*leaf = (*leaf & ~EPT_RWX) | EPT_WRITE;
 	mmu->pinned_pages++;
+}
+
+/*
+ * Pin @count > 1 pages from @gpa's and map those pinned (a short pin, a
+ * hole in the VMA, maps what it got).  Out of line, and called only when
+ * a window opened: the kernel is built to zero every local variable
+ * (CONFIG_INIT_STACK_ALL_ZERO), and the array would cost each
+ * single-page fault 64 stores for nothing.
+ */
+static noinline int ept_map_window(struct vmxlab_mmu *mmu,
+				   const struct vmxlab_memslot *s, u64 gpa,
+				   u64 *leaf, unsigned int count)
+{
+	bool writable = !(s->flags & VMXLAB_MEM_READONLY);
+	unsigned int gup_flags = FOLL_LONGTERM | (writable ? FOLL_WRITE : 0);
+	struct page *pages[EPT_FAULT_AROUND_MAX];
+	int i, pinned;
+
+	pinned = pin_user_pages_fast(s->hva + (gpa - s->gpa), count,
+				     gup_flags, pages);
+	if (pinned <= 0)
+		return -EFAULT;
+	for (i = 0; i < pinned; i++)
+		ept_set_leaf(mmu, leaf + i, pages[i], writable);
+	return 0;
 }
 
 /* T:150 Mapping guest memory, a few pages at a time
@@ -193,23 +219,22 @@ int ept_map_page(struct vmxlab_mmu *mmu, const struct vmxlab_memslot *s,
 {
 	bool writable = !(s->flags & VMXLAB_MEM_READONLY);
 	unsigned int gup_flags = FOLL_LONGTERM | (writable ? FOLL_WRITE : 0);
-	struct page *pages[EPT_FAULT_AROUND_MAX];
+	unsigned int count;
+	struct page *page;
 	u64 *leaf;
-	int i, pinned;
 
 	leaf = ept_walk(mmu, gpa, true);
 	if (!leaf)
 		return -ENOMEM;
 	if (*leaf & EPT_RWX)
 		return 1;	/* another vCPU mapped it first */
-	pinned = pin_user_pages_fast(s->hva + (gpa - s->gpa),
-				     fault_around_count(s, gpa, leaf),
-				     gup_flags, pages);
-	if (pinned <= 0)
+	count = fault_around_count(s, gpa, leaf);
+	if (count > 1)
+		return ept_map_window(mmu, s, gpa, leaf, count);
+	if (pin_user_pages_fast(s->hva + (gpa - s->gpa), 1, gup_flags,
+				&page) != 1)
 		return -EFAULT;
-	/* A short pin (a hole in the VMA) maps what it got. */
-	for (i = 0; i < pinned; i++)
-		ept_set_leaf(mmu, leaf + i, pages[i], writable);
+	ept_set_leaf(mmu, leaf, page, writable);
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -512,6 +513,91 @@ TEST_F_TIMEOUT(host_state, kernel_gs_base_both_sides, TIMEOUT_S)
 	run_with_host_gs(_metadata, self->vcpu, GS_BOTH_B, GS_BOTH_B);
 	run_with_host_gs(_metadata, self->vcpu, GS_HOST_A, GS_BOTH_B);
 	ASSERT_EQ(0, syscall(SYS_arch_prctl, ARCH_SET_GS, 0UL));
+}
+
+/* --- HOST_RSP ------------------------------------------------------------ */
+
+/*
+ * HOST_RSP must be the stack pointer of the very __vmx_vcpu_run() frame
+ * that enters: a stale value sends the next VM exit to a stack that is
+ * not this call's, and the host crashes.  vmenter.S writes it before
+ * every entry.  A version that writes it only when it changed
+ * (performance.rst, suggestion 4) must remember it per VMCS and forget
+ * it when the stack changes.  Two vCPUs of one VM on one CPU, each run
+ * twice in a row (the second time sometimes from a thread of its own,
+ * another kernel stack, with no VMPTRLD in between), then the other
+ * (a VMPTRLD, maybe at the same stack pointer); the CPUIDs in between
+ * are round trips of one VMXLAB_RUN on one stack.  The kernel offsets
+ * its stack at random per system call, so a record shared by the two
+ * VMCSs goes wrong only when two runs in a row get the same offset:
+ * hence the many rounds.
+ */
+static void guest_counts(__u64 id)
+{
+	__u32 out[4];
+	__u64 n;
+	int i;
+
+	for (n = 0;; n++) {
+		for (i = 0; i < 8; i++)
+			guest_cpuid(0, 0, out);
+		GUEST_SYNC(id, n);
+	}
+}
+
+struct rsp_run {
+	struct vcpu *vcpu;
+	struct ucall uc;
+	__u64 cmd;
+};
+
+static void *run_on_own_stack(void *arg)
+{
+	struct rsp_run *r = arg;
+
+	r->cmd = vcpu_run_to_ucall(r->vcpu, &r->uc);
+	return NULL;
+}
+
+/* One VMXLAB_RUN of @vcpu, from this thread or from a new one. */
+static void rsp_run_once(struct __test_metadata *_metadata, struct vcpu *vcpu,
+			 bool own_thread, __u64 id, __u64 n)
+{
+	struct rsp_run r = { .vcpu = vcpu };
+	pthread_t t;
+
+	if (own_thread) {
+		ASSERT_EQ(0, pthread_create(&t, NULL, run_on_own_stack, &r));
+		ASSERT_EQ(0, pthread_join(t, NULL));
+	} else {
+		run_on_own_stack(&r);
+	}
+	ASSERT_EQ(UCALL_SYNC, r.cmd);
+	EXPECT_EQ(id, r.uc.args[0]);
+	EXPECT_EQ(n, r.uc.args[1]);
+}
+
+#define HOST_RSP_ROUNDS		400
+
+TEST_F_TIMEOUT(host_state, host_rsp_follows_the_stack, TIMEOUT_S)
+{
+	__u64 n[2] = { 0, 0 };
+	struct vcpu *v[2];
+	__u64 round;
+	int i;
+
+	self->vm = vm_create();
+	for (i = 0; i < 2; i++) {
+		v[i] = vm_vcpu_add(self->vm, i, guest_counts);
+		vcpu_args_set(v[i], 1, (__u64)i);
+	}
+	for (round = 0; round < HOST_RSP_ROUNDS; round++) {
+		for (i = 0; i < 2; i++) {
+			rsp_run_once(_metadata, v[i], false, i, n[i]++);
+			rsp_run_once(_metadata, v[i], round % 4 == (__u64)i * 2,
+				     i, n[i]++);
+		}
+	}
 }
 
 FIXTURE(last) {

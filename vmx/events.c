@@ -251,34 +251,16 @@ static bool nothing_to_inject(const struct vmx_events *ev)
 	       !ev->windows_armed;
 }
 
-/* T:040 Events for the guest
- * The guest cannot be interrupted by the physical CPU's devices: vmxlab
- * delivers what userspace queued (interrupts, NMIs, exceptions) by
- * writing the VM-entry interruption-information field, and the CPU
- * delivers the event through the guest's IDT as part of the entry (SDM
- * chapter 27, event injection).  One event fits per entry.  An event
- * whose delivery an exit interrupted (the IDT-vectoring information saved
- * after the last exit) goes first, because the guest never saw it
- * happen.  The rest is decided by a pure function, so that the unit
- * tests can check the rules without a CPU: Documentation/interrupts.rst
- * tells the whole story.
+/*
+ * The work of vmx_inject_events() when there is some.  Out of line: its
+ * locals are zeroed on entry (CONFIG_INIT_STACK_ALL_ZERO) and need the
+ * stack protector, which every entry with nothing queued would pay for.
  */
-/**
- * vmx_inject_events() - fill the VM-entry event field for the next entry
- * @vcpu: loaded
- *
- * First an event whose delivery an exit interrupted; then what
- * inject_decide() picks from the queues.  Most entries have nothing to
- * do, and return at once: this runs on every round trip.
- */
-void vmx_inject_events(struct vmx_vcpu *vcpu)
+static noinline void inject_pending_events(struct vmx_vcpu *vcpu)
 {
 	struct vmx_events *ev = &vcpu->events;
 	struct inject_decision d;
 	struct inject_state s;
-
-	if (nothing_to_inject(ev))
-		return;
 
 	if (ev->reinject_info &&
 	    !(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID))
@@ -305,6 +287,32 @@ void vmx_inject_events(struct vmx_vcpu *vcpu)
 		break;
 	}
 	set_window_exiting(ev, d.irq_window, d.nmi_window);
+}
+
+/* T:040 Events for the guest
+ * The guest cannot be interrupted by the physical CPU's devices: vmxlab
+ * delivers what userspace queued (interrupts, NMIs, exceptions) by
+ * writing the VM-entry interruption-information field, and the CPU
+ * delivers the event through the guest's IDT as part of the entry (SDM
+ * chapter 27, event injection).  One event fits per entry.  An event
+ * whose delivery an exit interrupted (the IDT-vectoring information saved
+ * after the last exit) goes first, because the guest never saw it
+ * happen.  The rest is decided by a pure function, so that the unit
+ * tests can check the rules without a CPU: Documentation/interrupts.rst
+ * tells the whole story.
+ */
+/**
+ * vmx_inject_events() - fill the VM-entry event field for the next entry
+ * @vcpu: loaded
+ *
+ * First an event whose delivery an exit interrupted; then what
+ * inject_decide() picks from the queues.  Most entries have nothing to
+ * do, and return at once: this runs on every round trip.
+ */
+void vmx_inject_events(struct vmx_vcpu *vcpu)
+{
+	if (!nothing_to_inject(&vcpu->events))
+		inject_pending_events(vcpu);
 }
 
 /*

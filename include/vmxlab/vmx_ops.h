@@ -28,12 +28,18 @@
 
 /*
  * The asm body of one VMX instruction: VMfailInvalid/VMfailValid (CF or ZF
- * set) jump to the C label "vmfail", a #UD or #GP to "fault".
+ * set) jump to the C label "vmfail", a #UD or #GP to "fault" through
+ * local label 2 as above.  On success JA skips both jumps, so the
+ * instruction costs one branch besides itself: the VMREADs and VMWRITEs
+ * of every round trip are built from this.
  */
 #define VMX_INSN_ASM(insn)		\
 	"1: " insn "\n\t"		\
-	"jna %l[vmfail]\n\t"		\
-	VMX_INSN_FAULT_FIXUP
+	"ja 3f\n\t"			\
+	"jmp %l[vmfail]\n\t"		\
+	"2: jmp %l[fault]\n\t"		\
+	"3:\n\t"			\
+	_ASM_EXTABLE(1b, 2b)
 
 /* VMXON with the physical address of this CPU's VMXON region. */
 static __always_inline int vmx_vmxon(u64 region_pa)
