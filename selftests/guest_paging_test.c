@@ -1232,6 +1232,77 @@ TEST_F_TIMEOUT(paging, pae_pdptes_kept_across_cr0_wp, TIMEOUT_S)
 	vcpu_run_expect_hlt(vcpu);
 }
 
+/*
+ * An MMIO store under PAE paging after the guest edited the PDPTE of its
+ * code in memory without reloading CR3.  The CPU fetches through the
+ * PDPTE registers (SDM Vol. 3A, 4.4.1), and so must vmxlab when it
+ * fetches the instruction to decode it: through PDPTE 1 as loaded
+ * (PD_MM_CODE_A, the low 2 MiB at KEEP_VA), not as now in memory
+ * (PD_MM_CODE_B, whose page of the code is full of INT3).  PDPTE 3 maps
+ * GUEST_MMIO_GPA one to one.
+ */
+#define PD_MM_CODE_A		0x12000
+#define PD_MM_CODE_B		0x13000
+#define PT_MM_CODE_B		0x14000
+#define PD_MM_MMIO		0x15000
+#define PAGE_MM_INT3		0x18000
+#define MM_DATA			0x5a5a1234U
+
+GUEST_CODE_BLOB(pdpte_mmio_code, 32,
+		"	mov %cr4, %eax\n"
+		"	or $0x20, %eax\n"
+		"	mov %eax, %cr4\n"		/* PAE */
+		"	mov $" VMXLAB_STR(PDPT_KEEP) ", %eax\n"
+		"	mov %eax, %cr3\n"
+		"	mov %cr0, %eax\n"
+		"	or $0x80000000, %eax\n"
+		"	mov %eax, %cr0\n"		/* PAE paging on */
+		"	mov $(" VMXLAB_STR(KEEP_VA) " + " VMXLAB_STR(LOW_CODE_GPA)
+			" + 1f - pdpte_mmio_code), %eax\n"
+		"	jmp *%eax\n"			/* on through PDPTE 1 */
+		"1:	movl $(" VMXLAB_STR(PD_MM_CODE_B) " | 1), "
+			VMXLAB_STR(PDPT_KEEP) " + 8\n"
+		"	mov $" VMXLAB_STR(MM_DATA) ", %eax\n"
+		"	mov $" VMXLAB_STR(GUEST_MMIO_GPA) ", %ebx\n"
+		"	mov %eax, (%ebx)\n"		/* MMIO, no reload */
+		"	hlt\n");
+
+TEST_F_TIMEOUT(paging, pae_mmio_fetch_uses_pdpte_registers, TIMEOUT_S)
+{
+	char *low = vm_add_low_memory(self->vm);
+	__u64 *pdpt = (__u64 *)(low + PDPT_KEEP);
+	struct vmxlab_run *run;
+	struct vcpu *vcpu;
+	__u32 v;
+
+	pdpt[0] = PAE_PD | P;
+	pdpt[1] = PD_MM_CODE_A | P;
+	pdpt[3] = PD_MM_MMIO | P;
+	*(__u64 *)(low + PAE_PD) = PS | RW | P;		/* 0-2 MiB, one to one */
+	*(__u64 *)(low + PD_MM_CODE_A) = PS | RW | P;	/* KEEP_VA -> 0 */
+	*(__u64 *)(low + PD_MM_CODE_B) = PT_MM_CODE_B | RW | P;
+	((__u64 *)(low + PT_MM_CODE_B))[LOW_CODE_GPA >> 12] = PAGE_MM_INT3 | P;
+	memset(low + PAGE_MM_INT3, 0xcc, 0x1000);
+	*(__u64 *)(low + PD_MM_MMIO) = GUEST_MMIO_GPA | PS | RW | P;
+	vm_load_blob(self->vm, LOW_CODE_GPA, pdpte_mmio_code,
+		     pdpte_mmio_code_end);
+	vcpu = vm_vcpu_add_bare(self->vm, 0);
+	self->vcpu = vcpu;
+	run = vcpu->run;
+	vcpu_setup_protected32(vcpu, LOW_CODE_GPA);
+
+	vcpu_run(vcpu);
+	ASSERT_EQ(VMXLAB_EXIT_MMIO, run->exit_reason)
+		TH_LOG("exit %u, suberror %u: fetched through the PDPTE in memory?",
+		       run->exit_reason, run->internal.suberror);
+	EXPECT_EQ(GUEST_MMIO_GPA, run->mmio.phys_addr);
+	EXPECT_EQ(4U, run->mmio.len);
+	EXPECT_TRUE(run->mmio.is_write);
+	memcpy(&v, run->mmio.data, 4);
+	EXPECT_EQ(MM_DATA, v);
+	vcpu_run_expect_hlt(vcpu);
+}
+
 /* --- 32-bit paging ---------------------------------------------------------- */
 
 /*

@@ -45,13 +45,19 @@ static int read_guest_phys_locked(void *ctx, u64 gpa, void *buf,
  *
  * Under EPT the CPU itself walks the guest's tables, with the registers
  * in the VMCS, its own MAXPHYADDR and 1 GiB page support: read as they
- * are, on the MMIO exit path.  Under shadow paging vmxlab does, as the
- * guest sees it: CR0 and CR4 through their read shadows, CR3 and EFER
- * from the vCPU, MAXPHYADDR and 1 GiB pages from the guest's CPUID, and
- * the PAE PDPTE registers vmxlab keeps.
+ * are, on the MMIO exit path.  Under PAE paging that includes the PDPTE
+ * registers, which a VM exit stores in the VMCS (SDM Vol. 3C, VM exits,
+ * "Saving Non-Register State"): the guest may have edited its PDPT in
+ * memory since it last loaded them, and the CPU went on with the
+ * registers.  Under shadow paging vmxlab does, as the guest sees it: CR0
+ * and CR4 through their read shadows, CR3 and EFER from the vCPU,
+ * MAXPHYADDR and 1 GiB pages from the guest's CPUID, and the PAE PDPTE
+ * registers vmxlab keeps.
  */
 void vmx_guest_paging_regs(struct vmx_vcpu *vcpu, struct gwalk_regs *r)
 {
+	int i;
+
 	if (!vcpu_is_shadow(vcpu)) {
 		r->cr0 = vmcs_readl(VMCS_GUEST_CR0);
 		r->cr3 = vmcs_readl(VMCS_GUEST_CR3);
@@ -61,6 +67,13 @@ void vmx_guest_paging_regs(struct vmx_vcpu *vcpu, struct gwalk_regs *r)
 		r->features = boot_cpu_has(X86_FEATURE_GBPAGES) ?
 			      GWALK_FEAT_1G_PAGES : 0;
 		r->pdptes = NULL;
+		if ((r->cr0 & X86_CR0_PG) && (r->cr4 & X86_CR4_PAE) &&
+		    !(r->efer & EFER_LMA)) {
+			for (i = 0; i < 4; i++)
+				vcpu->exit_pdptes[i] =
+					vmcs_read64(VMCS_GUEST_PDPTE0 + 2 * i);
+			r->pdptes = vcpu->exit_pdptes;
+		}
 		return;
 	}
 	r->cr0 = vmx_read_guest_cr0();

@@ -116,6 +116,11 @@ struct vmx_vcpu {
 	struct fpu_guest guest_fpu;
 	u64 guest_xcr0;
 	unsigned long guest_cr2;		/* not in the VMCS (SDM 27.3.1) */
+	/*
+	 * EPT VMs under PAE paging: the CPU's PDPTE registers, which a VM exit
+	 * stores in the VMCS; copied here for vmxlab's own walks (MMIO).
+	 */
+	u64 exit_pdptes[4];
 	u64 guest_kernel_gs_base;
 	u64 guest_syscall_msrs[NR_SYSCALL_MSRS];	/* in the CPU while loaded */
 	u64 guest_pat;
