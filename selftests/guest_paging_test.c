@@ -1174,15 +1174,19 @@ TEST_F_TIMEOUT(paging, pae_pdpte_reserved_gp, TIMEOUT_S)
 #define MARK_KEEP_A		0x9dbe00a0U
 #define MARK_KEEP_B		0x9dbe00b0U
 
+/* CR4.PAE, CR3 = @pdpt, then CR0 |= @cr0_bits (PG at least). */
+#define PAE32_PAGING_ON(pdpt, cr0_bits)					\
+		"	mov %cr4, %eax\n"					\
+		"	or $0x20, %eax\n"					\
+		"	mov %eax, %cr4\n"					\
+		"	mov $" VMXLAB_STR(pdpt) ", %eax\n"			\
+		"	mov %eax, %cr3\n"					\
+		"	mov %cr0, %eax\n"					\
+		"	or $" cr0_bits ", %eax\n"				\
+		"	mov %eax, %cr0\n"
+
 GUEST_CODE_BLOB(pdpte_keep_code, 32,
-		"	mov %cr4, %eax\n"
-		"	or $0x20, %eax\n"
-		"	mov %eax, %cr4\n"		/* PAE */
-		"	mov $" VMXLAB_STR(PDPT_KEEP) ", %eax\n"
-		"	mov %eax, %cr3\n"
-		"	mov %cr0, %eax\n"
-		"	or $0x80010000, %eax\n"
-		"	mov %eax, %cr0\n"		/* PAE paging on, WP */
+		PAE32_PAGING_ON(PDPT_KEEP, "0x80010000")	/* PG, WP */
 		"	mov " VMXLAB_STR(KEEP_VA) ", %eax\n"
 		"	out %eax, $0x22\n"
 		"	movl $(" VMXLAB_STR(PD_KEEP_B) " | 1), "
@@ -1249,14 +1253,7 @@ TEST_F_TIMEOUT(paging, pae_pdptes_kept_across_cr0_wp, TIMEOUT_S)
 #define MM_DATA			0x5a5a1234U
 
 GUEST_CODE_BLOB(pdpte_mmio_code, 32,
-		"	mov %cr4, %eax\n"
-		"	or $0x20, %eax\n"
-		"	mov %eax, %cr4\n"		/* PAE */
-		"	mov $" VMXLAB_STR(PDPT_KEEP) ", %eax\n"
-		"	mov %eax, %cr3\n"
-		"	mov %cr0, %eax\n"
-		"	or $0x80000000, %eax\n"
-		"	mov %eax, %cr0\n"		/* PAE paging on */
+		PAE32_PAGING_ON(PDPT_KEEP, "0x80000000")	/* PG */
 		"	mov $(" VMXLAB_STR(KEEP_VA) " + " VMXLAB_STR(LOW_CODE_GPA)
 			" + 1f - pdpte_mmio_code), %eax\n"
 		"	jmp *%eax\n"			/* on through PDPTE 1 */
