@@ -272,7 +272,9 @@ vm_lane vm-skylake bochs 1 600 --cpu-model corei7_skylake_x -- \
 vm_lane vm-noxsave bochs 1 600 --append noxsave -- --only "$XSAVE_LANE_TESTS"
 vm_lane vm-mitigations bochs 2 1200 --append mitigations=auto
 vm_lane vm-fuzz bochs 2 600 -- --fuzz "${VMXLAB_FUZZ_SECONDS:-20}"
-vm_lane vm-reboot bochs 2 120 --expect-reboot -- --emergency-reboot
+# Two boots in one VM: about 60 s on an idle machine; 300 s leaves room
+# for a loaded one (120 s was too little under a load of 8).
+vm_lane vm-reboot bochs 2 300 --expect-reboot -- --emergency-reboot
 linux_lane
 debug_lane
 if [ "$quick" = 1 ]; then
