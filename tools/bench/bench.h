@@ -312,6 +312,14 @@ struct results {
 void write_results(FILE *f, const struct run_opts *o, struct samples *s,
 		   const struct mem_cost *per_vm,
 		   const struct mem_cost *per_vcpu);
+/*
+ * The reader of results files (results.c) and scaling files
+ * (report_scaling.c): the "backend" line into @backend (16 bytes), the
+ * "unavailable" line into @unavailable (128), every other line to
+ * @parse.  Dies if the file cannot be read or names no backend.
+ */
+void read_results_file(const char *path, char *backend, char *unavailable,
+		       void (*parse)(void *ctx, const char *line), void *ctx);
 void load_results(const char *path, struct results *r);
 void write_exits_and_host(FILE *f, const struct samples *s);
 bool parse_exits_or_host(struct results *r, const char *line);

@@ -98,26 +98,17 @@ static void parse_scale(struct scale_results *r, const char *line)
 			scale_add(r, k, param, v);
 }
 
+static void parse_scale_line(void *ctx, const char *line)
+{
+	if (!strncmp(line, "scale ", 6))
+		parse_scale(ctx, line);
+}
+
 void load_scale(const char *path, struct scale_results *r)
 {
-	char line[512];
-	FILE *f;
-
 	memset(r, 0, sizeof(*r));
-	f = fopen(path, "re");
-	if (!f)
-		die("%s: %s", path, strerror(errno));
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "backend %15s", r->backend) == 1)
-			continue;
-		if (sscanf(line, "unavailable %127[^\n]", r->unavailable) == 1)
-			continue;
-		if (!strncmp(line, "scale ", 6))
-			parse_scale(r, line);
-	}
-	fclose(f);
-	if (!r->backend[0])
-		die("%s: not a vmxlab-bench results file", path);
+	read_results_file(path, r->backend, r->unavailable, parse_scale_line,
+			  r);
 }
 
 /* --- the table --------------------------------------------------------- */

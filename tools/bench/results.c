@@ -112,35 +112,49 @@ static void parse_mem(struct results *r, const char *line)
 	}
 }
 
-void load_results(const char *path, struct results *r)
+void read_results_file(const char *path, char *backend, char *unavailable,
+		       void (*parse)(void *ctx, const char *line), void *ctx)
 {
 	char line[512];
 	FILE *f;
 
-	memset(r, 0, sizeof(*r));
 	f = fopen(path, "re");
 	if (!f)
 		die("%s: %s", path, strerror(errno));
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "backend %15s", r->backend) == 1)
+		if (sscanf(line, "backend %15s", backend) == 1)
 			continue;
-		if (sscanf(line, "unavailable %127[^\n]", r->unavailable) == 1)
+		if (sscanf(line, "unavailable %127[^\n]", unavailable) == 1)
 			continue;
-		if (sscanf(line, "config %u %u %d", &r->iterations, &r->pages,
-			   &r->passes) == 3)
-			continue;
-		if (parse_exits_or_host(r, line))
-			continue;
-		if (!strncmp(line, "stat ", 5))
-			parse_stat(r, line);
-		else if (!strncmp(line, "steps ", 6))
-			parse_steps(r, line);
-		else if (!strncmp(line, "mem", 3))
-			parse_mem(r, line);
+		parse(ctx, line);
 	}
 	fclose(f);
-	if (!r->backend[0])
+	if (!backend[0])
 		die("%s: not a vmxlab-bench results file", path);
+}
+
+static void parse_results_line(void *ctx, const char *line)
+{
+	struct results *r = ctx;
+
+	if (sscanf(line, "config %u %u %d", &r->iterations, &r->pages,
+		   &r->passes) == 3)
+		return;
+	if (parse_exits_or_host(r, line))
+		return;
+	if (!strncmp(line, "stat ", 5))
+		parse_stat(r, line);
+	else if (!strncmp(line, "steps ", 6))
+		parse_steps(r, line);
+	else if (!strncmp(line, "mem", 3))
+		parse_mem(r, line);
+}
+
+void load_results(const char *path, struct results *r)
+{
+	memset(r, 0, sizeof(*r));
+	read_results_file(path, r->backend, r->unavailable,
+			  parse_results_line, r);
 }
 
 /* --- comparing two runs ------------------------------------------------ */
