@@ -67,8 +67,7 @@ void vmx_guest_paging_regs(struct vmx_vcpu *vcpu, struct gwalk_regs *r)
 		r->features = boot_cpu_has(X86_FEATURE_GBPAGES) ?
 			      GWALK_FEAT_1G_PAGES : 0;
 		r->pdptes = NULL;
-		if ((r->cr0 & X86_CR0_PG) && (r->cr4 & X86_CR4_PAE) &&
-		    !(r->efer & EFER_LMA)) {
+		if (gwalk_paging_mode(r) == GWALK_MODE_PAE) {
 			for (i = 0; i < 4; i++)
 				vcpu->exit_pdptes[i] =
 					vmcs_read64(VMCS_GUEST_PDPTE0 + 2 * i);
